@@ -1,0 +1,76 @@
+// Database setup and migration, shared by the server, the worker, the seed and the test harness.
+// Roles are cluster-wide and set up idempotently (db/setup.sql); the schema comes only from the
+// committed graphile-migrate migrations (db/migrations/committed), applied roll-forward.
+import { createHash } from "node:crypto";
+import { readdirSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { Logger, migrate } from "graphile-migrate";
+import pg from "pg";
+
+export const dbDir = fileURLToPath(new URL(".", import.meta.url));
+export const migrationsFolder = fileURLToPath(new URL("./migrations", import.meta.url));
+
+export type Log = (msg: string) => void;
+
+/** Create the request roles (anon, authenticated, authenticator) and set authenticator's password. */
+export async function setupRoles(rootUrl: string, authenticatorPassword: string): Promise<void> {
+  const client = new pg.Client({ connectionString: rootUrl });
+  await client.connect();
+  try {
+    await client.query(readFileSync(new URL("./setup.sql", import.meta.url), "utf8"));
+    await client.query(`alter role authenticator with login noinherit password ${client.escapeLiteral(authenticatorPassword)}`);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Create the database named in `url` if it does not exist (connecting to its `postgres` database). */
+export async function ensureDatabase(url: string): Promise<boolean> {
+  const u = new URL(url);
+  const name = decodeURIComponent(u.pathname.slice(1));
+  const admin = new URL(url);
+  admin.pathname = "/postgres";
+  const client = new pg.Client({ connectionString: admin.toString() });
+  await client.connect();
+  try {
+    const { rowCount } = await client.query("select 1 from pg_database where datname = $1", [name]);
+    if (rowCount) return false;
+    await client.query(`create database ${client.escapeIdentifier(name)}`);
+    return true;
+  } finally {
+    await client.end();
+  }
+}
+
+/** Apply every committed migration not yet applied. Idempotent; takes graphile-migrate's lock. */
+export async function migrateDatabase(url: string, log: Log = () => {}): Promise<void> {
+  const logger = new Logger(() => (level: string, message: string) => {
+    if (level !== "debug") log(message);
+  });
+  await migrate({ connectionString: url, migrationsFolder, logger });
+}
+
+/** The hash of the newest committed migration (what `graphile_migrate.migrations` should end with). */
+export function latestCommittedHash(): string | null {
+  const dir = `${migrationsFolder}/committed`;
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith(".sql"))
+    .sort();
+  const last = files.at(-1);
+  if (!last) return null;
+  const header = readFileSync(`${dir}/${last}`, "utf8").match(/^--! Hash: (\S+)$/m);
+  return header?.[1] ?? null;
+}
+
+/** Are all committed migrations applied to this database? */
+export async function migrationsCurrent(client: pg.ClientBase): Promise<boolean> {
+  const want = latestCommittedHash();
+  const { rows } = await client.query<{ hash: string }>(
+    "select hash from graphile_migrate.migrations order by date desc, filename desc limit 1",
+  );
+  return rows[0]?.hash === want;
+}
+
+export function sha1(text: string): string {
+  return createHash("sha1").update(text).digest("hex");
+}

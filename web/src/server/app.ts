@@ -1,0 +1,165 @@
+// One Node process: HTTP server with /healthz, /readyz, /metrics, PostGraphile at /graphql (+ websocket
+// subscriptions), the SvelteKit app (adapter-node handler) for everything else, and graphile-worker.
+import { existsSync } from "node:fs";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { Duplex } from "node:stream";
+import { fileURLToPath } from "node:url";
+import pg from "pg";
+import type { Logger } from "pino";
+import { postgraphile } from "postgraphile";
+import { grafserv } from "postgraphile/grafserv/node";
+import { collectDefaultMetrics, Registry } from "prom-client";
+import { migrationsCurrent } from "../../../db/tools.ts";
+import { seedDemo } from "../../../db/seed.ts";
+import { startWorker } from "../../../worker/src/index.ts";
+import { AuthError, makeVerifier } from "./auth.ts";
+import type { Config } from "./config.ts";
+import { type Database, openDatabase } from "./database.ts";
+import { makePreset, verifiedSettings } from "./graphql.ts";
+
+export const HEARTBEAT_MAX_AGE_SECONDS = 30;
+
+type Handler = (req: IncomingMessage, res: ServerResponse, next: () => void) => void;
+
+function json(res: ServerResponse, status: number, body: unknown) {
+  res.writeHead(status, { "content-type": "application/json", "cache-control": "no-store" });
+  res.end(JSON.stringify(body));
+}
+
+async function loadSvelteKit(log: Logger): Promise<Handler | null> {
+  const handlerPath = fileURLToPath(new URL("../../build/handler.js", import.meta.url));
+  if (!existsSync(handlerPath)) {
+    log.warn("web/build is missing: run `npm run build` to serve the web app (API still served)");
+    return null;
+  }
+  const mod = (await import(handlerPath)) as { handler: Handler };
+  return mod.handler;
+}
+
+export interface App {
+  server: Server;
+  url: string;
+  db: Database;
+  close(): Promise<void>;
+}
+
+export async function startApp(config: Config, logger: Logger): Promise<App> {
+  const t0 = Date.now();
+  const db = await openDatabase(config, (m) => logger.info(m));
+  const ownerPool = new pg.Pool({ connectionString: db.ownerUrl, max: config.WORKER_CONCURRENCY + 4 });
+  const authPool = new pg.Pool({ connectionString: db.authenticatorUrl, max: config.DATABASE_POOL_SIZE });
+  for (const pool of [ownerPool, authPool]) {
+    pool.on("error", (e) => logger.error({ err: e }, "idle database client error"));
+    pool.on("connect", (client) => client.on("error", (e) => logger.error({ err: e }, "database client error")));
+  }
+
+  await ownerPool.query("select app_private.configure_auth($1, $2, $3)", [config.JWT_SECRET, config.JWT_AUDIENCE, config.JWT_TTL_SECONDS]);
+  const seedWanted = config.SEED_DEMO === "always" || (config.SEED_DEMO === "auto" && db.embedded && db.created);
+  if (seedWanted) await seedDemo(db.ownerUrl, (m) => logger.info(m));
+
+  const runner = config.RUN_WORKER
+    ? await startWorker({ pool: ownerPool, concurrency: config.WORKER_CONCURRENCY, log: (l, m) => logger[l]({ component: "worker" }, m) })
+    : null;
+
+  const settingsFor = makeVerifier(config);
+  const pgl = postgraphile(makePreset({ config, pool: authPool, settingsFor }));
+  const serv = pgl.createServ(grafserv);
+  const graphqlHandler = serv.createHandler();
+  const upgradeHandler = await serv.getUpgradeHandler();
+  const kit = config.RUN_WEB ? await loadSvelteKit(logger) : null;
+
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: "trollcity_" });
+
+  async function readiness() {
+    const checks: Record<string, string> = { database: "down", migrations: "unknown", worker: "unknown" };
+    try {
+      const client = await ownerPool.connect();
+      try {
+        await client.query("select 1");
+        checks.database = "ok";
+        checks.migrations = (await migrationsCurrent(client)) ? "ok" : "behind";
+        const { rows } = await client.query<{ age: number | null }>(
+          "select extract(epoch from now() - max(beat_at))::float8 as age from app_private.worker_heartbeats",
+        );
+        const age = rows[0]?.age;
+        checks.worker = age != null && age <= HEARTBEAT_MAX_AGE_SECONDS ? "ok" : age == null ? "no heartbeat yet" : `stale (${Math.round(age)} s)`;
+      } finally {
+        client.release();
+      }
+    } catch (e) {
+      checks.error = (e as Error).message;
+    }
+    const ok = checks.database === "ok" && checks.migrations === "ok" && checks.worker === "ok";
+    return { ok, checks };
+  }
+
+  const server = createServer((req, res) => {
+    const path = (req.url ?? "/").split("?")[0] ?? "/";
+    if (path === "/healthz") return json(res, 200, { status: "ok" });
+    if (path === "/readyz") {
+      readiness().then(
+        ({ ok, checks }) => json(res, ok ? 200 : 503, { status: ok ? "ok" : "not ready", ...checks }),
+        (e: Error) => json(res, 503, { status: "not ready", error: e.message }),
+      );
+      return;
+    }
+    if (path === "/metrics") {
+      registry.metrics().then(
+        (body) => {
+          res.writeHead(200, { "content-type": registry.contentType });
+          res.end(body);
+        },
+        (e: Error) => json(res, 500, { error: e.message }),
+      );
+      return;
+    }
+    if (path === "/graphql" || path === "/graphiql" || path.startsWith("/ruru-static/")) {
+      settingsFor(req.headers.authorization).then(
+        (settings) => {
+          verifiedSettings.set(req, settings);
+          graphqlHandler(req, res, () => json(res, 404, { error: "not found" }));
+        },
+        (e: Error) => {
+          const status = e instanceof AuthError ? 401 : 500;
+          json(res, status, { errors: [{ message: e.message, extensions: { code: "NOAUT", httpStatus: status } }] });
+        },
+      );
+      return;
+    }
+    if (kit) return kit(req, res, () => json(res, 404, { error: "not found" }));
+    json(res, 404, { error: "not found" });
+  });
+  server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (upgradeHandler && serv.shouldHandleUpgrade(req, socket, head)) return upgradeHandler(req, socket, head);
+    socket.destroy();
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(config.PORT, config.HOST, () => resolve());
+  });
+  const addr = server.address();
+  const port = typeof addr === "object" && addr ? addr.port : config.PORT;
+  const shownHost = config.HOST === "0.0.0.0" || config.HOST === "::" ? "localhost" : config.HOST;
+  const url = config.PUBLIC_URL ?? `http://${shownHost}:${port}`;
+  logger.info({ ms: Date.now() - t0 }, `Troll City is up: ${url}  (GraphQL ${url}/graphql${config.graphiql ? `, GraphiQL ${url}/graphiql` : ""})`);
+
+  let closed = false;
+  return {
+    server,
+    url,
+    db,
+    async close() {
+      if (closed) return;
+      closed = true;
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      if (runner) await runner.stop();
+      await pgl.release();
+      await authPool.end();
+      await ownerPool.end();
+      await db.close();
+    },
+  };
+}

