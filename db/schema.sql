@@ -105,6 +105,23 @@ $$;
 COMMENT ON FUNCTION app_private.configure_auth(jwt_secret text, jwt_audience text, jwt_ttl_seconds integer) IS 'Called by the server at start with its validated config.';
 
 --
+-- Name: publish_stream_event(uuid, text, jsonb); Type: FUNCTION; Schema: app_private; Owner: -
+--
+
+CREATE FUNCTION app_private.publish_stream_event(stream_id uuid, kind text, payload jsonb) RETURNS void
+    LANGUAGE sql
+    SET search_path TO ''
+    AS $$
+  insert into app_private.stream_events (stream_id, kind, payload) values (stream_id, kind, payload);
+$$;
+
+--
+-- Name: FUNCTION publish_stream_event(stream_id uuid, kind text, payload jsonb); Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON FUNCTION app_private.publish_stream_event(stream_id uuid, kind text, payload jsonb) IS 'Append an event to the outbox. Never NOTIFY from a hot write: the relay does that, once per stream per tick.';
+
+--
 -- Name: sign_jwt(uuid); Type: FUNCTION; Schema: app_private; Owner: -
 --
 
@@ -478,6 +495,38 @@ CREATE TABLE app_private.settings (
 COMMENT ON TABLE app_private.settings IS 'Server-written configuration (JWT secret, audience, token lifetime). Never exposed.';
 
 --
+-- Name: stream_events; Type: TABLE; Schema: app_private; Owner: -
+--
+
+CREATE UNLOGGED TABLE app_private.stream_events (
+    id bigint NOT NULL,
+    stream_id uuid NOT NULL,
+    kind text NOT NULL,
+    payload jsonb NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT stream_events_kind_check CHECK ((kind = ANY (ARRAY['chat'::text, 'chat_deleted'::text, 'gift'::text, 'viewer_count'::text, 'seat'::text, 'leaderboard'::text, 'earnings'::text, 'stream_state'::text])))
+);
+
+--
+-- Name: TABLE stream_events; Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON TABLE app_private.stream_events IS 'Outbox of stream events, drained by the relay into one NOTIFY per stream per tick. Payloads are self-contained.';
+
+--
+-- Name: stream_events_id_seq; Type: SEQUENCE; Schema: app_private; Owner: -
+--
+
+ALTER TABLE app_private.stream_events ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME app_private.stream_events_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+--
 -- Name: user_secrets; Type: TABLE; Schema: app_private; Owner: -
 --
 
@@ -518,6 +567,13 @@ ALTER TABLE ONLY app_private.settings
     ADD CONSTRAINT settings_pkey PRIMARY KEY (key);
 
 --
+-- Name: stream_events stream_events_pkey; Type: CONSTRAINT; Schema: app_private; Owner: -
+--
+
+ALTER TABLE ONLY app_private.stream_events
+    ADD CONSTRAINT stream_events_pkey PRIMARY KEY (id);
+
+--
 -- Name: user_secrets user_secrets_pkey; Type: CONSTRAINT; Schema: app_private; Owner: -
 --
 
@@ -544,6 +600,12 @@ ALTER TABLE ONLY app_public.streams
 
 ALTER TABLE ONLY app_public.users
     ADD CONSTRAINT users_pkey PRIMARY KEY (id);
+
+--
+-- Name: stream_events_stream_id_id_idx; Type: INDEX; Schema: app_private; Owner: -
+--
+
+CREATE INDEX stream_events_stream_id_id_idx ON app_private.stream_events USING btree (stream_id, id);
 
 --
 -- Name: user_secrets_email_lower_key; Type: INDEX; Schema: app_private; Owner: -
@@ -650,6 +712,12 @@ REVOKE ALL ON FUNCTION app_private.base64url(data bytea) FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION app_private.configure_auth(jwt_secret text, jwt_audience text, jwt_ttl_seconds integer) FROM PUBLIC;
+
+--
+-- Name: FUNCTION publish_stream_event(stream_id uuid, kind text, payload jsonb); Type: ACL; Schema: app_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_private.publish_stream_event(stream_id uuid, kind text, payload jsonb) FROM PUBLIC;
 
 --
 -- Name: FUNCTION sign_jwt(user_id uuid); Type: ACL; Schema: app_private; Owner: -

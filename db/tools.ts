@@ -4,7 +4,7 @@
 import { createHash } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { Logger, migrate } from "graphile-migrate";
+import { Logger, migrate, watch } from "graphile-migrate";
 import pg from "pg";
 
 export const dbDir = fileURLToPath(new URL(".", import.meta.url));
@@ -48,6 +48,24 @@ export async function migrateDatabase(url: string, log: Log = () => {}): Promise
     if (level !== "debug") log(message);
   });
   await migrate({ connectionString: url, migrationsFolder, logger });
+}
+
+/** SQL files of the uncommitted working migration (db/migrations/current/). */
+export function currentMigrationFiles(): string[] {
+  try {
+    return readdirSync(`${migrationsFolder}/current`).filter((f) => f.endsWith(".sql"));
+  } catch {
+    return [];
+  }
+}
+
+/** Apply the uncommitted working migration (development and tests only; never on start). */
+export async function applyCurrentMigration(url: string, log: Log = () => {}): Promise<void> {
+  if (currentMigrationFiles().length === 0) return;
+  const logger = new Logger(() => (level: string, message: string) => {
+    if (level !== "debug") log(message);
+  });
+  await watch({ connectionString: url, migrationsFolder, logger }, true, false);
 }
 
 /** The hash of the newest committed migration (what `graphile_migrate.migrations` should end with). */

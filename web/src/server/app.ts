@@ -15,16 +15,14 @@ import { startWorker } from "../../../worker/src/index.ts";
 import { AuthError, makeVerifier } from "./auth.ts";
 import type { Config } from "./config.ts";
 import { type Database, openDatabase } from "./database.ts";
+import { extensionFactories } from "./extensions/index.ts";
+import type { ServerContext, ServerExtension } from "./extensions/types.ts";
 import { makePreset, verifiedSettings } from "./graphql.ts";
+import { json, sendError } from "./http.ts";
 
 export const HEARTBEAT_MAX_AGE_SECONDS = 30;
 
 type Handler = (req: IncomingMessage, res: ServerResponse, next: () => void) => void;
-
-function json(res: ServerResponse, status: number, body: unknown) {
-  res.writeHead(status, { "content-type": "application/json", "cache-control": "no-store" });
-  res.end(JSON.stringify(body));
-}
 
 async function loadSvelteKit(log: Logger): Promise<Handler | null> {
   const handlerPath = fileURLToPath(new URL("../../build/handler.js", import.meta.url));
@@ -70,6 +68,10 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
 
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "trollcity_" });
+  const ctx: ServerContext = { config, logger, ownerPool, authPool, settingsFor, registry };
+  const extensions: ServerExtension[] = [];
+  for (const factory of extensionFactories) extensions.push(await factory(ctx));
+  const routes = extensions.flatMap((x) => x.routes ?? []);
 
   async function readiness() {
     const checks: Record<string, string> = { database: "down", migrations: "unknown", worker: "unknown" };
@@ -127,10 +129,19 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       );
       return;
     }
+    const route = routes.find((r) => r.path === path && r.method === req.method);
+    if (route) {
+      route.handle(req, res, ctx).catch((e: unknown) => {
+        if (!res.headersSent) sendError(res, e);
+        else res.destroy();
+      });
+      return;
+    }
     if (kit) return kit(req, res, () => json(res, 404, { error: "not found" }));
     json(res, 404, { error: "not found" });
   });
   server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    for (const x of extensions) if (x.upgrade?.(req, socket, head)) return;
     if (upgradeHandler && serv.shouldHandleUpgrade(req, socket, head)) return upgradeHandler(req, socket, head);
     socket.destroy();
   });
@@ -155,6 +166,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       closed = true;
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const x of extensions.reverse()) await x.stop?.();
       if (runner) await runner.stop();
       await pgl.release();
       await authPool.end();

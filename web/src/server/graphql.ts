@@ -25,6 +25,14 @@ export function maskError(error: GraphQLError): GraphQLError {
       extensions: { code: original.code, httpStatus: ERROR_CODES[original.code].http },
     });
   }
+  // Calling something the role was never granted: the database said no.
+  if (original.code === "42501") {
+    return new GraphQLError(`not allowed: ${original.message}`, {
+      nodes: error.nodes,
+      path: error.path,
+      extensions: { code: "DENYD", httpStatus: 403, sqlstate: original.code },
+    });
+  }
   // Constraint violations from the database are the client's fault: say which constraint.
   if (typeof original.code === "string" && original.code.startsWith("23")) {
     return new GraphQLError(`invalid input: ${original.message}`, {

@@ -1,0 +1,231 @@
+// `npm test`: every suite, against a throwaway PostgreSQL this script provisions and tears down.
+//   1. checks: formatter + linter (biome), TypeScript, svelte-check, generated schema files current
+//   2. pgTAP: db/test/NN-*.sql, each in its own database cloned from a migrated template
+//   3. vitest: unit, integration, e2e (headless Chromium) — test files clone their own databases
+// Ends with one plain line: `N passed, N failed`.
+// Options: --only=checks,pgtap,vitest   and any further args are passed to vitest (file filters).
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import pg from "pg";
+import { Parser } from "tap-parser";
+import { applyCurrentMigration, currentMigrationFiles, ensureDatabase, migrateDatabase, setupRoles } from "../db/tools.ts";
+import { checkGenerated } from "../scripts/generated.ts";
+import { startCluster } from "./support/cluster.ts";
+import { cloneDatabase, dbUrl, TEMPLATE_DB, TEST_AUTHENTICATOR_PASSWORD } from "./support/testdb.ts";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const args = process.argv.slice(2);
+const onlyArg = args.find((a) => a.startsWith("--only="));
+const only = onlyArg ? new Set(onlyArg.slice(7).split(",")) : null;
+const vitestArgs = args.filter((a) => !a.startsWith("--only="));
+const want = (suite: string) => !only || only.has(suite);
+
+interface Outcome {
+  suite: string;
+  name: string;
+  ok: boolean;
+  detail?: string;
+}
+const outcomes: Outcome[] = [];
+const t0 = Date.now();
+const say = (msg: string) => console.log(`[${((Date.now() - t0) / 1000).toFixed(1).padStart(6)}s] ${msg}`);
+
+function record(suite: string, name: string, ok: boolean, detail?: string) {
+  outcomes.push({ suite, name, ok, detail });
+  if (!ok) console.log(`  FAIL ${suite}: ${name}${detail ? `\n${detail.replace(/^/gm, "       ")}` : ""}`);
+}
+
+function run(cmd: string, argv: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string; timeoutMs?: number; echo?: boolean } = {}) {
+  return new Promise<{ code: number; out: string }>((resolve) => {
+    const p = spawn(cmd, argv, { cwd: opts.cwd ?? root, env: { ...process.env, ...opts.env }, stdio: ["pipe", "pipe", "pipe"] });
+    let out = "";
+    const onData = (d: Buffer) => {
+      out += d.toString();
+      if (opts.echo) process.stdout.write(d);
+    };
+    p.stdout.on("data", onData);
+    p.stderr.on("data", onData);
+    const timer = opts.timeoutMs
+      ? setTimeout(() => {
+          out += `\n(killed after ${opts.timeoutMs} ms)`;
+          p.kill("SIGKILL");
+        }, opts.timeoutMs)
+      : null;
+    p.on("error", (e) => {
+      out += String(e);
+    });
+    p.on("close", (code) => {
+      if (timer) clearTimeout(timer);
+      resolve({ code: code ?? 1, out });
+    });
+    p.stdin.end(opts.input ?? "");
+  });
+}
+
+const bin = (name: string) => join(root, "node_modules/.bin", name);
+
+async function checks(cluster: { binDir: string | null }, templateUrl: string) {
+  say("checks: biome, tsc, svelte-check, generated schema files");
+  const [biome, tsc, svelte] = await Promise.all([
+    run(bin("biome"), ["check", "."]),
+    run(bin("tsc"), ["-p", "."]),
+    run("npm", ["run", "-s", "check", "-w", "web"]),
+  ]);
+  record("checks", "biome check (format + lint)", biome.code === 0, biome.code ? biome.out.slice(-4000) : undefined);
+  record("checks", "tsc --noEmit (strict)", tsc.code === 0, tsc.code ? tsc.out.slice(-4000) : undefined);
+  record("checks", "svelte-check (web)", svelte.code === 0, svelte.code ? svelte.out.slice(-4000) : undefined);
+  try {
+    const stale = await checkGenerated(cluster, templateUrl, TEST_AUTHENTICATOR_PASSWORD);
+    record("checks", "db/schema.sql and web/schema.graphql are current", stale.length === 0,
+      stale.length ? `stale: ${stale.join(", ")} — run \`npm run db:dump\` and commit` : undefined);
+  } catch (e) {
+    record("checks", "db/schema.sql and web/schema.graphql are current", false, String(e));
+  }
+}
+
+async function pgtapFile(clusterUrl: string, psql: string, file: string) {
+  const db = await cloneDatabase(clusterUrl, "tap");
+  try {
+    const { code, out } = await run(psql, ["-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-f", join(root, "db/test", file), db.url], {
+      env: { PGOPTIONS: "-c search_path=public,tap,tests -c client_min_messages=warning" },
+      timeoutMs: 120_000,
+    });
+    const parser = new Parser();
+    const done = new Promise<NonNullable<InstanceType<typeof Parser>["results"]>>((resolve) => parser.on("complete", resolve));
+    parser.end(out);
+    const results = await done;
+    const failures = results.failures.filter((f) => "name" in f && f.ok === false);
+    const passed = results.pass;
+    let failed = failures.length;
+    for (const f of failures) record("pgtap", `${file}: ${"name" in f ? f.name : "?"}`, false, "diag" in f ? JSON.stringify(f.diag) : undefined);
+    const planned = results.plan.end ?? 0;
+    if (code === 0 && planned !== results.count) {
+      failed++;
+      record("pgtap", `${file}: planned ${planned} tests but ran ${results.count}`, false);
+    } else if (code !== 0 || (!results.ok && failed === 0)) {
+      failed++;
+      record("pgtap", `${file}: ran to completion with its plan`, false, out.slice(-3000));
+    }
+    for (let i = 0; i < passed; i++) outcomes.push({ suite: "pgtap", name: file, ok: true });
+    return { passed, failed };
+  } finally {
+    await db.drop();
+  }
+}
+
+async function pgtap(clusterUrl: string, binDir: string | null) {
+  const files = readdirSync(join(root, "db/test")).filter((f) => /^\d+-.*\.sql$/.test(f)).sort();
+  const psql = binDir ? join(binDir, "psql") : "psql";
+  say(`pgTAP: ${files.length} files`);
+  const queue = [...files];
+  const workers = Array.from({ length: 2 }, async () => {
+    for (let f = queue.shift(); f; f = queue.shift()) {
+      const r = await pgtapFile(clusterUrl, psql, f);
+      say(`  ${f}: ${r.passed} passed, ${r.failed} failed`);
+    }
+  });
+  await Promise.all(workers);
+}
+
+interface VitestJson {
+  numPassedTests: number;
+  numFailedTests: number;
+  numPendingTests: number;
+  numTodoTests: number;
+  testResults: { name: string; status: string; message?: string; assertionResults: { fullName: string; status: string; failureMessages: string[] }[] }[];
+}
+
+async function vitest(clusterUrl: string) {
+  say("vitest: building the web app for end-to-end tests");
+  const build = await run("npm", ["run", "-s", "build"], { env: { NODE_ENV: "production" } });
+  if (build.code !== 0) {
+    record("vitest", "web build (vite build)", false, build.out.slice(-4000));
+    return;
+  }
+  const dir = mkdtempSync(join(tmpdir(), "trollcity-vitest-"));
+  const outFile = join(dir, "results.json");
+  say("vitest: unit, integration and e2e");
+  const r = await run(bin("vitest"), ["run", "--reporter=default", "--reporter=json", `--outputFile.json=${outFile}`, ...vitestArgs], {
+    env: { TEST_CLUSTER_URL: clusterUrl, TEST_AUTHENTICATOR_PASSWORD, GRAPHILE_ENV: "development", FORCE_COLOR: "0" },
+    echo: true,
+  });
+  if (!existsSync(outFile)) {
+    record("vitest", "vitest ran", false, r.out.slice(-4000));
+    rmSync(dir, { recursive: true, force: true });
+    return;
+  }
+  const json = JSON.parse(readFileSync(outFile, "utf8")) as VitestJson;
+  rmSync(dir, { recursive: true, force: true });
+  for (const file of json.testResults) {
+    const rel = file.name.replace(root, "");
+    if (file.status === "failed" && file.assertionResults.length === 0) record("vitest", `${rel} (file failed to run)`, false, file.message);
+    for (const a of file.assertionResults) {
+      if (a.status === "passed") outcomes.push({ suite: "vitest", name: `${rel} > ${a.fullName}`, ok: true });
+      else if (a.status === "failed") record("vitest", `${rel} > ${a.fullName}`, false, a.failureMessages.join("\n").slice(0, 3000));
+      else record("vitest", `${rel} > ${a.fullName} (${a.status}: nothing in the default run may be skipped)`, false);
+    }
+  }
+  if (r.code !== 0 && !outcomes.some((o) => o.suite === "vitest" && !o.ok)) record("vitest", "vitest exit code", false, r.out.slice(-3000));
+}
+
+async function main() {
+  say("starting a throwaway PostgreSQL");
+  const cluster = await startCluster({ log: say });
+  const clusterUrl = cluster.url();
+  try {
+    await setupRoles(clusterUrl, TEST_AUTHENTICATOR_PASSWORD);
+    const templateUrl = dbUrl(clusterUrl, TEMPLATE_DB);
+    await ensureDatabase(templateUrl);
+    await migrateDatabase(templateUrl);
+    const pending = currentMigrationFiles();
+    if (pending.length) {
+      say(`applying the uncommitted working migration: ${pending.join(", ")}`);
+      await applyCurrentMigration(templateUrl, say);
+      record("checks", "every migration is committed (db/migrations/current is empty)", false,
+        `uncommitted: ${pending.join(", ")} — run \`npm run db:commit -- <message>\``);
+    }
+    const c = new pg.Client({ connectionString: templateUrl });
+    await c.connect();
+    try {
+      await c.query("create extension if not exists pg_stat_statements");
+      await c.query(
+        `select app_private.configure_auth('test-jwt-secret-0123456789abcdef0123456789', 'trollcity', 900)`,
+      );
+      if (want("pgtap")) {
+        await c.query("create schema if not exists tap; grant usage on schema tap to public");
+        await c.query("create extension if not exists pgtap schema tap");
+        await c.query("grant execute on all functions in schema tap to public");
+      }
+      await c.query(readFileSync(join(root, "db/test/helpers/tests.sql"), "utf8"));
+    } finally {
+      await c.end();
+    }
+    say("template database migrated");
+    if (want("checks")) await checks(cluster, templateUrl);
+    if (want("pgtap")) await pgtap(clusterUrl, cluster.binDir);
+    if (want("vitest")) await vitest(clusterUrl);
+  } catch (e) {
+    record("runner", "test harness", false, (e as Error).stack ?? String(e));
+  } finally {
+    await cluster.stop();
+  }
+  const bySuite = new Map<string, { p: number; f: number }>();
+  for (const o of outcomes) {
+    const s = bySuite.get(o.suite) ?? { p: 0, f: 0 };
+    if (o.ok) s.p++;
+    else s.f++;
+    bySuite.set(o.suite, s);
+  }
+  console.log("");
+  for (const [suite, s] of bySuite) console.log(`  ${suite.padEnd(8)} ${String(s.p).padStart(5)} passed ${String(s.f).padStart(4)} failed`);
+  console.log(`  took ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  const passed = outcomes.filter((o) => o.ok).length;
+  const failed = outcomes.length - passed;
+  console.log(`${passed} passed, ${failed} failed`);
+  process.exitCode = failed > 0 || passed === 0 ? 1 : 0;
+}
+
+await main();
