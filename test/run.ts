@@ -149,7 +149,7 @@ async function vitest(clusterUrl: string) {
   const outFile = join(dir, "results.json");
   say("vitest: unit, integration and e2e");
   const r = await run(bin("vitest"), ["run", "--reporter=default", "--reporter=json", `--outputFile.json=${outFile}`, ...vitestArgs], {
-    env: { TEST_CLUSTER_URL: clusterUrl, TEST_AUTHENTICATOR_PASSWORD, GRAPHILE_ENV: "development", FORCE_COLOR: "0" },
+    env: { TEST_CLUSTER_URL: clusterUrl, TEST_AUTHENTICATOR_PASSWORD, GRAPHILE_ENV: "development", FORCE_COLOR: "0", NO_COLOR: "1" },
     echo: true,
   });
   if (!existsSync(outFile)) {

@@ -1,0 +1,96 @@
+// The real server process against its own database: health, readiness, JWT auth, error mapping.
+import { SignJWT } from "jose";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestApp, TEST_JWT_SECRET, type TestApp } from "../support/app.ts";
+
+let app: TestApp;
+beforeAll(async () => {
+  app = await startTestApp();
+});
+afterAll(async () => {
+  await app?.stop();
+});
+
+const REGISTER = `mutation($u: String!, $e: String!, $p: String!) { register(input: {username: $u, email: $e, password: $p}) { result } }`;
+const LOGIN = `mutation($u: String!, $p: String!) { login(input: {usernameOrEmail: $u, password: $p}) { result } }`;
+const ME = `{ currentUser { username role } }`;
+
+async function sign(claims: Record<string, unknown>, opts: { secret?: string; alg?: string; exp?: string | number } = {}) {
+  return await new SignJWT(claims)
+    .setProtectedHeader({ alg: opts.alg ?? "HS256" })
+    .setIssuedAt()
+    .setExpirationTime(opts.exp ?? "5m")
+    .sign(new TextEncoder().encode(opts.secret ?? TEST_JWT_SECRET));
+}
+
+describe("process endpoints", () => {
+  it("/healthz answers while the process is up", async () => {
+    const res = await fetch(`${app.url}/healthz`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ status: "ok" });
+  });
+
+  it("/readyz is green once the worker has beaten", async () => {
+    let body: Record<string, string> = {};
+    for (let i = 0; i < 40; i++) {
+      const res = await fetch(`${app.url}/readyz`);
+      body = (await res.json()) as Record<string, string>;
+      if (res.status === 200) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(body).toMatchObject({ status: "ok", database: "ok", migrations: "ok", worker: "ok" });
+  });
+
+  it("/metrics serves Prometheus text", async () => {
+    const res = await fetch(`${app.url}/metrics`);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain("trollcity_process_cpu_seconds_total");
+  });
+});
+
+describe("auth", () => {
+  it("register → token → currentUser, login by username", async () => {
+    const reg = await app.gql<{ register: { result: string } }>(REGISTER, { u: "vitest_user", e: "v@example.com", p: "long enough" });
+    expect(reg.errors).toBeUndefined();
+    const token = reg.data?.register.result ?? "";
+    const me = await app.gql(ME, {}, token);
+    expect(me.data).toEqual({ currentUser: { username: "vitest_user", role: "viewer" } });
+    const login = await app.gql<{ login: { result: string } }>(LOGIN, { u: "vitest_user", p: "long enough" });
+    expect(login.data?.login.result).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
+  });
+
+  it("maps our SQLSTATEs to GraphQL error codes", async () => {
+    const bad = await app.gql(LOGIN, { u: "vitest_user", p: "wrong password" });
+    expect(bad.errors?.[0]?.extensions).toMatchObject({ code: "CREDS", httpStatus: 401 });
+    const badIn = await app.gql(REGISTER, { u: "x", e: "x@example.com", p: "long enough" });
+    expect(badIn.errors?.[0]?.extensions?.code).toBe("BADIN");
+  });
+
+  it("anonymous requests run as anon", async () => {
+    const me = await app.gql(ME);
+    expect(me.data).toEqual({ currentUser: null });
+  });
+
+  it("rejects tokens with another secret, algorithm, audience, or past expiry (401)", async () => {
+    const sub = "00000000-0000-0000-0000-000000000001";
+    const cases = [
+      await sign({ sub, role: "authenticated", aud: "trollcity" }, { secret: "another-secret-another-secret-another-secret" }),
+      await sign({ sub, role: "authenticated", aud: "trollcity" }, { alg: "HS512" }),
+      await sign({ sub, role: "authenticated", aud: "someone-else" }),
+      await sign({ sub, role: "authenticated", aud: "trollcity" }, { exp: Math.floor(Date.now() / 1000) - 60 }),
+      await sign({ sub, role: "postgres", aud: "trollcity" }),
+      "not.a.jwt",
+    ];
+    for (const token of cases) {
+      const res = await app.gql(ME, {}, token);
+      expect(res.status).toBe(401);
+      expect(res.errors?.[0]?.extensions?.code).toBe("NOAUT");
+    }
+  });
+
+  it("a valid token signed by us is accepted", async () => {
+    const res = await app.gql(ME, {}, await sign({ sub: "00000000-0000-0000-0000-000000000001", role: "authenticated", aud: "trollcity" }));
+    expect(res.status).toBe(200);
+    expect(res.data).toEqual({ currentUser: null });
+  });
+});
