@@ -4,7 +4,7 @@
 import { createHash } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { Logger, migrate, watch } from "graphile-migrate";
+import { Logger, migrate } from "graphile-migrate";
 import pg from "pg";
 
 export const dbDir = fileURLToPath(new URL(".", import.meta.url));
@@ -59,13 +59,36 @@ export function currentMigrationFiles(): string[] {
   }
 }
 
-/** Apply the uncommitted working migration (development and tests only; never on start). */
-export async function applyCurrentMigration(url: string, log: Log = () => {}): Promise<void> {
-  if (currentMigrationFiles().length === 0) return;
-  const logger = new Logger(() => (level: string, message: string) => {
-    if (level !== "debug") log(message);
-  });
-  await watch({ connectionString: url, migrationsFolder, logger }, true, false);
+/**
+ * Apply the uncommitted working migration (tests and development only; never on start). Its files
+ * are re-runnable by convention; they run in order in one transaction. `only` (prefixes like "100")
+ * restricts which files run, so parallel work on separate files does not block each other.
+ */
+export async function applyCurrentMigration(url: string, log: Log = () => {}, only?: string[]): Promise<string[]> {
+  const files = currentMigrationFiles()
+    .filter((f) => !only?.length || only.some((p) => f.startsWith(p)))
+    .sort((a, b) => Number.parseInt(a, 10) - Number.parseInt(b, 10));
+  if (!files.length) return files;
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query("begin");
+    for (const f of files) {
+      log(`applying current/${f}`);
+      try {
+        await client.query(readFileSync(`${migrationsFolder}/current/${f}`, "utf8"));
+      } catch (e) {
+        throw new Error(`db/migrations/current/${f}: ${(e as Error).message}`);
+      }
+    }
+    await client.query("commit");
+  } catch (e) {
+    await client.query("rollback").catch(() => {});
+    throw e;
+  } finally {
+    await client.end();
+  }
+  return files;
 }
 
 /** The hash of the newest committed migration (what `graphile_migrate.migrations` should end with). */

@@ -182,8 +182,9 @@ async function main() {
     await migrateDatabase(templateUrl);
     const pending = currentMigrationFiles();
     if (pending.length) {
-      say(`applying the uncommitted working migration: ${pending.join(", ")}`);
-      await applyCurrentMigration(templateUrl, say);
+      // TEST_CURRENT=100,200 applies only those files of db/migrations/current (parallel work).
+      const onlyCurrent = process.env.TEST_CURRENT?.split(",").filter(Boolean);
+      await applyCurrentMigration(templateUrl, say, onlyCurrent);
       record("checks", "every migration is committed (db/migrations/current is empty)", false,
         `uncommitted: ${pending.join(", ")} — run \`npm run db:commit -- <message>\``);
     }

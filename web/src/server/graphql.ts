@@ -8,6 +8,7 @@ import { PostGraphileAmberPreset } from "postgraphile/presets/amber";
 import { ANON_SETTINGS, type PgSettings } from "./auth.ts";
 import type { Config } from "./config.ts";
 import { ERROR_CODES, isErrorCode } from "./errors.ts";
+import { graphqlPlugins } from "./graphql-plugins.ts";
 
 /** Settings verified by the HTTP layer before the request reached grafserv. */
 export const verifiedSettings = new WeakMap<IncomingMessage, PgSettings>();
@@ -56,6 +57,7 @@ export interface GraphqlDeps {
 export function makePreset({ config, pool, settingsFor }: GraphqlDeps): GraphileConfig.Preset {
   return {
     extends: [PostGraphileAmberPreset],
+    plugins: graphqlPlugins,
     pgServices: [makePgService({ pool, schemas: ["app_public"], pubsub: true })],
     grafserv: {
       graphqlPath: "/graphql",
