@@ -38,7 +38,11 @@ function record(suite: string, name: string, ok: boolean, detail?: string) {
   if (!ok) console.log(`  FAIL ${suite}: ${name}${detail ? `\n${detail.replace(/^/gm, "       ")}` : ""}`);
 }
 
-function run(cmd: string, argv: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string; timeoutMs?: number; echo?: boolean } = {}) {
+function run(
+  cmd: string,
+  argv: string[],
+  opts: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string; timeoutMs?: number; echo?: boolean } = {},
+) {
   return new Promise<{ code: number; out: string }>((resolve) => {
     const p = spawn(cmd, argv, { cwd: opts.cwd ?? root, env: { ...process.env, ...opts.env }, stdio: ["pipe", "pipe", "pipe"] });
     let out = "";
@@ -79,8 +83,12 @@ async function checks(cluster: { binDir: string | null }, templateUrl: string) {
   record("checks", "svelte-check (web)", svelte.code === 0, svelte.code ? svelte.out.slice(-4000) : undefined);
   try {
     const stale = await checkGenerated(cluster, templateUrl, TEST_AUTHENTICATOR_PASSWORD);
-    record("checks", "db/schema.sql and web/schema.graphql are current", stale.length === 0,
-      stale.length ? `stale: ${stale.join(", ")} — run \`npm run db:dump\` and commit` : undefined);
+    record(
+      "checks",
+      "db/schema.sql and web/schema.graphql are current",
+      stale.length === 0,
+      stale.length ? `stale: ${stale.join(", ")} — run \`npm run db:dump\` and commit` : undefined,
+    );
   } catch (e) {
     record("checks", "db/schema.sql and web/schema.graphql are current", false, String(e));
   }
@@ -100,7 +108,8 @@ async function pgtapFile(clusterUrl: string, psql: string, file: string) {
     const failures = results.failures.filter((f) => "name" in f && f.ok === false);
     const passed = results.pass;
     let failed = failures.length;
-    for (const f of failures) record("pgtap", `${file}: ${"name" in f ? f.name : "?"}`, false, "diag" in f ? JSON.stringify(f.diag) : undefined);
+    for (const f of failures)
+      record("pgtap", `${file}: ${"name" in f ? f.name : "?"}`, false, "diag" in f ? JSON.stringify(f.diag) : undefined);
     const planned = results.plan.end ?? 0;
     if (code === 0 && planned !== results.count) {
       failed++;
@@ -117,7 +126,9 @@ async function pgtapFile(clusterUrl: string, psql: string, file: string) {
 }
 
 async function pgtap(clusterUrl: string, binDir: string | null) {
-  const files = readdirSync(join(root, "db/test")).filter((f) => /^\d+-.*\.sql$/.test(f)).sort();
+  const files = readdirSync(join(root, "db/test"))
+    .filter((f) => /^\d+-.*\.sql$/.test(f))
+    .sort();
   const psql = binDir ? join(binDir, "psql") : "psql";
   say(`pgTAP: ${files.length} files`);
   const queue = [...files];
@@ -135,7 +146,12 @@ interface VitestJson {
   numFailedTests: number;
   numPendingTests: number;
   numTodoTests: number;
-  testResults: { name: string; status: string; message?: string; assertionResults: { fullName: string; status: string; failureMessages: string[] }[] }[];
+  testResults: {
+    name: string;
+    status: string;
+    message?: string;
+    assertionResults: { fullName: string; status: string; failureMessages: string[] }[];
+  }[];
 }
 
 async function vitest(clusterUrl: string) {
@@ -161,7 +177,8 @@ async function vitest(clusterUrl: string) {
   rmSync(dir, { recursive: true, force: true });
   for (const file of json.testResults) {
     const rel = file.name.replace(root, "");
-    if (file.status === "failed" && file.assertionResults.length === 0) record("vitest", `${rel} (file failed to run)`, false, file.message);
+    if (file.status === "failed" && file.assertionResults.length === 0)
+      record("vitest", `${rel} (file failed to run)`, false, file.message);
     for (const a of file.assertionResults) {
       if (a.status === "passed") outcomes.push({ suite: "vitest", name: `${rel} > ${a.fullName}`, ok: true });
       else if (a.status === "failed") record("vitest", `${rel} > ${a.fullName}`, false, a.failureMessages.join("\n").slice(0, 3000));
@@ -185,16 +202,18 @@ async function main() {
       // TEST_CURRENT=100,200 applies only those files of db/migrations/current (parallel work).
       const onlyCurrent = process.env.TEST_CURRENT?.split(",").filter(Boolean);
       await applyCurrentMigration(templateUrl, say, onlyCurrent);
-      record("checks", "every migration is committed (db/migrations/current is empty)", false,
-        `uncommitted: ${pending.join(", ")} — run \`npm run db:commit -- <message>\``);
+      record(
+        "checks",
+        "every migration is committed (db/migrations/current is empty)",
+        false,
+        `uncommitted: ${pending.join(", ")} — run \`npm run db:commit -- <message>\``,
+      );
     }
     const c = new pg.Client({ connectionString: templateUrl });
     await c.connect();
     try {
       await c.query("create extension if not exists pg_stat_statements");
-      await c.query(
-        `select app_private.configure_auth('test-jwt-secret-0123456789abcdef0123456789', 'trollcity', 900)`,
-      );
+      await c.query(`select app_private.configure_auth('test-jwt-secret-0123456789abcdef0123456789', 'trollcity', 900)`);
       if (want("pgtap")) {
         await c.query("create schema if not exists tap; grant usage on schema tap to public");
         await c.query("create extension if not exists pgtap schema tap");

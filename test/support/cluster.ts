@@ -69,7 +69,18 @@ export async function startCluster(opts: { log?: (msg: string) => void } = {}): 
     }
     chmodSync(dir, 0o700);
     const [c1, a1] = asPostgres(join(binDir, "initdb"), [
-      "-D", data, "-U", "postgres", "--pwfile", pwfile, "-A", "scram-sha-256", "-E", "UTF8", "--no-locale", "--no-sync",
+      "-D",
+      data,
+      "-U",
+      "postgres",
+      "--pwfile",
+      pwfile,
+      "-A",
+      "scram-sha-256",
+      "-E",
+      "UTF8",
+      "--no-locale",
+      "--no-sync",
     ]);
     execFileSync(c1, a1, { stdio: "pipe" });
     const conf = [

@@ -1,6 +1,6 @@
 // The worker: graphile-worker with our task list. Started in-process by `npm start`, or alone by
 // `npm run worker`. Connects as the database owner (jobs touch app_private).
-import { type Logger as WorkerLogger, Logger, makeWorkerUtils, run, type Runner, type TaskList } from "graphile-worker";
+import { Logger, makeWorkerUtils, type Runner, run, type TaskList, type Logger as WorkerLogger } from "graphile-worker";
 import type pg from "pg";
 import { ensureLoop } from "./loop.ts";
 import { LOOP_TASKS } from "./loops.ts";

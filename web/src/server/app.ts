@@ -9,8 +9,8 @@ import type { Logger } from "pino";
 import { postgraphile } from "postgraphile";
 import { grafserv } from "postgraphile/grafserv/node";
 import { collectDefaultMetrics, Registry } from "prom-client";
-import { migrationsCurrent } from "../../../db/tools.ts";
 import { seedDemo } from "../../../db/seed.ts";
+import { migrationsCurrent } from "../../../db/tools.ts";
 import { startWorker } from "../../../worker/src/index.ts";
 import { AuthError, makeVerifier } from "./auth.ts";
 import type { Config } from "./config.ts";
@@ -85,7 +85,8 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
           "select extract(epoch from now() - max(beat_at))::float8 as age from app_private.worker_heartbeats",
         );
         const age = rows[0]?.age;
-        checks.worker = age != null && age <= HEARTBEAT_MAX_AGE_SECONDS ? "ok" : age == null ? "no heartbeat yet" : `stale (${Math.round(age)} s)`;
+        checks.worker =
+          age != null && age <= HEARTBEAT_MAX_AGE_SECONDS ? "ok" : age == null ? "no heartbeat yet" : `stale (${Math.round(age)} s)`;
       } finally {
         client.release();
       }
@@ -154,7 +155,10 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   const port = typeof addr === "object" && addr ? addr.port : config.PORT;
   const shownHost = config.HOST === "0.0.0.0" || config.HOST === "::" ? "localhost" : config.HOST;
   const url = config.PUBLIC_URL ?? `http://${shownHost}:${port}`;
-  logger.info({ ms: Date.now() - t0 }, `Troll City is up: ${url}  (GraphQL ${url}/graphql${config.graphiql ? `, GraphiQL ${url}/graphiql` : ""})`);
+  logger.info(
+    { ms: Date.now() - t0 },
+    `Troll City is up: ${url}  (GraphQL ${url}/graphql${config.graphiql ? `, GraphiQL ${url}/graphiql` : ""})`,
+  );
 
   let closed = false;
   return {

@@ -5,9 +5,7 @@ import { z } from "zod";
 export const DEV_JWT_SECRET = "dev-only-jwt-secret-change-me-0123456789abcdef";
 export const DEV_AUTHENTICATOR_PASSWORD = "dev-only-authenticator-password";
 
-const bool = z
-  .enum(["true", "false", "1", "0", "yes", "no"])
-  .transform((v) => v === "true" || v === "1" || v === "yes");
+const bool = z.enum(["true", "false", "1", "0", "yes", "no"]).transform((v) => v === "true" || v === "1" || v === "yes");
 
 const pgUrl = z
   .string()
@@ -46,21 +44,38 @@ const schema = z
     const lk = [c.LIVEKIT_URL, c.LIVEKIT_API_KEY, c.LIVEKIT_API_SECRET].filter(Boolean).length;
     if (lk > 0 && lk < 3) {
       for (const k of ["LIVEKIT_URL", "LIVEKIT_API_KEY", "LIVEKIT_API_SECRET"] as const) {
-        if (!c[k]) ctx.addIssue({ code: "custom", path: [k], message: "is required when any LIVEKIT_* variable is set (set all three, or none)" });
+        if (!c[k])
+          ctx.addIssue({ code: "custom", path: [k], message: "is required when any LIVEKIT_* variable is set (set all three, or none)" });
       }
     }
     if (c.LIVEKIT_API_SECRET && c.LIVEKIT_API_SECRET === c.JWT_SECRET) {
-      ctx.addIssue({ code: "custom", path: ["JWT_SECRET"], message: "must not be the LiveKit secret: API tokens and LiveKit tokens use different keys" });
+      ctx.addIssue({
+        code: "custom",
+        path: ["JWT_SECRET"],
+        message: "must not be the LiveKit secret: API tokens and LiveKit tokens use different keys",
+      });
     }
     if (c.NODE_ENV === "production") {
       if (c.JWT_SECRET === DEV_JWT_SECRET) {
-        ctx.addIssue({ code: "custom", path: ["JWT_SECRET"], message: "is the development default; set a secret of your own in production (e.g. `openssl rand -hex 32`)" });
+        ctx.addIssue({
+          code: "custom",
+          path: ["JWT_SECRET"],
+          message: "is the development default; set a secret of your own in production (e.g. `openssl rand -hex 32`)",
+        });
       }
       if (c.AUTHENTICATOR_PASSWORD === DEV_AUTHENTICATOR_PASSWORD) {
-        ctx.addIssue({ code: "custom", path: ["AUTHENTICATOR_PASSWORD"], message: "is the development default; set a password of your own in production" });
+        ctx.addIssue({
+          code: "custom",
+          path: ["AUTHENTICATOR_PASSWORD"],
+          message: "is the development default; set a password of your own in production",
+        });
       }
       if (!c.DATABASE_URL) {
-        ctx.addIssue({ code: "custom", path: ["DATABASE_URL"], message: "is required in production (the embedded database is for development)" });
+        ctx.addIssue({
+          code: "custom",
+          path: ["DATABASE_URL"],
+          message: "is required in production (the embedded database is for development)",
+        });
       }
       if (c.LIVEKIT_API_KEY === "devkey" || c.LIVEKIT_API_SECRET === "secret") {
         ctx.addIssue({ code: "custom", path: ["LIVEKIT_API_KEY"], message: "is LiveKit's dev-mode key; use real keys in production" });
