@@ -12,76 +12,79 @@ const pgUrl = z
   .url()
   .refine((v) => /^postgres(ql)?:\/\//.test(v), "must start with postgres:// or postgresql://");
 
-const schema = z
-  .object({
-    NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
-    HOST: z.string().min(1).default("127.0.0.1"),
-    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
-    PUBLIC_URL: z.string().url().optional(),
-    LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
-    DATABASE_URL: pgUrl.optional(),
-    EMBEDDED_PG_DIR: z.string().min(1).default(".data/postgres"),
-    EMBEDDED_PG_PORT: z.coerce.number().int().min(1).max(65535).default(54329),
-    AUTHENTICATOR_PASSWORD: z.string().min(16).default(DEV_AUTHENTICATOR_PASSWORD),
-    DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
-    JWT_SECRET: z.string().min(32, "must be at least 32 characters (e.g. `openssl rand -hex 32`)").default(DEV_JWT_SECRET),
-    JWT_AUDIENCE: z.string().min(1).default("trollcity"),
-    JWT_TTL_SECONDS: z.coerce.number().int().min(60).max(86400).default(900),
-    RUN_WORKER: bool.default(true),
-    RUN_WEB: bool.default(true),
-    WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(50).default(4),
-    SEED_DEMO: z.enum(["auto", "always", "never"]).default("auto"),
-    GRAPHIQL: bool.optional(),
-    LIVEKIT_URL: z
-      .string()
-      .url()
-      .refine((v) => /^(wss?|https?):\/\//.test(v), "must be a ws://, wss://, http:// or https:// URL")
-      .optional(),
-    LIVEKIT_API_KEY: z.string().min(3).optional(),
-    LIVEKIT_API_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
-  })
-  .superRefine((c, ctx) => {
-    const lk = [c.LIVEKIT_URL, c.LIVEKIT_API_KEY, c.LIVEKIT_API_SECRET].filter(Boolean).length;
-    if (lk > 0 && lk < 3) {
-      for (const k of ["LIVEKIT_URL", "LIVEKIT_API_KEY", "LIVEKIT_API_SECRET"] as const) {
-        if (!c[k])
-          ctx.addIssue({ code: "custom", path: [k], message: "is required when any LIVEKIT_* variable is set (set all three, or none)" });
-      }
+const fields = z.object({
+  NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+  HOST: z.string().min(1).default("127.0.0.1"),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  PUBLIC_URL: z.string().url().optional(),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  DATABASE_URL: pgUrl.optional(),
+  EMBEDDED_PG_DIR: z.string().min(1).default(".data/postgres"),
+  EMBEDDED_PG_PORT: z.coerce.number().int().min(1).max(65535).default(54329),
+  AUTHENTICATOR_PASSWORD: z.string().min(16).default(DEV_AUTHENTICATOR_PASSWORD),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  JWT_SECRET: z.string().min(32, "must be at least 32 characters (e.g. `openssl rand -hex 32`)").default(DEV_JWT_SECRET),
+  JWT_AUDIENCE: z.string().min(1).default("trollcity"),
+  JWT_TTL_SECONDS: z.coerce.number().int().min(60).max(86400).default(900),
+  RUN_WORKER: bool.default(true),
+  RUN_WEB: bool.default(true),
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(50).default(4),
+  SEED_DEMO: z.enum(["auto", "always", "never"]).default("auto"),
+  GRAPHIQL: bool.optional(),
+  LIVEKIT_URL: z
+    .string()
+    .url()
+    .refine((v) => /^(wss?|https?):\/\//.test(v), "must be a ws://, wss://, http:// or https:// URL")
+    .optional(),
+  LIVEKIT_API_KEY: z.string().min(3).optional(),
+  LIVEKIT_API_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
+});
+
+/** Every variable the server reads. */
+export const CONFIG_KEYS = Object.keys(fields.shape);
+
+const schema = fields.superRefine((c, ctx) => {
+  const lk = [c.LIVEKIT_URL, c.LIVEKIT_API_KEY, c.LIVEKIT_API_SECRET].filter(Boolean).length;
+  if (lk > 0 && lk < 3) {
+    for (const k of ["LIVEKIT_URL", "LIVEKIT_API_KEY", "LIVEKIT_API_SECRET"] as const) {
+      if (!c[k])
+        ctx.addIssue({ code: "custom", path: [k], message: "is required when any LIVEKIT_* variable is set (set all three, or none)" });
     }
-    if (c.LIVEKIT_API_SECRET && c.LIVEKIT_API_SECRET === c.JWT_SECRET) {
+  }
+  if (c.LIVEKIT_API_SECRET && c.LIVEKIT_API_SECRET === c.JWT_SECRET) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["JWT_SECRET"],
+      message: "must not be the LiveKit secret: API tokens and LiveKit tokens use different keys",
+    });
+  }
+  if (c.NODE_ENV === "production") {
+    if (c.JWT_SECRET === DEV_JWT_SECRET) {
       ctx.addIssue({
         code: "custom",
         path: ["JWT_SECRET"],
-        message: "must not be the LiveKit secret: API tokens and LiveKit tokens use different keys",
+        message: "is the development default; set a secret of your own in production (e.g. `openssl rand -hex 32`)",
       });
     }
-    if (c.NODE_ENV === "production") {
-      if (c.JWT_SECRET === DEV_JWT_SECRET) {
-        ctx.addIssue({
-          code: "custom",
-          path: ["JWT_SECRET"],
-          message: "is the development default; set a secret of your own in production (e.g. `openssl rand -hex 32`)",
-        });
-      }
-      if (c.AUTHENTICATOR_PASSWORD === DEV_AUTHENTICATOR_PASSWORD) {
-        ctx.addIssue({
-          code: "custom",
-          path: ["AUTHENTICATOR_PASSWORD"],
-          message: "is the development default; set a password of your own in production",
-        });
-      }
-      if (!c.DATABASE_URL) {
-        ctx.addIssue({
-          code: "custom",
-          path: ["DATABASE_URL"],
-          message: "is required in production (the embedded database is for development)",
-        });
-      }
-      if (c.LIVEKIT_API_KEY === "devkey" || c.LIVEKIT_API_SECRET === "secret") {
-        ctx.addIssue({ code: "custom", path: ["LIVEKIT_API_KEY"], message: "is LiveKit's dev-mode key; use real keys in production" });
-      }
+    if (c.AUTHENTICATOR_PASSWORD === DEV_AUTHENTICATOR_PASSWORD) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["AUTHENTICATOR_PASSWORD"],
+        message: "is the development default; set a password of your own in production",
+      });
     }
-  });
+    if (!c.DATABASE_URL) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["DATABASE_URL"],
+        message: "is required in production (the embedded database is for development)",
+      });
+    }
+    if (c.LIVEKIT_API_KEY === "devkey" || c.LIVEKIT_API_SECRET === "secret") {
+      ctx.addIssue({ code: "custom", path: ["LIVEKIT_API_KEY"], message: "is LiveKit's dev-mode key; use real keys in production" });
+    }
+  }
+});
 
 export type Config = z.infer<typeof schema> & { graphiql: boolean; isProduction: boolean };
 
