@@ -401,6 +401,23 @@ $$;
 COMMENT ON FUNCTION app_public.go_live(title text) IS 'Starts a live stream owned by the caller. Errors: NOAUT, BANND, DENYD (not a broadcaster), BADIN, CONFL (already live).';
 
 --
+-- Name: live_streams(); Type: FUNCTION; Schema: app_public; Owner: -
+--
+
+CREATE FUNCTION app_public.live_streams() RETURNS SETOF app_public.streams
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select s.* from app_public.streams s where s.status = 'live' order by s.started_at desc
+$$;
+
+--
+-- Name: FUNCTION live_streams(); Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON FUNCTION app_public.live_streams() IS 'Streams that are live now, newest first.';
+
+--
 -- Name: login(text, text); Type: FUNCTION; Schema: app_public; Owner: -
 --
 
@@ -478,6 +495,23 @@ $_$;
 --
 
 COMMENT ON FUNCTION app_public.register(username text, email text, password text) IS 'Creates an account (app role viewer) and returns a signed JWT. Errors: BADIN invalid input, CONFL username or email taken.';
+
+--
+-- Name: user_by_username(text); Type: FUNCTION; Schema: app_public; Owner: -
+--
+
+CREATE FUNCTION app_public.user_by_username(username text) RETURNS app_public.users
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select u.* from app_public.users u where lower(u.username) = lower(user_by_username.username)
+$$;
+
+--
+-- Name: FUNCTION user_by_username(username text); Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON FUNCTION app_public.user_by_username(username text) IS 'A user by username (case-insensitive).';
 
 --
 -- Name: settings; Type: TABLE; Schema: app_private; Owner: -
@@ -618,6 +652,12 @@ CREATE UNIQUE INDEX user_secrets_email_lower_key ON app_private.user_secrets USI
 --
 
 CREATE INDEX streams_broadcaster_id_idx ON app_public.streams USING btree (broadcaster_id);
+
+--
+-- Name: streams_live_started_at_idx; Type: INDEX; Schema: app_public; Owner: -
+--
+
+CREATE INDEX streams_live_started_at_idx ON app_public.streams USING btree (started_at DESC) WHERE (status = 'live'::text);
 
 --
 -- Name: streams_one_live_per_broadcaster; Type: INDEX; Schema: app_public; Owner: -
@@ -788,6 +828,14 @@ REVOKE ALL ON FUNCTION app_public.go_live(title text) FROM PUBLIC;
 GRANT ALL ON FUNCTION app_public.go_live(title text) TO authenticated;
 
 --
+-- Name: FUNCTION live_streams(); Type: ACL; Schema: app_public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_public.live_streams() FROM PUBLIC;
+GRANT ALL ON FUNCTION app_public.live_streams() TO anon;
+GRANT ALL ON FUNCTION app_public.live_streams() TO authenticated;
+
+--
 -- Name: FUNCTION login(username_or_email text, password text); Type: ACL; Schema: app_public; Owner: -
 --
 
@@ -800,6 +848,14 @@ GRANT ALL ON FUNCTION app_public.login(username_or_email text, password text) TO
 
 REVOKE ALL ON FUNCTION app_public.register(username text, email text, password text) FROM PUBLIC;
 GRANT ALL ON FUNCTION app_public.register(username text, email text, password text) TO anon;
+
+--
+-- Name: FUNCTION user_by_username(username text); Type: ACL; Schema: app_public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_public.user_by_username(username text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_public.user_by_username(username text) TO anon;
+GRANT ALL ON FUNCTION app_public.user_by_username(username text) TO authenticated;
 
 --
 -- PostgreSQL database dump complete

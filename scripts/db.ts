@@ -1,14 +1,22 @@
 // Developer commands for the schema, each on a throwaway cluster (nothing to set up):
-//   node scripts/db.ts commit [message]  commit db/migrations/current.sql as the next migration
+//   node scripts/db.ts commit [--only=050,100] [message]
+//                                        commit db/migrations/current/ (or only the named files)
+//                                        as the next migration
 //   node scripts/db.ts dump              regenerate db/schema.sql and web/schema.graphql
 //   node scripts/db.ts check             fail when db/schema.sql or web/schema.graphql is stale
 import { execFileSync } from "node:child_process";
+import { cpSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { commit } from "graphile-migrate";
 import { ensureDatabase, migrateDatabase, migrationsFolder, setupRoles } from "../db/tools.ts";
 import { startCluster } from "../test/support/cluster.ts";
 import { checkGenerated, writeGenerated } from "./generated.ts";
 
-const [cmd, ...rest] = process.argv.slice(2);
+const [cmd, ...argv] = process.argv.slice(2);
+const onlyArg = argv.find((a) => a.startsWith("--only="));
+const only = onlyArg?.slice(7).split(",").filter(Boolean) ?? [];
+const rest = argv.filter((a) => a !== onlyArg);
 const cluster = await startCluster({ log: (m) => console.error(m) });
 try {
   await setupRoles(cluster.url(), "authenticator-dev-password");
@@ -17,15 +25,32 @@ try {
   if (cmd === "commit") {
     await ensureDatabase(cluster.url("trollcity_shadow"));
     await migrateDatabase(url, console.error);
+    // With --only, commit from a scratch copy holding just those working files, then move the
+    // result back: other files in current/ (someone else's work in progress) stay untouched.
+    const folder = only.length ? mkdtempSync(join(tmpdir(), "trollcity-migrations-")) : migrationsFolder;
+    if (only.length) {
+      cpSync(join(migrationsFolder, "committed"), join(folder, "committed"), { recursive: true });
+      cpSync(join(migrationsFolder, "current"), join(folder, "current"), {
+        recursive: true,
+        filter: (src) => !src.endsWith(".sql") || only.some((p) => src.split("/").pop()?.startsWith(p)),
+      });
+    }
     await commit(
       {
         connectionString: url,
         shadowConnectionString: cluster.url("trollcity_shadow"),
         rootConnectionString: cluster.url("postgres"),
-        migrationsFolder,
+        migrationsFolder: folder,
       },
       rest.join(" ") || null,
     );
+    if (only.length) {
+      cpSync(join(folder, "committed"), join(migrationsFolder, "committed"), { recursive: true });
+      for (const f of readdirSync(join(migrationsFolder, "current"))) {
+        if (f.endsWith(".sql") && only.some((p) => f.startsWith(p))) rmSync(join(migrationsFolder, "current", f));
+      }
+      rmSync(folder, { recursive: true, force: true });
+    }
     execFileSync("git", ["status", "--short", "db/migrations"], { stdio: "inherit" });
     await migrateDatabase(url, console.error);
     await writeGenerated(cluster, url);

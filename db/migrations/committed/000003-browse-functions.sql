@@ -1,3 +1,8 @@
+--! Previous: sha1:c641debcc5b33c2621ff7a46f25cc859c76f1f43
+--! Hash: sha1:85ce0ca672fde3345ceaa26444f15a0edeef8659
+--! Message: browse functions
+
+--! split: 050-browse.sql
 -- Browsing: the queries the home page and profiles need, as functions over indexed paths (the
 -- generated API only offers conditions on indexed columns).
 create index streams_live_started_at_idx on app_public.streams (started_at desc) where status = 'live';
