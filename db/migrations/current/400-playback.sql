@@ -441,8 +441,7 @@ begin
     return app_private.request_transition(v_stream.id, 'hls', 'threshold', null);
   end if;
   if viewer_count < v_cfg.viral_exit_viewers
-     and (v_state.mode = 'hls' and v_state.mode_reason = 'threshold' and v_state.pending is null
-          or v_state.mode = 'stage' and v_state.pending = 'to_hls' and v_state.pending_reason = 'threshold') then
+     and (v_state.mode = 'hls' and v_state.pending is null or v_state.mode = 'stage' and v_state.pending = 'to_hls') then
     return app_private.request_transition(v_stream.id, 'stage', 'threshold', null);
   end if;
   return null;
