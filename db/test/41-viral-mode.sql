@@ -1,7 +1,7 @@
 -- Viral mode: thresholds (with hysteresis), requests, the worker's checks, retries with backoff,
 -- stream_state events, alerts for admins, players' failure reports.
 begin;
-select plan(58);
+select plan(61);
 
 select app_private.configure_playback('https://origin.example.com', 'https://tc.b-cdn.net', null, null, 100, 50);
 update app_private.playback_settings set retry_base_seconds = 10, retry_max_seconds = 40, verify_after_failures = 3;
@@ -137,6 +137,17 @@ select app_private.configure_playback('https://origin2.example.com', null);
 select is((pg_temp.st()).pending, 'verify', 'a settings change re-verifies streams on HLS');
 update app_public.streams set status = 'ended', ended_at = now() where id = (select id from s1);
 select is((select count(*) from app_private.claim_hls_checks())::int, 0, 'ended stream: nothing to check');
+
+-- The scan reads the realtime feature's app_public.streams_viewer_count (stubbed here, rolled back).
+create or replace function app_public.streams_viewer_count(s app_public.streams) returns integer language sql stable
+  as $$ select case when s.title = 'second show' then 150 else 0 end $$;
+select tests.act_as((select id from app_public.users where username = 'caster'));
+create temp table s2 as select (app_public.go_live('second show')).id;
+select app_public.configure_stream_playback((select id from s2), 'origin');
+select tests.act_as_owner();
+select is(app_private.scan_viral_thresholds(), 1, 'the scan requests HLS for the stream over the threshold');
+select is((select pending from app_private.stream_playback where stream_id = (select id from s2)), 'to_hls', 'that stream is pending to_hls');
+select is(app_private.scan_viral_thresholds(), 0, 'a second scan requests nothing new');
 
 select * from finish();
 rollback;
