@@ -38,6 +38,12 @@ const fields = z.object({
     .optional(),
   LIVEKIT_API_KEY: z.string().min(3).optional(),
   LIVEKIT_API_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
+  // Playback (viral mode): self-hosted HLS origin, a CDN pull zone mapped to it, Mux's playback host.
+  PLAYBACK_ORIGIN_URL: z.string().url().optional(),
+  PLAYBACK_CDN_URL: z.string().url().optional(),
+  PLAYBACK_MUX_URL: z.string().url().default("https://stream.mux.com"),
+  VIRAL_ENTER_VIEWERS: z.coerce.number().int().min(1).default(1000),
+  VIRAL_EXIT_VIEWERS: z.coerce.number().int().min(0).default(500),
 });
 
 /** Every variable the server reads. */
