@@ -110,7 +110,7 @@ export async function checkHls(url: string, opts: HlsCheckOptions = {}): Promise
       detail.mediaUrl = mediaUrl;
       const media = await fetchText(mediaUrl, "media playlist", timeoutMs, maxBytes);
       playlist = parsePlaylist(media.text, mediaUrl);
-      if (!playlist || playlist.kind !== "media") throw new CheckFailure("media playlist: not a parseable M3U8 media playlist");
+      if (playlist?.kind !== "media") throw new CheckFailure("media playlist: not a parseable M3U8 media playlist");
     }
     detail.segments = playlist.uris.length;
     if (!playlist.uris.length) throw new CheckFailure("media playlist: no segments yet");

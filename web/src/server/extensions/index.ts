@@ -1,4 +1,5 @@
 // Every server extension, in the order their routes are tried.
+import { playbackExtension } from "./playback.ts";
 import type { ExtensionFactory } from "./types.ts";
 
-export const extensionFactories: ExtensionFactory[] = [];
+export const extensionFactories: ExtensionFactory[] = [playbackExtension];
