@@ -1,5 +1,6 @@
 // Every server extension, in the order their routes are tried.
+import { livekitExtension } from "./livekit.ts";
 import { playbackExtension } from "./playback.ts";
 import type { ExtensionFactory } from "./types.ts";
 
-export const extensionFactories: ExtensionFactory[] = [playbackExtension];
+export const extensionFactories: ExtensionFactory[] = [playbackExtension, livekitExtension];

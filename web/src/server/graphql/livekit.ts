@@ -1,0 +1,56 @@
+// GraphQL: `livekitToken(input: {streamId})` returns a LiveKit token signed for the caller's grant,
+// computed by app_public.livekit_grant under the request's role and claims (no client flag is read).
+import { sideEffectWithPgClient } from "postgraphile/@dataplan/pg";
+import { extendSchema, gql } from "postgraphile/utils";
+import { livekitFromEnv, NOT_CONFIGURED } from "../../../../worker/src/livekit/config.ts";
+import { type GrantRow, grantFromRow } from "../../../../worker/src/livekit/grant.ts";
+import { mintToken } from "../../../../worker/src/livekit/token.ts";
+
+export const LivekitTokenPlugin = extendSchema((build) => {
+  const executor = build.input.pgRegistry.pgExecutors.main;
+  if (!executor) throw new Error("LivekitTokenPlugin: no `main` pg executor");
+  return {
+    typeDefs: gql`
+      input LivekitTokenInput {
+        "The stream whose stage (LiveKit room) to join."
+        streamId: UUID!
+      }
+      "A LiveKit access token for the caller's grant in a stream's room."
+      type LivekitTokenPayload {
+        "Signed LiveKit JWT (identity = your user id)."
+        token: String!
+        "LiveKit server URL to connect to (ws/wss)."
+        url: String!
+        room: String!
+        identity: String!
+        canPublish: Boolean!
+        canSubscribe: Boolean!
+        canPublishData: Boolean!
+        roomAdmin: Boolean!
+        "When the token stops admitting new connections."
+        expiresAt: Datetime!
+      }
+      extend type Mutation {
+        "Signs a LiveKit token for the caller's grant in a stream's room, decided by the database. Errors: NOAUT, BANND, NOFND, NLIVE, CONFG."
+        livekitToken(input: LivekitTokenInput!): LivekitTokenPayload
+      }
+    `,
+    objects: {
+      Mutation: {
+        plans: {
+          livekitToken(_$root, fieldArgs) {
+            const $streamId = fieldArgs.getRaw(["input", "streamId"]);
+            return sideEffectWithPgClient(executor, $streamId, async (client, streamId) => {
+              const settings = livekitFromEnv();
+              if (!settings) throw Object.assign(new Error(NOT_CONFIGURED), { code: "CONFG" });
+              const { rows } = await client.query<GrantRow>({ text: "select * from app_public.livekit_grant($1)", values: [streamId] });
+              const grant = grantFromRow(rows[0]);
+              const minted = await mintToken(settings, grant);
+              return { ...grant, token: minted.token, url: minted.url, expiresAt: minted.expiresAt };
+            });
+          },
+        },
+      },
+    },
+  };
+});

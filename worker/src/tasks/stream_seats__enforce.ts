@@ -1,0 +1,63 @@
+// Makes LiveKit agree with a seat (or with one participant's grant): runs when a seat becomes active
+// or stops being active, and a second before a seat expires (it waits for the instant, marks the seat
+// expired, and the resulting status change enqueues the LiveKit call). Retries with backoff inside the
+// job for 15 s, then fails so graphile-worker retries it later.
+import type { Task } from "graphile-worker";
+import { livekitFromEnv } from "../livekit/config.ts";
+import { isUuid } from "../livekit/grant.ts";
+import { enforceGrant, roomService } from "../livekit/rooms.ts";
+
+type Payload = { seat_id: string } | { stream_id: string; user_id: string };
+
+function assertPayload(p: unknown): Payload {
+  const o = (p ?? {}) as Record<string, unknown>;
+  if (isUuid(o.seat_id)) return { seat_id: o.seat_id };
+  if (isUuid(o.stream_id) && isUuid(o.user_id)) return { stream_id: o.stream_id, user_id: o.user_id };
+  throw new Error(`stream_seats__enforce: payload needs seat_id or stream_id + user_id, got ${JSON.stringify(p)}`);
+}
+
+interface SeatRow {
+  id: string;
+  stream_id: string;
+  user_id: string;
+  status: string;
+  accepted_at: Date | null;
+  due_in: number | null;
+}
+
+const SEAT = `select id, stream_id, user_id, status, accepted_at,
+  case when status in ('invited', 'active') then extract(epoch from expires_at - now())::float8 end as due_in
+  from app_public.stream_seats where id = $1`;
+
+export const stream_seats__enforce: Task = async (payload, helpers) => {
+  const p = assertPayload(payload);
+  await helpers.withPgClient(async (db) => {
+    let room: string;
+    let identity: string;
+    if ("seat_id" in p) {
+      const seat = (await db.query<SeatRow>(SEAT, [p.seat_id])).rows[0];
+      if (!seat) return;
+      if (seat.due_in != null && seat.due_in <= 1.5) {
+        if (seat.due_in > 0) await new Promise((r) => setTimeout(r, seat.due_in! * 1000));
+        await db.query("select app_private.expire_seat($1)", [seat.id]);
+        // The status change enqueued the LiveKit call (when the seat was active): nothing more here.
+        return;
+      }
+      if (!seat.accepted_at) return; // never on stage: nothing to tell LiveKit
+      room = seat.stream_id;
+      identity = seat.user_id;
+    } else {
+      room = p.stream_id;
+      identity = p.user_id;
+    }
+    const settings = livekitFromEnv();
+    if (!settings) {
+      helpers.logger.warn(`LiveKit is not configured: grant of ${identity} in room ${room} not enforced`);
+      return;
+    }
+    const outcome = await enforceGrant(db, roomService(settings), room, identity, {
+      onRetry: (n, e) => helpers.logger.warn(`LiveKit enforcement for ${identity} in ${room}, attempt ${n} failed: ${e.message}`),
+    });
+    helpers.logger.debug(`LiveKit enforcement for ${identity} in ${room}: ${outcome}`);
+  });
+};
