@@ -46,9 +46,12 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   const db = await openDatabase(config, (m) => logger.info(m));
   const ownerPool = new pg.Pool({ connectionString: db.ownerUrl, max: config.WORKER_CONCURRENCY + 4 });
   const authPool = new pg.Pool({ connectionString: db.authenticatorUrl, max: config.DATABASE_POOL_SIZE });
+  let closed = false;
+  // After close() has begun, connections dropping is expected, not an error.
+  const onDbError = (what: string) => (e: Error) => (closed ? logger.debug({ err: e }, what) : logger.error({ err: e }, what));
   for (const pool of [ownerPool, authPool]) {
-    pool.on("error", (e) => logger.error({ err: e }, "idle database client error"));
-    pool.on("connect", (client) => client.on("error", (e) => logger.error({ err: e }, "database client error")));
+    pool.on("error", onDbError("idle database client error"));
+    pool.on("connect", (client) => client.on("error", onDbError("database client error")));
   }
 
   await ownerPool.query("select app_private.configure_auth($1, $2, $3)", [config.JWT_SECRET, config.JWT_AUDIENCE, config.JWT_TTL_SECONDS]);
@@ -160,7 +163,6 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     `Troll City is up: ${url}  (GraphQL ${url}/graphql${config.graphiql ? `, GraphiQL ${url}/graphiql` : ""})`,
   );
 
-  let closed = false;
   return {
     server,
     url,
