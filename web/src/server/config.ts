@@ -45,6 +45,13 @@ const fields = z.object({
   PLAYBACK_MUX_URL: z.string().url().default("https://stream.mux.com"),
   VIRAL_ENTER_VIEWERS: z.coerce.number().int().min(1).default(1000),
   VIRAL_EXIT_VIEWERS: z.coerce.number().int().min(0).default(500),
+  // Realtime (docs/realtime-protocol.md): processes sharing the port, relay and presence cadence, socket hygiene.
+  WEB_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
+  RELAY_TICK_MS: z.coerce.number().int().min(10).max(1000).default(75),
+  PRESENCE_FLUSH_MS: z.coerce.number().int().min(200).max(10000).default(2000),
+  BROADCAST_MAX_PER_IP: z.coerce.number().int().min(1).max(1000000).default(20),
+  BROADCAST_MAX_BUFFER_BYTES: z.coerce.number().int().min(1024).default(1048576),
+  BROADCAST_PING_MS: z.coerce.number().int().min(1000).max(300000).default(30000),
 });
 
 /** Every variable the server reads. */

@@ -1,6 +1,7 @@
 // Every server extension, in the order their routes are tried.
+import { broadcastExtension } from "./broadcast.ts";
 import { livekitExtension } from "./livekit.ts";
 import { playbackExtension } from "./playback.ts";
 import type { ExtensionFactory } from "./types.ts";
 
-export const extensionFactories: ExtensionFactory[] = [playbackExtension, livekitExtension];
+export const extensionFactories: ExtensionFactory[] = [playbackExtension, livekitExtension, broadcastExtension];

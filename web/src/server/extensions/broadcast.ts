@@ -1,0 +1,258 @@
+// The broadcast websocket for viewers (DESIGN §3.6; protocol in docs/realtime-protocol.md).
+// GET /broadcast?stream=<uuid>[&after=<last event id>] upgrades to a receive-only socket.
+// Each NOTIFY batch becomes one websocket frame, built once and written to every socket of the
+// stream: no per-socket JSON, no query per join or per event. Slow consumers whose send buffer
+// passes BROADCAST_MAX_BUFFER_BYTES are disconnected (they reconnect with `after` and catch up).
+import type { IncomingMessage } from "node:http";
+import type { Socket } from "node:net";
+import type { Duplex } from "node:stream";
+import { Counter, Histogram } from "prom-client";
+import { WebSocket, WebSocketServer } from "ws";
+import { clearHub, type EventBatch, type RealtimeHub, StreamNotFoundError, type StreamState, startHub, UUID_RE } from "../realtime/hub.ts";
+import type { ServerContext, ServerExtension } from "./types.ts";
+
+export const BROADCAST_PATH = "/broadcast";
+
+/** An unmasked, final text frame (RFC 6455 §5.2), built once per batch and shared by all sockets. */
+export function textFrame(text: string): Buffer {
+  const payload = Buffer.from(text, "utf8");
+  const len = payload.length;
+  let header: Buffer;
+  if (len < 126) {
+    header = Buffer.from([0x81, len]);
+  } else if (len < 65536) {
+    header = Buffer.alloc(4);
+    header[0] = 0x81;
+    header[1] = 126;
+    header.writeUInt16BE(len, 2);
+  } else {
+    header = Buffer.alloc(10);
+    header[0] = 0x81;
+    header[1] = 127;
+    header.writeBigUInt64BE(BigInt(len), 2);
+  }
+  return Buffer.concat([header, payload]);
+}
+
+interface Conn {
+  ws: WebSocket;
+  /** The TCP socket under ws: shared frames are written to it directly (permessage-deflate is off,
+   * so ws never queues data frames and our writes cannot interleave with its own). */
+  sock: Socket;
+  ip: string;
+  alive: boolean;
+  /** Batches that arrived before the hello was sent. */
+  pending: EventBatch[] | null;
+}
+
+interface Room {
+  state: StreamState;
+  conns: Set<Conn>;
+  unsubscribe: () => void;
+}
+
+function rejectUpgrade(socket: Duplex, status: number, reason: string) {
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${reason.length}\r\n\r\n${reason}`,
+  );
+}
+
+export async function broadcastExtension(ctx: ServerContext): Promise<ServerExtension> {
+  const { config } = ctx;
+  const log = ctx.logger.child({ component: "broadcast" });
+  const hub: RealtimeHub = startHub({
+    ownerPool: ctx.ownerPool,
+    logger: ctx.logger,
+    registry: ctx.registry,
+    relayTickMs: config.RELAY_TICK_MS,
+    presenceFlushMs: config.PRESENCE_FLUSH_MS,
+  });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 1024, perMessageDeflate: false, clientTracking: false });
+  const rooms = new Map<string, Room>();
+  const roomsLoading = new Map<string, Promise<Room>>();
+  const perIp = new Map<string, number>();
+  const metric = (name: string, help: string) =>
+    (ctx.registry.getSingleMetric(name) as Counter | undefined) ?? new Counter({ name, help, registers: [ctx.registry] });
+  const dropped = metric("trollcity_broadcast_slow_consumers_dropped_total", "Broadcast sockets dropped for a full send buffer");
+  const rejected = metric("trollcity_broadcast_rejected_total", "Broadcast upgrades refused (per-IP cap, bad request)");
+  const deliveries = metric("trollcity_broadcast_deliveries_total", "Batch frames written to broadcast sockets");
+  const fanoutSeconds =
+    (ctx.registry.getSingleMetric("trollcity_broadcast_fanout_seconds") as Histogram | undefined) ??
+    new Histogram({
+      name: "trollcity_broadcast_fanout_seconds",
+      help: "Time to write one batch to every socket of a stream in this process",
+      buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5],
+      registers: [ctx.registry],
+    });
+
+  function send(conn: Conn, frame: Buffer): void {
+    if (conn.ws.readyState !== WebSocket.OPEN) return;
+    if (conn.sock.writableLength > config.BROADCAST_MAX_BUFFER_BYTES) {
+      dropped.inc();
+      conn.ws.terminate();
+      return;
+    }
+    conn.sock.write(frame);
+  }
+
+  function sendJson(conn: Conn, msg: unknown): void {
+    send(conn, textFrame(JSON.stringify(msg)));
+  }
+
+  function fanOut(room: Room, batch: EventBatch, raw: string): void {
+    const t0 = process.hrtime.bigint();
+    // The NOTIFY payload is already the JSON batch: prefix the message type, frame once.
+    const frame = textFrame(`{"type":"events",${raw.slice(1)}`);
+    let n = 0;
+    for (const conn of room.conns) {
+      if (conn.pending) conn.pending.push(batch);
+      else {
+        send(conn, frame);
+        n++;
+      }
+    }
+    deliveries.inc(n);
+    fanoutSeconds.observe(Number(process.hrtime.bigint() - t0) / 1e9);
+  }
+
+  async function room(streamId: string): Promise<Room> {
+    const existing = rooms.get(streamId);
+    if (existing) return existing;
+    let loading = roomsLoading.get(streamId);
+    if (!loading) {
+      loading = (async () => {
+        const r: Room = { state: undefined as unknown as StreamState, conns: new Set(), unsubscribe: () => {} };
+        const sub = await hub.subscribe(streamId, (batch, raw) => fanOut(r, batch, raw));
+        r.state = sub.state;
+        r.unsubscribe = sub.unsubscribe;
+        rooms.set(streamId, r);
+        return r;
+      })().finally(() => roomsLoading.delete(streamId));
+      roomsLoading.set(streamId, loading);
+    }
+    return await loading;
+  }
+
+  function release(r: Room, conn: Conn): void {
+    if (!r.conns.delete(conn)) return;
+    hub.leave(r.state.streamId);
+    if (r.conns.size === 0 && rooms.get(r.state.streamId) === r) {
+      rooms.delete(r.state.streamId);
+      r.unsubscribe();
+    }
+  }
+
+  async function onConnection(conn: Conn, streamId: string, after: number | null): Promise<void> {
+    let r: Room;
+    try {
+      r = await room(streamId);
+    } catch (e) {
+      if (e instanceof StreamNotFoundError) conn.ws.close(4404, "stream not found");
+      else {
+        log.warn({ err: e }, "broadcast join failed");
+        conn.ws.close(1011, "try again");
+      }
+      return;
+    }
+    if (conn.ws.readyState !== WebSocket.OPEN) return;
+    r.conns.add(conn);
+    hub.join(r.state.streamId);
+    conn.ws.once("close", () => release(r, conn));
+    const s = r.state;
+    const base = { type: "hello", stream_id: s.streamId, viewers: s.viewerCount ?? 0 };
+    let lastSent = s.lastId;
+    if (after === null) {
+      sendJson(conn, { ...base, last_id: s.lastId, resumed: false, chat: hub.backlog(s) });
+    } else {
+      const { events, complete } = await hub.eventsSince(s, after).catch(() => ({ events: [], complete: false }));
+      if (complete) {
+        lastSent = events.at(-1)?.id ?? after;
+        sendJson(conn, { ...base, last_id: lastSent, resumed: true });
+        if (events.length) sendJson(conn, { type: "events", stream_id: s.streamId, events });
+      } else {
+        // Too long away: start over from the backlog.
+        sendJson(conn, { ...base, last_id: s.lastId, resumed: false, chat: hub.backlog(s) });
+      }
+    }
+    const pending = conn.pending ?? [];
+    conn.pending = null;
+    for (const batch of pending) {
+      const fresh = batch.events.filter((e) => e.id > lastSent);
+      if (fresh.length) sendJson(conn, { type: "events", stream_id: s.streamId, events: fresh });
+    }
+  }
+
+  // Ping every socket; one that did not answer the previous ping is gone.
+  const pinger = setInterval(() => {
+    for (const r of rooms.values()) {
+      for (const conn of r.conns) {
+        if (!conn.alive) {
+          conn.ws.terminate();
+          continue;
+        }
+        conn.alive = false;
+        try {
+          conn.ws.ping();
+        } catch {
+          conn.ws.terminate();
+        }
+      }
+    }
+  }, config.BROADCAST_PING_MS);
+  pinger.unref();
+
+  function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
+    const url = new URL(req.url ?? "/", "http://localhost");
+    if (url.pathname !== BROADCAST_PATH) return false;
+    const ip = (socket as Socket).remoteAddress ?? "unknown";
+    const streamId = url.searchParams.get("stream") ?? "";
+    const afterRaw = url.searchParams.get("after");
+    if (!UUID_RE.test(streamId) || (afterRaw !== null && !/^\d{1,18}$/.test(afterRaw))) {
+      rejected.inc();
+      rejectUpgrade(socket, 400, "Bad Request: ?stream=<uuid>[&after=<event id>]");
+      return true;
+    }
+    const count = perIp.get(ip) ?? 0;
+    if (count >= config.BROADCAST_MAX_PER_IP) {
+      rejected.inc();
+      rejectUpgrade(socket, 429, "Too Many Requests: connection limit per address");
+      return true;
+    }
+    perIp.set(ip, count + 1);
+    let counted = true;
+    const uncount = () => {
+      if (!counted) return;
+      counted = false;
+      const n = (perIp.get(ip) ?? 1) - 1;
+      if (n > 0) perIp.set(ip, n);
+      else perIp.delete(ip);
+    };
+    socket.once("close", uncount);
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      const conn: Conn = { ws, sock: socket as Socket, ip, alive: true, pending: [] };
+      ws.on("pong", () => {
+        conn.alive = true;
+      });
+      // Receive-only: anything a client sends is ignored (maxPayload keeps it small).
+      ws.on("message", () => {
+        conn.alive = true;
+      });
+      ws.on("error", () => ws.terminate());
+      ws.once("close", uncount);
+      void onConnection(conn, streamId.toLowerCase(), afterRaw === null ? null : Number(afterRaw));
+    });
+    return true;
+  }
+
+  return {
+    name: "broadcast",
+    upgrade,
+    async stop() {
+      clearInterval(pinger);
+      for (const r of rooms.values()) for (const c of r.conns) c.ws.terminate();
+      rooms.clear();
+      clearHub(hub);
+      await hub.stop();
+    },
+  };
+}

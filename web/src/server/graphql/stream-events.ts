@@ -1,0 +1,154 @@
+// GraphQL: `subscription { streamEvents(streamId) { streamId events { id kind at payload truncated } } }`
+// for integrators and low fan-out uses (viewers use the broadcast socket, DESIGN §3.6). Built on
+// grafast's listen() with this process's realtime hub as the subscriber: the same single LISTEN
+// connection as the broadcast socket, each batch parsed once per process, each subscription counted
+// for presence. Catch-up after a reconnect: the `streamEventsSince(streamId, afterId)` query.
+import type { GrafastSubscriber } from "postgraphile/grafast";
+import { access, lambda, listen, SafeError } from "postgraphile/grafast";
+import { extendSchema, gql } from "postgraphile/utils";
+import { CHANNEL_PREFIX, currentHub, type EventBatch, StreamNotFoundError, UUID_RE } from "../realtime/hub.ts";
+
+/** Batches a subscriber may fall behind by before its subscription is ended. */
+const MAX_QUEUED = 500;
+
+/** Subscribe to one stream's batches through the hub; ends the iterator when the client goes away. */
+export function streamBatches(streamId: string): AsyncIterableIterator<EventBatch> {
+  const hub = currentHub();
+  const queue: EventBatch[] = [];
+  let wake: (() => void) | null = null;
+  let finished = false;
+  let failure: Error | null = null;
+  let unsubscribe: (() => void) | null = null;
+  let joined = false;
+  const finish = () => {
+    if (finished) return;
+    finished = true;
+    unsubscribe?.();
+    if (joined) hub.leave(streamId);
+    wake?.();
+  };
+  const ready = hub
+    .subscribe(streamId, (batch) => {
+      if (finished) return;
+      if (queue.length >= MAX_QUEUED) {
+        failure = new SafeError("streamEvents subscriber too slow: resubscribe and catch up with streamEventsSince");
+        finish();
+        return;
+      }
+      queue.push(batch);
+      wake?.();
+    })
+    .then(
+      (sub) => {
+        unsubscribe = sub.unsubscribe;
+        if (finished) sub.unsubscribe();
+        else {
+          hub.join(streamId);
+          joined = true;
+        }
+      },
+      (e: Error) => {
+        failure = e instanceof StreamNotFoundError ? new SafeError(e.message, { code: "NOFND" }) : e;
+        finish();
+      },
+    );
+  const iterator: AsyncIterableIterator<EventBatch> = {
+    [Symbol.asyncIterator]() {
+      return iterator;
+    },
+    async next() {
+      await ready;
+      for (;;) {
+        const batch = queue.shift();
+        if (batch) return { value: batch, done: false };
+        if (finished) {
+          if (failure) {
+            const e = failure;
+            failure = null;
+            throw e;
+          }
+          return { value: undefined, done: true };
+        }
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+        });
+        wake = null;
+      }
+    },
+    async return() {
+      finish();
+      queue.length = 0;
+      return { value: undefined, done: true };
+    },
+    async throw(e?: unknown) {
+      finish();
+      throw e;
+    },
+  };
+  return iterator;
+}
+
+/** GrafastSubscriber over the hub: topics are `stream_events:<stream id>`. */
+export const streamEventsSubscriber: GrafastSubscriber<Record<string, EventBatch>> = {
+  subscribe(topic) {
+    const id = String(topic).slice(CHANNEL_PREFIX.length);
+    if (!String(topic).startsWith(CHANNEL_PREFIX) || !UUID_RE.test(id)) throw new SafeError("streamId must be a stream's UUID");
+    return streamBatches(id.toLowerCase());
+  },
+};
+
+export const StreamEventsPlugin = extendSchema(() => ({
+  typeDefs: gql`
+    "One batch of a stream's events, in delivery order (one NOTIFY of the relay)."
+    type StreamEventBatch {
+      streamId: UUID!
+      events: [StreamEventBatchItem!]!
+    }
+    "One stream event: the same shape as on the broadcast socket (docs/realtime-protocol.md)."
+    type StreamEventBatchItem {
+      "Delivery number; resume after the last one you saw with streamEventsSince."
+      id: BigInt!
+      "chat, chat_deleted, gift, viewer_count, seat, leaderboard, earnings or stream_state."
+      kind: String!
+      at: Datetime!
+      "Self-contained event data (null when truncated)."
+      payload: JSON
+      "True when the event was too large for a batch: fetch it with streamEventsSince."
+      truncated: Boolean
+    }
+    extend type Subscription {
+      "Batches of a stream's events (chat, chat_deleted, gift, viewer_count, seat, leaderboard, stream_state). Counts as a viewer. Error: NOFND."
+      streamEvents(streamId: UUID!): StreamEventBatch
+    }
+  `,
+  objects: {
+    Subscription: {
+      plans: {
+        streamEvents: {
+          subscribePlan(_$root, fieldArgs) {
+            const $topic = lambda(fieldArgs.getRaw("streamId"), (id) => `${CHANNEL_PREFIX}${String(id)}`);
+            return listen(streamEventsSubscriber, $topic);
+          },
+          plan($event) {
+            return $event;
+          },
+        },
+      },
+    },
+    StreamEventBatch: {
+      plans: {
+        streamId: ($b) => access($b, "stream_id"),
+        events: ($b) => access($b, "events"),
+      },
+    },
+    StreamEventBatchItem: {
+      plans: {
+        id: ($e) => lambda(access($e, "id"), (id) => String(id)),
+        kind: ($e) => access($e, "kind"),
+        at: ($e) => access($e, "at"),
+        payload: ($e) => access($e, "payload"),
+        truncated: ($e) => access($e, "truncated"),
+      },
+    },
+  },
+}));

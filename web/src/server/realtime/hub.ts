@@ -1,0 +1,400 @@
+// The realtime hub: one per Node process (DESIGN §3 rules 1, 5, 6).
+//   - relay loop: every RELAY_TICK_MS it calls app_private.relay_stream_events(), which under an
+//     advisory lock (one relay at a time across processes) sends one NOTIFY per stream per tick;
+//     every few seconds it also moves buffered chat into the transcript.
+//   - one LISTEN connection: LISTEN stream_events:<id> while this process has a subscriber to that
+//     stream; each notification is parsed once and handed to every local subscriber.
+//   - per-stream memory: recent events (catch-up without a query), the last chat messages (a new
+//     viewer gets them without a query), the last viewer count.
+//   - presence: live broadcast sockets and GraphQL subscriptions per stream, flushed to
+//     app_private.flush_presence every PRESENCE_FLUSH_MS; no query per join.
+import { hostname } from "node:os";
+import pg from "pg";
+import type { Logger } from "pino";
+import { Counter, Gauge, type Registry } from "prom-client";
+
+export const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const CHANNEL_PREFIX = "stream_events:";
+
+/** One event as the relay sends it (and the broadcast socket and streamEvents deliver it). */
+export interface StreamEvent {
+  id: number;
+  kind: string;
+  at: string;
+  payload?: Record<string, unknown>;
+  truncated?: boolean;
+}
+
+/** One NOTIFY payload: a batch of one stream's events, in delivery order. */
+export interface EventBatch {
+  stream_id: string;
+  events: StreamEvent[];
+}
+
+/** A chat message as new viewers receive it (the payload of a `chat` event). */
+export interface ChatPayload {
+  message_id: number;
+  body: string;
+  client_id: string | null;
+  sender: Record<string, unknown>;
+  created_at: string;
+}
+
+export type BatchListener = (batch: EventBatch, raw: string) => void;
+
+export interface HubOptions {
+  ownerPool: pg.Pool;
+  logger: Logger;
+  registry: Registry;
+  relayTickMs: number;
+  presenceFlushMs: number;
+  transcriptFlushMs?: number;
+  /** Recent events kept per stream for catch-up. */
+  recentEvents?: number;
+}
+
+const BACKLOG = 50;
+
+export interface StreamState {
+  streamId: string;
+  listeners: Set<BatchListener>;
+  /** Recent events in delivery order. */
+  recent: StreamEvent[];
+  /** Every event of this stream with id >= coveredFrom is in `recent` (null: nothing seen yet). */
+  coveredFrom: number | null;
+  /** Last chat messages, oldest first (deleted ones removed). */
+  chat: ChatPayload[];
+  viewerCount: number | null;
+  lastId: number;
+  /** Resolves once the initial chat backlog is loaded; rejects when the stream does not exist. */
+  ready: Promise<void>;
+  listening: Promise<void>;
+}
+
+export class StreamNotFoundError extends Error {}
+
+export class RealtimeHub {
+  readonly nodeId = `${hostname()}/${process.pid}/${Math.random().toString(36).slice(2, 8)}`;
+  private readonly opts: HubOptions;
+  private readonly log: Logger;
+  private readonly streams = new Map<string, StreamState>();
+  private readonly presence = new Map<string, number>();
+  private readonly missing = new Map<string, number>();
+  private listenClient: pg.Client | null = null;
+  private listenReady: Promise<pg.Client> | null = null;
+  private stopped = false;
+  private timers: NodeJS.Timeout[] = [];
+  private relayBusy = false;
+  private readonly metrics: { notifies: Counter; events: Counter; relayed: Counter; listeners: Gauge };
+
+  constructor(opts: HubOptions) {
+    this.opts = opts;
+    this.log = opts.logger.child({ component: "realtime" });
+    const existing = (name: string) => opts.registry.getSingleMetric(name);
+    this.metrics = {
+      notifies:
+        (existing("trollcity_realtime_notifications_total") as Counter | undefined) ??
+        new Counter({ name: "trollcity_realtime_notifications_total", help: "NOTIFY batches received", registers: [opts.registry] }),
+      events:
+        (existing("trollcity_realtime_events_total") as Counter | undefined) ??
+        new Counter({ name: "trollcity_realtime_events_total", help: "Stream events received", registers: [opts.registry] }),
+      relayed:
+        (existing("trollcity_realtime_relayed_events_total") as Counter | undefined) ??
+        new Counter({
+          name: "trollcity_realtime_relayed_events_total",
+          help: "Events relayed by this process",
+          registers: [opts.registry],
+        }),
+      listeners:
+        (existing("trollcity_realtime_connections") as Gauge | undefined) ??
+        new Gauge({
+          name: "trollcity_realtime_connections",
+          help: "Live broadcast sockets + streamEvents subscriptions in this process",
+          registers: [opts.registry],
+        }),
+    };
+  }
+
+  start(): void {
+    const every = (ms: number, fn: () => Promise<void>) => {
+      let running = false;
+      const t = setInterval(() => {
+        if (running || this.stopped) return;
+        running = true;
+        fn()
+          .catch((e: Error) => this.log.warn({ err: e }, `realtime loop: ${e.message}`))
+          .finally(() => {
+            running = false;
+          });
+      }, ms);
+      t.unref();
+      this.timers.push(t);
+    };
+    every(this.opts.relayTickMs, async () => {
+      await this.relayOnce();
+    });
+    every(this.opts.presenceFlushMs, () => this.flushPresence());
+    every(this.opts.transcriptFlushMs ?? 2000, async () => {
+      await this.opts.ownerPool.query("select app_private.flush_chat_transcript()");
+    });
+  }
+
+  /** One relay tick (exported for tests/benches). Skips when another process holds the lock. */
+  async relayOnce(): Promise<{ notifies: number; events: number }> {
+    if (this.relayBusy) return { notifies: 0, events: 0 };
+    this.relayBusy = true;
+    try {
+      const { rows } = await this.opts.ownerPool.query<{ notifies: number; events: number }>(
+        "select notifies, events from app_private.relay_stream_events()",
+      );
+      const r = rows[0] ?? { notifies: 0, events: 0 };
+      if (r.events) this.metrics.relayed.inc(r.events);
+      return r;
+    } finally {
+      this.relayBusy = false;
+    }
+  }
+
+  async flushPresence(): Promise<void> {
+    const counts: Record<string, number> = {};
+    for (const [id, n] of this.presence) if (n > 0) counts[id] = n;
+    await this.opts.ownerPool.query("select app_private.flush_presence($1, $2)", [this.nodeId, JSON.stringify(counts)]);
+  }
+
+  /** Presence: a connection (socket or subscription) started/ended watching a stream. */
+  join(streamId: string): void {
+    this.presence.set(streamId, (this.presence.get(streamId) ?? 0) + 1);
+    this.metrics.listeners.inc();
+  }
+
+  leave(streamId: string): void {
+    const n = (this.presence.get(streamId) ?? 0) - 1;
+    if (n > 0) this.presence.set(streamId, n);
+    else this.presence.delete(streamId);
+    this.metrics.listeners.dec();
+  }
+
+  localCount(streamId: string): number {
+    return this.presence.get(streamId) ?? 0;
+  }
+
+  private async listener(): Promise<pg.Client> {
+    if (this.listenClient) return this.listenClient;
+    if (!this.listenReady) {
+      this.listenReady = (async () => {
+        const client = new pg.Client(this.opts.ownerPool.options);
+        client.on("notification", (msg) => this.onNotification(msg.channel, msg.payload ?? ""));
+        client.on("error", (e) => {
+          this.log.warn({ err: e }, "LISTEN connection lost; reconnecting");
+          this.listenClient = null;
+          this.listenReady = null;
+          client.end().catch(() => {});
+          if (!this.stopped) void this.relisten();
+        });
+        await client.connect();
+        this.listenClient = client;
+        return client;
+      })().catch((e: unknown) => {
+        this.listenReady = null;
+        throw e;
+      });
+    }
+    return await this.listenReady;
+  }
+
+  /** After a lost LISTEN connection: listen again to every stream that still has subscribers. */
+  private async relisten(): Promise<void> {
+    for (let attempt = 0; !this.stopped; attempt++) {
+      try {
+        const client = await this.listener();
+        for (const id of this.streams.keys()) await client.query(`listen "${CHANNEL_PREFIX}${id}"`);
+        // Events sent while we were away are not in memory: catch-up must go to the database.
+        for (const s of this.streams.values()) s.coveredFrom = null;
+        return;
+      } catch {
+        await new Promise((r) => setTimeout(r, Math.min(5000, 200 * 2 ** attempt)));
+      }
+    }
+  }
+
+  private onNotification(channel: string, raw: string): void {
+    if (!channel.startsWith(CHANNEL_PREFIX)) return;
+    const s = this.streams.get(channel.slice(CHANNEL_PREFIX.length));
+    if (!s) return;
+    let batch: EventBatch;
+    try {
+      batch = JSON.parse(raw) as EventBatch;
+    } catch {
+      this.log.warn({ channel }, "unparseable stream event batch");
+      return;
+    }
+    this.metrics.notifies.inc();
+    this.metrics.events.inc(batch.events.length);
+    this.absorb(s, batch.events);
+    for (const l of s.listeners) {
+      try {
+        l(batch, raw);
+      } catch (e) {
+        this.log.warn({ err: e }, "stream listener failed");
+      }
+    }
+  }
+
+  private absorb(s: StreamState, events: StreamEvent[]): void {
+    const max = this.opts.recentEvents ?? 1000;
+    for (const e of events) {
+      if (e.id <= s.lastId) continue;
+      s.lastId = e.id;
+      if (s.coveredFrom === null) s.coveredFrom = e.id;
+      s.recent.push(e);
+      const p = e.payload;
+      if (e.kind === "chat" && p) {
+        s.chat.push(p as unknown as ChatPayload);
+        if (s.chat.length > BACKLOG * 2) s.chat.splice(0, s.chat.length - BACKLOG * 2);
+      } else if (e.kind === "chat_deleted" && p) {
+        if (typeof p.message_id === "number") s.chat = s.chat.filter((m) => m.message_id !== p.message_id);
+        if (typeof p.user_id === "string") s.chat = s.chat.filter((m) => m.sender.id !== p.user_id);
+      } else if (e.kind === "viewer_count" && p && typeof p.viewers === "number") {
+        s.viewerCount = p.viewers;
+      }
+    }
+    if (s.recent.length > max) {
+      s.recent.splice(0, s.recent.length - max);
+      s.coveredFrom = s.recent[0]?.id ?? null;
+    }
+  }
+
+  /**
+   * Subscribe to a stream's batches. The first subscriber in this process LISTENs and loads the chat
+   * backlog (one query per stream per process); later ones cost no query.
+   */
+  async subscribe(streamId: string, fn: BatchListener): Promise<{ state: StreamState; unsubscribe: () => void }> {
+    if (!UUID_RE.test(streamId)) throw new StreamNotFoundError(`"${streamId}" is not a stream id`);
+    streamId = streamId.toLowerCase();
+    const missingUntil = this.missing.get(streamId);
+    if (missingUntil && missingUntil > Date.now()) throw new StreamNotFoundError(`stream ${streamId} not found`);
+    let s = this.streams.get(streamId);
+    if (!s) {
+      const state: StreamState = {
+        streamId,
+        listeners: new Set(),
+        recent: [],
+        coveredFrom: null,
+        chat: [],
+        viewerCount: null,
+        lastId: 0,
+        ready: Promise.resolve(),
+        listening: Promise.resolve(),
+      };
+      s = state;
+      this.streams.set(streamId, state);
+      state.listening = this.listener().then(async (c) => {
+        await c.query(`listen "${CHANNEL_PREFIX}${streamId}"`);
+      });
+      state.ready = state.listening.then(async () => {
+        const { rows } = await this.opts.ownerPool.query<{ found: boolean; chat: ChatPayload[] | null; viewers: number }>(
+          `select true as found,
+                  (select json_agg(json_build_object('message_id', m.id, 'body', m.body, 'client_id', m.client_id,
+                            'sender', m.sender, 'created_at', m.created_at) order by m.id)
+                     from app_public.recent_chat_messages(s.id) m) as chat,
+                  app_public.streams_viewer_count(s) as viewers
+             from app_public.streams s where s.id = $1`,
+          [streamId],
+        );
+        const row = rows[0];
+        if (!row) {
+          this.missing.set(streamId, Date.now() + 60_000);
+          throw new StreamNotFoundError(`stream ${streamId} not found`);
+        }
+        // Messages that arrived as events while loading are newer: keep both, without duplicates.
+        const seen = new Set(state.chat.map((m) => m.message_id));
+        state.chat = [...(row.chat ?? []).filter((m) => !seen.has(m.message_id)), ...state.chat];
+        state.viewerCount ??= row.viewers;
+      });
+      state.ready.catch(() => {
+        if (state.listeners.size === 0) this.drop(state);
+      });
+    }
+    const state = s;
+    state.listeners.add(fn);
+    try {
+      await state.ready;
+    } catch (e) {
+      state.listeners.delete(fn);
+      if (state.listeners.size === 0) this.drop(state);
+      throw e;
+    }
+    let done = false;
+    return {
+      state,
+      unsubscribe: () => {
+        if (done) return;
+        done = true;
+        state.listeners.delete(fn);
+        if (state.listeners.size === 0) this.drop(state);
+      },
+    };
+  }
+
+  private drop(state: StreamState): void {
+    if (this.streams.get(state.streamId) !== state) return;
+    this.streams.delete(state.streamId);
+    const c = this.listenClient;
+    if (c) c.query(`unlisten "${CHANNEL_PREFIX}${state.streamId}"`).catch(() => {});
+  }
+
+  /** The last chat messages a new viewer sees (no query). */
+  backlog(state: StreamState): ChatPayload[] {
+    return state.chat.slice(-BACKLOG);
+  }
+
+  /**
+   * Events of a stream after `afterId`: from memory when it covers the gap, else from the outbox.
+   * `complete` is false when the outbox no longer holds everything (the client must reload).
+   */
+  async eventsSince(state: StreamState, afterId: number): Promise<{ events: StreamEvent[]; complete: boolean }> {
+    if (state.coveredFrom !== null && afterId >= state.coveredFrom - 1) {
+      return { events: state.recent.filter((e) => e.id > afterId), complete: true };
+    }
+    const { rows } = await this.opts.ownerPool.query<{ events: StreamEvent[] | null; oldest: string | null }>(
+      `select (select json_agg(json_build_object('id', e.id, 'kind', e.kind, 'at', e.at, 'payload', e.payload) order by e.id)
+                 from app_public.stream_events_since($1, $2) e) as events,
+              (select min(seq) from app_private.stream_events where seq is not null) as oldest`,
+      [state.streamId, afterId],
+    );
+    const events = (rows[0]?.events ?? []).filter((e) => e.id > afterId && (state.coveredFrom === null || e.id < state.coveredFrom));
+    const fromMemory = state.coveredFrom === null ? [] : state.recent;
+    const oldest = rows[0]?.oldest == null ? null : Number(rows[0].oldest);
+    // Complete when the outbox still reaches back to the client's last id (ids are shared by all streams).
+    const complete = oldest !== null && afterId >= oldest - 1;
+    return { events: [...events, ...fromMemory.filter((e) => e.id > afterId)], complete };
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    await this.opts.ownerPool.query("select app_private.clear_presence($1)", [this.nodeId]).catch(() => {});
+    const c = this.listenClient;
+    this.listenClient = null;
+    if (c) await c.end().catch(() => {});
+  }
+}
+
+let current: RealtimeHub | null = null;
+
+export function startHub(opts: HubOptions): RealtimeHub {
+  const hub = new RealtimeHub(opts);
+  hub.start();
+  current = hub;
+  return hub;
+}
+
+export function currentHub(): RealtimeHub {
+  if (!current) throw new Error("the realtime hub is not running in this process");
+  return current;
+}
+
+export function clearHub(hub: RealtimeHub): void {
+  if (current === hub) current = null;
+}
