@@ -13,7 +13,7 @@ let streamId: string;
 const open: Viewer[] = [];
 
 beforeAll(async () => {
-  app = await startTestApp({ RELAY_TICK_MS: "50", PRESENCE_FLUSH_MS: "300" });
+  app = await startTestApp({ RELAY_TICK_MS: "50", PRESENCE_FLUSH_MS: "300", RUN_WEB: "false" });
   host = await makeUser(app, "chat_host", { role: "broadcaster", displayName: "The Host" });
   alice = await makeUser(app, "chat_alice", {
     displayName: "Alice A.",

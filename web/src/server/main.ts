@@ -1,7 +1,14 @@
-// `npm start`: the whole app in one process (see app.ts). SIGINT/SIGTERM stop it cleanly.
+// `npm start`: the whole app (see app.ts). SIGINT/SIGTERM stop it cleanly.
+// WEB_CONCURRENCY=N (N > 1) runs N processes sharing the port (node:cluster): the primary prepares
+// the database once (embedded start, migrations, demo seed) and forks N workers, each a full app with
+// its own LISTEN connection and broadcast sockets (DESIGN §3.6); graphile-worker runs in the first.
+// A worker that dies is replaced. With the default (1) everything runs in this one process.
+import cluster, { type Worker } from "node:cluster";
 import { pino } from "pino";
+import { seedDemo } from "../../../db/seed.ts";
 import { startApp } from "./app.ts";
 import { ConfigError, loadConfig } from "./config.ts";
+import { openDatabase } from "./database.ts";
 
 let config: ReturnType<typeof loadConfig>;
 try {
@@ -14,22 +21,84 @@ try {
   throw e;
 }
 const logger = pino({ level: config.LOG_LEVEL, name: "trollcity" });
-const app = await startApp(config, logger).catch((e: Error) => {
-  logger.fatal({ err: e }, `could not start: ${e.message}`);
-  process.exit(1);
-});
-// A plain line for people and scripts, whatever the log format.
-console.log(`Troll City is running at ${app.url}`);
 
-let stopping = false;
-async function stop(signal: string) {
-  if (stopping) return;
-  stopping = true;
-  logger.info(`${signal}: shutting down`);
-  const timer = setTimeout(() => process.exit(1), 10_000);
-  timer.unref();
-  await app.close();
-  process.exit(0);
+if (config.WEB_CONCURRENCY > 1 && cluster.isPrimary) {
+  await runPrimary(config.WEB_CONCURRENCY);
+} else {
+  await runApp();
 }
-process.once("SIGINT", () => void stop("SIGINT"));
-process.once("SIGTERM", () => void stop("SIGTERM"));
+
+async function runApp() {
+  const app = await startApp(config, logger).catch((e: Error) => {
+    logger.fatal({ err: e }, `could not start: ${e.message}`);
+    process.exit(1);
+  });
+  // A plain line for people and scripts, whatever the log format.
+  console.log(`Troll City is running at ${app.url}${cluster.isWorker ? ` (process ${cluster.worker?.id})` : ""}`);
+
+  let stopping = false;
+  async function stop(signal: string) {
+    if (stopping) return;
+    stopping = true;
+    logger.info(`${signal}: shutting down`);
+    const timer = setTimeout(() => process.exit(1), 10_000);
+    timer.unref();
+    await app.close();
+    process.exit(0);
+  }
+  process.once("SIGINT", () => void stop("SIGINT"));
+  process.once("SIGTERM", () => void stop("SIGTERM"));
+}
+
+async function runPrimary(n: number) {
+  const db = await openDatabase(config, (m) => logger.info(m)).catch((e: Error) => {
+    logger.fatal({ err: e }, `could not prepare the database: ${e.message}`);
+    process.exit(1);
+  });
+  const seedWanted = config.SEED_DEMO === "always" || (config.SEED_DEMO === "auto" && db.embedded && db.created);
+  if (seedWanted) await seedDemo(db.ownerUrl, (m) => logger.info(m));
+  // Workers use the database prepared here; only the first runs graphile-worker.
+  const envFor = (index: number) => ({
+    DATABASE_URL: db.ownerUrl,
+    SEED_DEMO: "never",
+    RUN_WORKER: index === 0 ? String(config.RUN_WORKER) : "false",
+    TROLLCITY_PROCESS_INDEX: String(index),
+  });
+  const slots = new Map<Worker, number>();
+  let stopping = false;
+  const fork = (index: number) => {
+    const w = cluster.fork(envFor(index));
+    slots.set(w, index);
+  };
+  cluster.on("exit", (w, code, signal) => {
+    const index = slots.get(w) ?? 0;
+    slots.delete(w);
+    if (stopping) return;
+    logger.error({ code, signal }, `process ${index} exited; starting a new one`);
+    setTimeout(() => fork(index), 1000).unref();
+  });
+  for (let i = 0; i < n; i++) fork(i);
+  logger.info(`${n} processes share port ${config.PORT}`);
+
+  async function stop(signal: string) {
+    if (stopping) return;
+    stopping = true;
+    logger.info(`${signal}: stopping ${slots.size} processes`);
+    const timer = setTimeout(() => process.exit(1), 15_000);
+    timer.unref();
+    await Promise.all(
+      [...slots.keys()].map(
+        (w) =>
+          new Promise<void>((resolve) => {
+            if (w.isDead()) return resolve();
+            w.once("exit", () => resolve());
+            w.process.kill("SIGTERM");
+          }),
+      ),
+    );
+    await db.close();
+    process.exit(0);
+  }
+  process.once("SIGINT", () => void stop("SIGINT"));
+  process.once("SIGTERM", () => void stop("SIGTERM"));
+}

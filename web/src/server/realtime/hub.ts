@@ -249,6 +249,8 @@ export class RealtimeHub {
       s.recent.push(e);
       const p = e.payload;
       if (e.kind === "chat" && p) {
+        // Already there when the backlog was loaded after the message was accepted.
+        if (s.chat.some((m) => m.message_id === p.message_id)) continue;
         s.chat.push(p as unknown as ChatPayload);
         if (s.chat.length > BACKLOG * 2) s.chat.splice(0, s.chat.length - BACKLOG * 2);
       } else if (e.kind === "chat_deleted" && p) {
@@ -292,8 +294,14 @@ export class RealtimeHub {
         await c.query(`listen "${CHANNEL_PREFIX}${streamId}"`);
       });
       state.ready = state.listening.then(async () => {
-        const { rows } = await this.opts.ownerPool.query<{ found: boolean; chat: ChatPayload[] | null; viewers: number }>(
+        const { rows } = await this.opts.ownerPool.query<{
+          found: boolean;
+          chat: ChatPayload[] | null;
+          viewers: number;
+          last_id: string | null;
+        }>(
           `select true as found,
+                  (select max(e.seq) from app_private.stream_events e where e.stream_id = s.id and e.seq is not null) as last_id,
                   (select json_agg(json_build_object('message_id', m.id, 'body', m.body, 'client_id', m.client_id,
                             'sender', m.sender, 'created_at', m.created_at) order by m.id)
                      from app_public.recent_chat_messages(s.id) m) as chat,
@@ -310,6 +318,10 @@ export class RealtimeHub {
         const seen = new Set(state.chat.map((m) => m.message_id));
         state.chat = [...(row.chat ?? []).filter((m) => !seen.has(m.message_id)), ...state.chat];
         state.viewerCount ??= row.viewers;
+        // We were LISTENing before this query: every event after the newest relayed one reaches us.
+        const dbLast = row.last_id === null ? 0 : Number(row.last_id);
+        state.lastId = Math.max(state.lastId, dbLast);
+        state.coveredFrom = Math.min(state.coveredFrom ?? Number.POSITIVE_INFINITY, dbLast + 1);
       });
       state.ready.catch(() => {
         if (state.listeners.size === 0) this.drop(state);
