@@ -62,7 +62,6 @@ async function runPrimary(n: number) {
     DATABASE_URL: db.ownerUrl,
     SEED_DEMO: "never",
     RUN_WORKER: index === 0 ? String(config.RUN_WORKER) : "false",
-    TROLLCITY_PROCESS_INDEX: String(index),
   });
   const slots = new Map<Worker, number>();
   let stopping = false;
