@@ -4,13 +4,21 @@ import { Logger, makeWorkerUtils, type Runner, run, type TaskList, type Logger a
 import type pg from "pg";
 import { ensureLoop } from "./loop.ts";
 import { LOOP_TASKS } from "./loops.ts";
+import { gift_ledger__settle } from "./tasks/gift_ledger__settle.ts";
 import { loops__ensure } from "./tasks/loops__ensure.ts";
 import { stream_seats__enforce } from "./tasks/stream_seats__enforce.ts";
 import { streams__check_hls } from "./tasks/streams__check_hls.ts";
 import { streams__viral_tick } from "./tasks/streams__viral_tick.ts";
 import { worker__heartbeat } from "./tasks/worker__heartbeat.ts";
 
-export const taskList: TaskList = { worker__heartbeat, loops__ensure, streams__check_hls, streams__viral_tick, stream_seats__enforce };
+export const taskList: TaskList = {
+  worker__heartbeat,
+  loops__ensure,
+  gift_ledger__settle,
+  streams__check_hls,
+  streams__viral_tick,
+  stream_seats__enforce,
+};
 
 export const crontab = "* * * * * loops__ensure ?max=1";
 

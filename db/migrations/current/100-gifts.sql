@@ -349,7 +349,7 @@ create policy select_as_admin on app_public.gift_batch_logs for select to authen
   using (exists (select 1 from app_public.users u where u.id = (select app_public.current_user_id()) and u.role = 'admin'));
 grant select on app_public.gift_batch_logs to authenticated;
 comment on table app_public.gift_batch_logs is
-  E'@omit all\nOne row per settlement batch (also when there was nothing to settle: proof that the schedule runs). Admins only.';
+  'One row per settlement batch (also when there was nothing to settle: proof that the schedule runs). Admins only.';
 comment on column app_public.gift_batch_logs.processed is 'Gifts taken from the queue in this batch (settled + failed).';
 comment on column app_public.gift_batch_logs.failed is 'Gifts refunded to the sender because the receiver could not be credited (banned).';
 comment on column app_public.gift_batch_logs.backlog_count is 'Gifts still pending when the batch finished.';
@@ -849,7 +849,7 @@ create type app_public.leaderboard_entry as (
 comment on type app_public.leaderboard_entry is 'One leaderboard row: a broadcaster (by coins received) or a gifter (by coins spent).';
 
 create function app_public.leaderboard(period text default 'week', "limit" integer default 10)
-  returns setof app_public.leaderboard_entry
+  returns app_public.leaderboard_entry[]
   language plpgsql stable
   set search_path = ''
 as $$
@@ -860,22 +860,22 @@ begin
   if $2 is null or $2 not between 1 and 100 then
     raise exception 'limit must be between 1 and 100, got %', $2 using errcode = 'BADIN';
   end if;
-  return query
-    select (row_number() over (order by t.coins desc, t.broadcaster_id))::integer, t.broadcaster_id, u.username, u.display_name,
-           u.avatar_url, t.coins, t.gifts
+  return array(
+    select row((row_number() over (order by t.coins desc, t.broadcaster_id))::integer, t.broadcaster_id, u.username, u.display_name,
+               u.avatar_url, t.coins, t.gifts)::app_public.leaderboard_entry
       from (select s.broadcaster_id, s.coins, s.gifts from app_public.broadcaster_stats s
              where s.period = $1 and s.period_start = app_public.period_start($1, now()) and s.coins > 0
              order by s.coins desc, s.broadcaster_id limit $2) t
       join app_public.users u on u.id = t.broadcaster_id
-     order by t.coins desc, t.broadcaster_id;
+     order by t.coins desc, t.broadcaster_id);
 end;
 $$;
 grant execute on function app_public.leaderboard(text, integer) to anon, authenticated;
 comment on function app_public.leaderboard(text, integer) is
-  E'@behavior -connection +list\nTop broadcasters by coins received in the current period (day, week, month, all_time; UTC boundaries). Reads only materialised stats. Errors: BADIN.';
+  E'Top broadcasters by coins received in the current period (day, week, month, all_time; UTC boundaries). Reads only materialised stats. Errors: BADIN.';
 
 create function app_public.top_gifters(stream_id uuid, "limit" integer default 10)
-  returns setof app_public.leaderboard_entry
+  returns app_public.leaderboard_entry[]
   language plpgsql stable
   set search_path = ''
 as $$
@@ -883,22 +883,22 @@ begin
   if $2 is null or $2 not between 1 and 100 then
     raise exception 'limit must be between 1 and 100, got %', $2 using errcode = 'BADIN';
   end if;
-  return query
-    select (row_number() over (order by t.coins desc, t.gifter_id))::integer, t.gifter_id, u.username, u.display_name,
-           u.avatar_url, t.coins, t.gifts
+  return array(
+    select row((row_number() over (order by t.coins desc, t.gifter_id))::integer, t.gifter_id, u.username, u.display_name,
+               u.avatar_url, t.coins, t.gifts)::app_public.leaderboard_entry
       from (select s.gifter_id, s.coins, s.gifts from app_public.stream_gifter_stats s
              where s.stream_id = $1 and s.coins > 0
              order by s.coins desc, s.gifter_id limit $2) t
       join app_public.users u on u.id = t.gifter_id
-     order by t.coins desc, t.gifter_id;
+     order by t.coins desc, t.gifter_id);
 end;
 $$;
 grant execute on function app_public.top_gifters(uuid, integer) to anon, authenticated;
 comment on function app_public.top_gifters(uuid, integer) is
-  E'@behavior -connection +list\nTop gifters of one stream by coins spent (settled gifts). Errors: BADIN.';
+  E'Top gifters of one stream by coins spent (settled gifts). Errors: BADIN.';
 
 create function app_public.top_gifters_of_broadcaster(broadcaster_id uuid, "limit" integer default 10)
-  returns setof app_public.leaderboard_entry
+  returns app_public.leaderboard_entry[]
   language plpgsql stable
   set search_path = ''
 as $$
@@ -906,21 +906,21 @@ begin
   if $2 is null or $2 not between 1 and 100 then
     raise exception 'limit must be between 1 and 100, got %', $2 using errcode = 'BADIN';
   end if;
-  return query
-    select (row_number() over (order by t.coins desc, t.gifter_id))::integer, t.gifter_id, u.username, u.display_name,
-           u.avatar_url, t.coins, t.gifts
+  return array(
+    select row((row_number() over (order by t.coins desc, t.gifter_id))::integer, t.gifter_id, u.username, u.display_name,
+               u.avatar_url, t.coins, t.gifts)::app_public.leaderboard_entry
       from (select s.gifter_id, s.coins, s.gifts from app_public.broadcaster_gifter_stats s
              where s.broadcaster_id = $1 and s.coins > 0
              order by s.coins desc, s.gifter_id limit $2) t
       join app_public.users u on u.id = t.gifter_id
-     order by t.coins desc, t.gifter_id;
+     order by t.coins desc, t.gifter_id);
 end;
 $$;
 grant execute on function app_public.top_gifters_of_broadcaster(uuid, integer) to anon, authenticated;
 comment on function app_public.top_gifters_of_broadcaster(uuid, integer) is
-  E'@behavior -connection +list\nA broadcaster''s top gifters of all time by coins spent (settled gifts). Errors: BADIN.';
+  E'A broadcaster''s top gifters of all time by coins spent (settled gifts). Errors: BADIN.';
 
-create function app_public.gift_batch_logs("limit" integer default 50) returns setof app_public.gift_batch_logs
+create function app_public.gift_batch_logs("limit" integer default 50) returns app_public.gift_batch_logs[]
   language plpgsql stable
   set search_path = ''
 as $$
@@ -931,12 +931,12 @@ begin
   if $1 is null or $1 not between 1 and 1000 then
     raise exception 'limit must be between 1 and 1000, got %', $1 using errcode = 'BADIN';
   end if;
-  return query select l.* from app_public.gift_batch_logs l order by l.id desc limit $1;
+  return array(select l from app_public.gift_batch_logs l order by l.id desc limit $1);
 end;
 $$;
 grant execute on function app_public.gift_batch_logs(integer) to authenticated;
 comment on function app_public.gift_batch_logs(integer) is
-  E'@behavior -connection +list\nAdmins: the most recent settlement batches, newest first (batch health). Errors: DENYD, BADIN.';
+  E'@name giftBatchLogs\nAdmins: the most recent settlement batches, newest first (batch health). Errors: DENYD, BADIN.';
 
 --------------------------------------------------------------------------------
 -- Audit: zero rows = healthy
