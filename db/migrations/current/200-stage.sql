@@ -75,7 +75,7 @@ comment on function app_public.set_user_role(uuid, app_public.app_role) is
 -- Jobs: graphile-worker's schema is installed by the worker at start, after migrations.
 --------------------------------------------------------------------------------
 
-create function app_private.add_job(task text, payload json, run_at timestamptz, job_key text) returns void
+create function app_private.add_job(task text, payload json, run_at timestamptz, job_key text, queue_name text default null) returns void
   language plpgsql volatile
   set search_path = ''
 as $$
@@ -83,11 +83,12 @@ begin
   if to_regnamespace('graphile_worker') is null then
     raise exception 'graphile_worker is not installed: start the worker once (npm start or npm run worker)' using errcode = 'CONFG';
   end if;
-  perform graphile_worker.add_job(task, payload, null, run_at, 25, job_key);
+  perform graphile_worker.add_job(task, payload, queue_name, run_at, 25, job_key);
 end;
 $$;
-comment on function app_private.add_job(text, json, timestamptz, text) is
-  'Enqueue a graphile-worker job (replacing a pending one with the same key). CONFG when the worker schema is missing.';
+comment on function app_private.add_job(text, json, timestamptz, text, text) is
+  'Enqueue a graphile-worker job (replacing a pending one with the same key; jobs of one named queue run one at a time). '
+  'CONFG when the worker schema is missing.';
 
 --------------------------------------------------------------------------------
 -- Seats
@@ -134,15 +135,17 @@ begin
   if tg_op = 'UPDATE' and new.status is not distinct from old.status and new.expires_at is not distinct from old.expires_at then
     return null;
   end if;
-  -- LiveKit must change when a seat starts or stops publishing: enforce now.
+  -- LiveKit must change when a seat starts or stops publishing: enforce now. One serial queue per
+  -- participant, so a late job carrying an older decision never runs after a newer one.
   if tg_op = 'UPDATE' and new.status is distinct from old.status and 'active' in (new.status, old.status) then
-    perform app_private.add_job('stream_seats__enforce', json_build_object('seat_id', new.id), now(), 'stream_seats__enforce:' || new.id);
+    perform app_private.add_job('stream_seats__enforce', json_build_object('seat_id', new.id), now(), 'stream_seats__enforce:' || new.id,
+      'livekit:' || new.stream_id || ':' || new.user_id);
   end if;
   -- Expiry: one job per seat, a second early; the job waits for expires_at itself.
   if new.status in ('invited', 'active') and new.expires_at is not null
      and (tg_op = 'INSERT' or new.expires_at is distinct from old.expires_at) then
     perform app_private.add_job('stream_seats__enforce', json_build_object('seat_id', new.id),
-      new.expires_at - interval '1 second', 'stream_seats__enforce:expiry:' || new.id);
+      new.expires_at - interval '1 second', 'stream_seats__enforce:expiry:' || new.id, 'livekit:' || new.stream_id || ':' || new.user_id);
   end if;
   if tg_op = 'INSERT' or new.status is distinct from old.status then
     v_action := case new.status when 'invited' then 'invited' when 'active' then 'accepted' else new.status end;

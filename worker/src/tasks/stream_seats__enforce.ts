@@ -1,7 +1,8 @@
 // Makes LiveKit agree with a seat (or with one participant's grant): runs when a seat becomes active
 // or stops being active, and a second before a seat expires (it waits for the instant, marks the seat
-// expired, and the resulting status change enqueues the LiveKit call). Retries with backoff inside the
-// job for 15 s, then fails so graphile-worker retries it later.
+// expired and enforces at once). Jobs of one participant share a serial queue, so an older decision
+// never lands after a newer one. Retries with backoff inside the job for 15 s, then fails so
+// graphile-worker retries it later (its own backoff).
 import type { Task } from "graphile-worker";
 import { livekitFromEnv } from "../livekit/config.ts";
 import { isUuid } from "../livekit/grant.ts";
@@ -40,8 +41,8 @@ export const stream_seats__enforce: Task = async (payload, helpers) => {
       if (seat.due_in != null && seat.due_in <= 1.5) {
         if (seat.due_in > 0) await new Promise((r) => setTimeout(r, seat.due_in! * 1000));
         await db.query("select app_private.expire_seat($1)", [seat.id]);
-        // The status change enqueued the LiveKit call (when the seat was active): nothing more here.
-        return;
+        // Enforce here rather than wait for the job the status change enqueued: that one shares this
+        // job's serial queue and would only start after the next poll. It runs later as a re-check.
       }
       if (!seat.accepted_at) return; // never on stage: nothing to tell LiveKit
       room = seat.stream_id;

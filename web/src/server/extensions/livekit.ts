@@ -118,9 +118,10 @@ export const livekitExtension: ExtensionFactory = async (ctx) => {
               } catch (e) {
                 ctx.logger.warn({ room, identity, err: (e as Error).message }, "LiveKit correction failed; queued for retry");
                 if (isUuid(room) && isUuid(identity))
-                  await ctx.ownerPool.query("select app_private.add_job('stream_seats__enforce', $1::json, now(), $2)", [
+                  await ctx.ownerPool.query("select app_private.add_job('stream_seats__enforce', $1::json, now(), $2, $3)", [
                     JSON.stringify({ stream_id: room, user_id: identity }),
                     `stream_seats__enforce:${room}:${identity}`,
+                    `livekit:${room}:${identity}`,
                   ]);
                 action = "queued";
               }
