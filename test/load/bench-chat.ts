@@ -1,0 +1,450 @@
+// `npm run bench chat [--seconds=3] [--senders=2000] [--concurrency=8] [--viewers=1000] [--gql=200]
+//   [--rate=100] [--fanout-seconds=10] [--processes=2] [--naive-viewers=100] [--skip=ingest,fanout]`
+// Loopback only; every phase is bounded in time and stops by itself.
+//   (a) chat accepted/s: app_public.send_chat_message via SQL (one statement per message, claims set
+//       in the same statement) and via GraphQL over HTTP; naive: the old design, a durable INSERT
+//       with a NOTIFY in the same transaction.
+//   (b) fan-out: --viewers broadcast sockets on one stream (server in --processes processes) while
+//       --rate msgs/s are sent for --fanout-seconds: delivery ratio, p50/p99 latency (send → receive),
+//       server CPU and memory; the same for --gql GraphQL streamEvents subscribers. Naive: per-message
+//       NOTIFY and one profile query per viewer per message (N+1), at --naive-viewers.
+// A few sockets parse every message (latency); the rest count deliveries without parsing (emulating
+// viewers whose receive cost is off this box). Full scale: --viewers=10000 --gql=1000.
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { createClient } from "graphql-ws";
+import pg from "pg";
+import WebSocket from "ws";
+import { applyCurrentMigration, currentMigrationFiles, ensureDatabase, migrateDatabase, setupRoles } from "../../db/tools.ts";
+import { startTestApp, type TestApp } from "../support/app.ts";
+import { type Cluster, startCluster } from "../support/cluster.ts";
+import { cloneDatabase, dbUrl, TEMPLATE_DB, TEST_AUTHENTICATOR_PASSWORD, type TestDatabase } from "../support/testdb.ts";
+
+export function arg(args: string[], name: string, def: number): number {
+  const a = args.find((x) => x.startsWith(`--${name}=`));
+  return a ? Number(a.split("=")[1]) : def;
+}
+export const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil(sorted.length * p) - 1)] ?? Number.NaN;
+export const log = (m: string) => console.error(`  ${m}`);
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A throwaway cluster with a migrated template, one cloned database, pg_stat_statements on. */
+export async function benchDatabase(): Promise<{ cluster: Cluster; db: TestDatabase }> {
+  const cluster = await startCluster({ log });
+  const clusterUrl = cluster.url();
+  await setupRoles(clusterUrl, TEST_AUTHENTICATOR_PASSWORD);
+  const templateUrl = dbUrl(clusterUrl, TEMPLATE_DB);
+  await ensureDatabase(templateUrl);
+  await migrateDatabase(templateUrl);
+  if (currentMigrationFiles().length) await applyCurrentMigration(templateUrl, log, process.env.TEST_CURRENT?.split(",").filter(Boolean));
+  const c = new pg.Client({ connectionString: templateUrl });
+  await c.connect();
+  // The throwaway cluster runs with fsync off; durability is what the baselines pay for, so turn it on.
+  await c.query("alter system set fsync = on");
+  await c.query("alter system set full_page_writes = on");
+  await c.query("select pg_reload_conf()");
+  await c.query("create extension if not exists pg_stat_statements");
+  await c.query(readFileSync(fileURLToPath(new URL("../../db/test/helpers/tests.sql", import.meta.url)), "utf8"));
+  await c.end();
+  return { cluster, db: await cloneDatabase(clusterUrl, "bench") };
+}
+
+/** Users (cheap passwords) and a live stream, created directly as the owner. */
+export async function fixtures(dbUrlStr: string, senders: number) {
+  const c = new pg.Client({ connectionString: dbUrlStr });
+  await c.connect();
+  try {
+    const host = (await c.query<{ id: string }>("select tests.create_user('bench_host', 'broadcaster') as id")).rows[0]?.id as string;
+    await c.query(
+      `insert into app_public.users (username, display_name, avatar_url, vehicle_status)
+       select 'sender' || i, 'Sender ' || i, 'https://cdn.example/a/' || i || '.png', 'Ride ' || (i % 7)
+         from generate_series(1, $1) i`,
+      [senders],
+    );
+    const ids = (await c.query<{ id: string }>("select id from app_public.users where username like 'sender%' order by username")).rows.map(
+      (r) => r.id,
+    );
+    const stream = (
+      await c.query<{ id: string }>("insert into app_public.streams (broadcaster_id, title) values ($1, 'Bench show') returning id", [host])
+    ).rows[0]?.id as string;
+    return { host, ids, stream };
+  } finally {
+    await c.end();
+  }
+}
+
+/** CPU seconds and RSS of a process and its children (cluster workers), from /proc. */
+export function processTree(pid: number): { cpu: number; rssMb: number } {
+  const pids = [pid];
+  try {
+    for (const p of readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean)) pids.push(Number(p));
+  } catch {}
+  let cpu = 0;
+  let rss = 0;
+  for (const p of pids) {
+    try {
+      const f = readFileSync(`/proc/${p}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+      cpu += (Number(f[11]) + Number(f[12])) / 100;
+      rss += (Number(f[21]) * 4096) / 1048576;
+    } catch {}
+  }
+  return { cpu, rssMb: rss };
+}
+
+interface Rate {
+  name: string;
+  ok: number;
+  limited: number;
+  errors: number;
+  seconds: number;
+  lat: number[];
+}
+
+async function timed(name: string, seconds: number, concurrency: number, one: (i: number) => Promise<"ok" | "limited">): Promise<Rate> {
+  const lat: number[] = [];
+  let ok = 0;
+  let limited = 0;
+  let errors = 0;
+  let n = 0;
+  const end = performance.now() + seconds * 1000;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < end) {
+        const s = performance.now();
+        try {
+          const r = await one(n++);
+          lat.push(performance.now() - s);
+          if (r === "ok") ok++;
+          else limited++;
+        } catch {
+          errors++;
+        }
+      }
+    }),
+  );
+  lat.sort((a, b) => a - b);
+  return { name, ok, limited, errors, seconds: (performance.now() - t0) / 1000, lat };
+}
+
+async function ingest(args: string[], db: TestDatabase, app: TestApp, fx: Awaited<ReturnType<typeof fixtures>>) {
+  const seconds = arg(args, "seconds", 3);
+  const concurrency = arg(args, "concurrency", 8);
+  const pool = new pg.Pool({ connectionString: db.url, max: concurrency });
+  const claims = fx.ids.map((id) => JSON.stringify({ role: "authenticated", sub: id }));
+  const reset = () => pool.query("truncate app_private.chat_rate_buckets");
+  await pool.query(
+    "create table if not exists public.naive_messages (id bigserial primary key, stream_id uuid, user_id uuid, body text, created_at timestamptz default now())",
+  );
+  const results: Rate[] = [];
+  await reset();
+  log("measuring chat via SQL");
+  results.push(
+    await timed("ours: send_chat_message via SQL", seconds, concurrency, async (i) => {
+      try {
+        await pool.query("select app_public.send_chat_message($2, $3) from (select set_config('request.jwt.claims', $1, true)) s", [
+          claims[i % claims.length],
+          fx.stream,
+          `bench message ${i}`,
+        ]);
+        return "ok";
+      } catch (e) {
+        if ((e as { code?: string }).code === "RATEL") return "limited";
+        throw e;
+      }
+    }),
+  );
+  log("measuring the naive durable insert + NOTIFY");
+  results.push(
+    await timed("naive: durable INSERT + NOTIFY per message", seconds, concurrency, async (i) => {
+      await pool.query(
+        "with m as (insert into public.naive_messages (stream_id, user_id, body) values ($1, $2, $3) returning id) select pg_notify('naive_chat', (select id::text from m))",
+        [fx.stream, fx.ids[i % fx.ids.length], `bench message ${i}`],
+      );
+      return "ok";
+    }),
+  );
+  await reset();
+  // GraphQL: tokens signed in SQL, as login would.
+  const tokens = (await pool.query<{ t: string }>("select app_private.sign_jwt(id) as t from unnest($1::uuid[]) id", [fx.ids])).rows.map(
+    (r) => r.t,
+  );
+  const mutation = "mutation($s: UUID!, $b: String!) { sendChatMessage(input: {streamId: $s, body: $b}) { result { rowId } } }";
+  log("measuring chat via GraphQL");
+  results.push(
+    await timed("ours: sendChatMessage via GraphQL/HTTP", seconds, concurrency * 2, async (i) => {
+      const res = await fetch(`${app.url}/graphql`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${tokens[i % tokens.length]}` },
+        body: JSON.stringify({ query: mutation, variables: { s: fx.stream, b: `gql message ${i}` } }),
+      });
+      const body = (await res.json()) as { errors?: { extensions?: { code?: string } }[] };
+      if (body.errors?.[0]?.extensions?.code === "RATEL") return "limited";
+      if (body.errors) throw new Error(JSON.stringify(body.errors));
+      return "ok";
+    }),
+  );
+  await pool.end();
+  console.log(
+    `\n(a) Chat accepted: ${seconds} s per variant, ${fx.ids.length} senders (rate limit 1/s, burst 5 each), concurrency ${concurrency}\n`,
+  );
+  console.log("| variant | accepted | rate limited | errors | accepted/s | p50 (ms) | p99 (ms) |");
+  console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+  for (const r of results)
+    console.log(
+      `| ${r.name} | ${r.ok} | ${r.limited} | ${r.errors} | ${(r.ok / r.seconds).toFixed(0)} | ${pct(r.lat, 0.5).toFixed(1)} | ${pct(r.lat, 0.99).toFixed(1)} |`,
+    );
+}
+
+interface Fanout {
+  name: string;
+  viewers: number;
+  expected: number;
+  delivered: number;
+  lat: number[];
+  cpu: number;
+  rssMb: number;
+  queries?: number;
+}
+
+// The relay builds events with json_build_object, whose text form is `"kind" : "chat"`.
+const CHAT_MARK = Buffer.from('"kind" : "chat"');
+function countMarks(buf: Buffer): number {
+  let n = 0;
+  for (let i = buf.indexOf(CHAT_MARK); i !== -1; i = buf.indexOf(CHAT_MARK, i + CHAT_MARK.length)) n++;
+  return n;
+}
+
+/** Send `rate` msgs/s for `seconds` as the broadcaster (exempt from the rate limit); the body is the send time. */
+async function sendLoad(db: TestDatabase, fx: { host: string; stream: string }, rate: number, seconds: number): Promise<number> {
+  const pool = new pg.Pool({ connectionString: db.url, max: 4 });
+  const claims = JSON.stringify({ role: "authenticated", sub: fx.host });
+  let sent = 0;
+  const total = Math.round(rate * seconds);
+  const t0 = performance.now();
+  const inflight: Promise<unknown>[] = [];
+  for (let i = 0; i < total; i++) {
+    const due = t0 + (i * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 0) await sleep(wait);
+    inflight.push(
+      pool
+        .query("select app_public.send_chat_message($2, $3) from (select set_config('request.jwt.claims', $1, true)) s", [
+          claims,
+          fx.stream,
+          `t=${Date.now()}`,
+        ])
+        .then(() => sent++),
+    );
+    if (inflight.length > 64) await Promise.all(inflight.splice(0));
+  }
+  await Promise.all(inflight);
+  await pool.end();
+  return sent;
+}
+
+async function fanout(args: string[], db: TestDatabase, app: TestApp, fx: Awaited<ReturnType<typeof fixtures>>): Promise<Fanout[]> {
+  const viewers = arg(args, "viewers", 1000);
+  const gqlSubs = arg(args, "gql", 200);
+  const rate = arg(args, "rate", 100);
+  const seconds = arg(args, "fanout-seconds", 10);
+  const naiveViewers = arg(args, "naive-viewers", 100);
+  const wsUrl = `${app.url.replace(/^http/, "ws")}`;
+  const out: Fanout[] = [];
+  const pid = app.proc.pid as number;
+
+  // Broadcast sockets.
+  log(`connecting ${viewers} broadcast sockets`);
+  const sockets: WebSocket[] = [];
+  let delivered = 0;
+  const lat: number[] = [];
+  const sampled = Math.min(100, viewers);
+  for (let i = 0; i < viewers; i++) {
+    const ws = new WebSocket(`${wsUrl}/broadcast?stream=${fx.stream}`, { perMessageDeflate: false, skipUTF8Validation: true });
+    const full = i < sampled;
+    ws.on("message", (data: Buffer) => {
+      if (full) {
+        const now = Date.now();
+        const msg = JSON.parse(data.toString()) as { type: string; events?: { kind: string; payload?: { body?: string } }[] };
+        for (const e of msg.events ?? [])
+          if (e.kind === "chat" && e.payload?.body?.startsWith("t=")) {
+            delivered++;
+            lat.push(now - Number(e.payload.body.slice(2)));
+          }
+      } else delivered += countMarks(data);
+    });
+    ws.on("error", () => {});
+    sockets.push(ws);
+    if (i % 200 === 199) await sleep(20);
+  }
+  await Promise.all(
+    sockets.map(
+      (ws) =>
+        new Promise<void>((r) => (ws.readyState === WebSocket.OPEN ? r() : ws.once("open", () => r()) && ws.once("error", () => r()))),
+    ),
+  );
+  const open = sockets.filter((ws) => ws.readyState === WebSocket.OPEN).length;
+  log(`${open} sockets open; sending ${rate} msgs/s for ${seconds} s`);
+  await sleep(1500);
+  delivered = 0;
+  let before = processTree(pid);
+  let t0 = performance.now();
+  const sent = await sendLoad(db, fx, rate, seconds);
+  await sleep(2000);
+  let after = processTree(pid);
+  lat.sort((a, b) => a - b);
+  out.push({
+    name: "ours: broadcast socket",
+    viewers: open,
+    expected: sent * open,
+    delivered,
+    lat: [...lat],
+    cpu: (after.cpu - before.cpu) / ((performance.now() - t0) / 1000),
+    rssMb: after.rssMb,
+  });
+  for (const ws of sockets) ws.terminate();
+  await sleep(1000);
+
+  // GraphQL subscribers.
+  if (gqlSubs > 0) {
+    log(`subscribing ${gqlSubs} GraphQL clients`);
+    let gDelivered = 0;
+    const gLat: number[] = [];
+    const clients = [];
+    let started = 0;
+    for (let i = 0; i < gqlSubs; i++) {
+      const client = createClient({ url: `${wsUrl}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0, lazy: false });
+      clients.push(client);
+      client.subscribe<{ streamEvents: { events: { kind: string; payload: { body?: string } | null }[] } }>(
+        { query: "subscription($s: UUID!) { streamEvents(streamId: $s) { events { id kind at payload } } }", variables: { s: fx.stream } },
+        {
+          next: (msg) => {
+            const now = Date.now();
+            for (const e of msg.data?.streamEvents.events ?? [])
+              if (e.kind === "chat" && e.payload?.body?.startsWith("t=")) {
+                gDelivered++;
+                gLat.push(now - Number(e.payload.body.slice(2)));
+              }
+          },
+          error: () => {},
+          complete: () => {},
+        },
+      );
+      started++;
+      if (i % 100 === 99) await sleep(50);
+    }
+    await sleep(3000);
+    gDelivered = 0;
+    gLat.length = 0;
+    before = processTree(pid);
+    t0 = performance.now();
+    const gSent = await sendLoad(db, fx, rate, seconds);
+    await sleep(2000);
+    after = processTree(pid);
+    gLat.sort((a, b) => a - b);
+    out.push({
+      name: "ours: GraphQL streamEvents",
+      viewers: started,
+      expected: gSent * started,
+      delivered: gDelivered,
+      lat: gLat,
+      cpu: (after.cpu - before.cpu) / ((performance.now() - t0) / 1000),
+      rssMb: after.rssMb,
+    });
+    await Promise.all(clients.map((c) => c.dispose()));
+  }
+
+  // Naive: NOTIFY per message, every viewer fetches the sender's profile per message (N+1).
+  log(`naive baseline: ${naiveViewers} viewers, one profile query each per message`);
+  const listenC = new pg.Client({ connectionString: db.url });
+  await listenC.connect();
+  await listenC.query("listen naive_chat");
+  const qpool = new pg.Pool({ connectionString: db.url, max: 20 });
+  let nDelivered = 0;
+  let queries = 0;
+  const nLat: number[] = [];
+  listenC.on("notification", (msg) => {
+    const { user_id: userId, sent_at: sentAt } = JSON.parse(msg.payload ?? "{}") as { user_id: string; sent_at: number };
+    for (let v = 0; v < naiveViewers; v++) {
+      queries++;
+      qpool
+        .query("select display_name, avatar_url, vehicle_status from app_public.users where id = $1", [userId])
+        .then(() => {
+          nDelivered++;
+          nLat.push(Date.now() - sentAt);
+        })
+        .catch(() => {});
+    }
+  });
+  const npool = new pg.Pool({ connectionString: db.url, max: 4 });
+  const total = Math.round(rate * seconds);
+  before = processTree(pid);
+  t0 = performance.now();
+  const pending: Promise<unknown>[] = [];
+  for (let i = 0; i < total; i++) {
+    const wait = t0 + (i * 1000) / rate - performance.now();
+    if (wait > 0) await sleep(wait);
+    pending.push(
+      npool.query(
+        "with m as (insert into public.naive_messages (stream_id, user_id, body) values ($1, $2, 'x') returning id) select pg_notify('naive_chat', json_build_object('user_id', $2::text, 'sent_at', $3::bigint)::text) from m",
+        [fx.stream, fx.host, Date.now()],
+      ),
+    );
+  }
+  await Promise.all(pending);
+  const deadline = Date.now() + 5000;
+  while (nDelivered < total * naiveViewers && Date.now() < deadline) await sleep(100);
+  nLat.sort((a, b) => a - b);
+  out.push({
+    name: "naive: NOTIFY per message + profile query per viewer",
+    viewers: naiveViewers,
+    expected: total * naiveViewers,
+    delivered: nDelivered,
+    lat: nLat,
+    cpu: Number.NaN,
+    rssMb: Number.NaN,
+    queries,
+  });
+  await listenC.end();
+  await qpool.end();
+  await npool.end();
+
+  console.log(
+    `\n(b) Fan-out: one stream, ${rate} msgs/s for ${seconds} s, server in ${arg(args, "processes", 2)} processes (loopback; ${sampled} sockets parse, the rest count)\n`,
+  );
+  console.log(
+    "| variant | viewers | delivered / expected | delivery | p50 (ms) | p99 (ms) | server CPU (cores) | server RSS (MB) | viewer queries |",
+  );
+  console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+  for (const r of out)
+    console.log(
+      `| ${r.name} | ${r.viewers} | ${r.delivered} / ${r.expected} | ${((100 * r.delivered) / Math.max(1, r.expected)).toFixed(1)}% | ${pct(r.lat, 0.5).toFixed(0)} | ${pct(r.lat, 0.99).toFixed(0)} | ${Number.isNaN(r.cpu) ? "—" : r.cpu.toFixed(2)} | ${Number.isNaN(r.rssMb) ? "—" : r.rssMb.toFixed(0)} | ${r.queries ?? 0} |`,
+    );
+  return out;
+}
+
+export async function run(args: string[]): Promise<void> {
+  const skip = new Set((args.find((a) => a.startsWith("--skip="))?.slice(7) ?? "").split(",").filter(Boolean));
+  const { cluster, db } = await benchDatabase();
+  let app: TestApp | null = null;
+  try {
+    const fx = await fixtures(db.url, arg(args, "senders", 2000));
+    app = await startTestApp(
+      {
+        LOG_LEVEL: "error",
+        RUN_WEB: "false",
+        WEB_CONCURRENCY: String(arg(args, "processes", 2)),
+        BROADCAST_MAX_PER_IP: "1000000",
+        DATABASE_POOL_SIZE: "20",
+      },
+      { db },
+    );
+    await sleep(2000); // every process listening
+    if (!skip.has("ingest")) await ingest(args, db, app, fx);
+    if (!skip.has("fanout")) await fanout(args, db, app, fx);
+  } finally {
+    await app?.stop();
+    await db.drop();
+    await cluster.stop();
+  }
+}
