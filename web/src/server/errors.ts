@@ -22,3 +22,25 @@ export type ErrorCode = keyof typeof ERROR_CODES;
 export function isErrorCode(code: unknown): code is ErrorCode {
   return typeof code === "string" && Object.hasOwn(ERROR_CODES, code);
 }
+
+/** Structured details a function may attach as JSON in DETAIL (e.g. `{"retry_after": 2}`). */
+export function detailExtensions(detail: string | undefined): Record<string, unknown> {
+  if (!detail) return {};
+  try {
+    const parsed: unknown = JSON.parse(detail);
+    return parsed && typeof parsed === "object" && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
+
+/** Map a database error to our code, or null when it is an internal error. */
+export function classifyDbError(code: string | undefined): { code: string; httpStatus: number; prefix: string } | null {
+  if (isErrorCode(code)) return { code, httpStatus: ERROR_CODES[code].http, prefix: "" };
+  // Calling something the role was never granted: the database said no.
+  if (code === "42501") return { code: "DENYD", httpStatus: 403, prefix: "not allowed: " };
+  // Constraint violations (class 23) and malformed values (class 22, e.g. a NUL byte, a bad uuid)
+  // are the client's fault.
+  if (code?.startsWith("23") || code?.startsWith("22")) return { code: "BADIN", httpStatus: 400, prefix: "invalid input: " };
+  return null;
+}

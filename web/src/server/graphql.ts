@@ -7,7 +7,7 @@ import { makePgService } from "postgraphile/adaptors/pg";
 import { PostGraphileAmberPreset } from "postgraphile/presets/amber";
 import { ANON_SETTINGS, type PgSettings } from "./auth.ts";
 import type { Config } from "./config.ts";
-import { ERROR_CODES, isErrorCode } from "./errors.ts";
+import { classifyDbError, detailExtensions } from "./errors.ts";
 import { graphqlPlugins } from "./graphql-plugins.ts";
 
 /** Settings verified by the HTTP layer before the request reached grafserv. */
@@ -16,30 +16,20 @@ export const verifiedSettings = new WeakMap<IncomingMessage, PgSettings>();
 export function maskError(error: GraphQLError): GraphQLError {
   const original = error.originalError as (Error & { code?: string; detail?: string }) | undefined;
   if (!original || original instanceof GraphQLError) return error;
-  if (isErrorCode(original.code)) {
-    return new GraphQLError(original.message, {
+  const known = classifyDbError(original.code);
+  if (known) {
+    return new GraphQLError(`${known.prefix}${original.message}`, {
       nodes: error.nodes,
       source: error.source,
       positions: error.positions,
       path: error.path,
       originalError: original,
-      extensions: { code: original.code, httpStatus: ERROR_CODES[original.code].http },
-    });
-  }
-  // Calling something the role was never granted: the database said no.
-  if (original.code === "42501") {
-    return new GraphQLError(`not allowed: ${original.message}`, {
-      nodes: error.nodes,
-      path: error.path,
-      extensions: { code: "DENYD", httpStatus: 403, sqlstate: original.code },
-    });
-  }
-  // Constraint violations from the database are the client's fault: say which constraint.
-  if (typeof original.code === "string" && original.code.startsWith("23")) {
-    return new GraphQLError(`invalid input: ${original.message}`, {
-      nodes: error.nodes,
-      path: error.path,
-      extensions: { code: "BADIN", httpStatus: 400, sqlstate: original.code },
+      extensions: {
+        ...detailExtensions(original.detail),
+        code: known.code,
+        httpStatus: known.httpStatus,
+        ...(known.code !== original.code ? { sqlstate: original.code } : {}),
+      },
     });
   }
   const id = Math.random().toString(36).slice(2, 10);

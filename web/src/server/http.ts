@@ -2,7 +2,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type pg from "pg";
 import type { PgSettings } from "./auth.ts";
-import { ERROR_CODES, isErrorCode } from "./errors.ts";
+import { classifyDbError, detailExtensions } from "./errors.ts";
 
 export function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
   res.writeHead(status, { "content-type": "application/json", "cache-control": "no-store", ...headers });
@@ -58,11 +58,16 @@ export async function withRequestClient<T>(pool: pg.Pool, settings: PgSettings, 
 
 /** Map an error (ours, a database error, anything) to an HTTP JSON reply. */
 export function sendError(res: ServerResponse, e: unknown) {
-  const err = e as Error & { code?: string; status?: number; statusCode?: number };
+  const err = e as Error & { code?: string; detail?: string; statusCode?: number };
   if (e instanceof HttpError) return json(res, e.status, { error: { code: e.code, message: e.message } });
-  if (isErrorCode(err.code)) return json(res, ERROR_CODES[err.code].http, { error: { code: err.code, message: err.message } });
+  const known = classifyDbError(err.code);
+  if (known) {
+    const extra = detailExtensions(err.detail);
+    const headers: Record<string, string> =
+      typeof extra.retry_after === "number" ? { "retry-after": String(Math.ceil(extra.retry_after)) } : {};
+    return json(res, known.httpStatus, { error: { ...extra, code: known.code, message: `${known.prefix}${err.message}` } }, headers);
+  }
   if (err.statusCode === 401) return json(res, 401, { error: { code: "NOAUT", message: err.message } });
-  if (err.code === "42501") return json(res, 403, { error: { code: "DENYD", message: err.message } });
   console.error(e);
   return json(res, 500, { error: { code: "INTERNAL", message: "internal error" } });
 }
