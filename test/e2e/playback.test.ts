@@ -39,7 +39,11 @@ async function viralStream(name: string): Promise<string> {
     [name],
   );
   const id = rows[0]?.id ?? "";
-  await db.query("select app_private.request_transition($1, 'hls', 'request', null)", [id]);
+  // The broadcaster asks for viral mode (pinned: the thresholds leave it alone with 0 viewers).
+  await db.query("begin");
+  await db.query("select tests.act_as(broadcaster_id) from app_public.streams where id = $1", [id]);
+  await db.query("select app_public.request_viral_mode($1, 'hls')", [id]);
+  await db.query("commit");
   return id;
 }
 
