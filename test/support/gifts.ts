@@ -100,8 +100,9 @@ export async function sendGiftAs(
   } catch (e) {
     await c.query("rollback").catch(() => {});
     const err = e as { code?: string; message: string };
-    if (!err.code || err.code.length !== 5 || /^[0-9]/.test(err.code)) throw e;
-    return { ok: false, code: err.code, message: err.message };
+    const code = err.code ?? "";
+    if (code.length !== 5 || /^[0-9]/.test(code)) throw e;
+    return { ok: false, code, message: err.message };
   } finally {
     c.release();
   }
