@@ -30,7 +30,9 @@ export interface StartWorkerOptions {
 
 export async function startWorker({ pool, concurrency, log }: StartWorkerOptions): Promise<Runner> {
   const logger: WorkerLogger = new Logger(() => (level, message) => {
-    log(level === "error" ? "error" : level === "warning" ? "warn" : level === "info" ? "info" : "debug", message);
+    // Loops complete a job every few seconds: success lines are debug noise, failures are not.
+    const routine = level === "info" && /^Completed task \d+ \(.*\) with success/.test(message);
+    log(level === "error" ? "error" : level === "warning" ? "warn" : level === "info" && !routine ? "info" : "debug", message);
   });
   const utils = await makeWorkerUtils({ pgPool: pool, logger });
   try {
