@@ -43,6 +43,7 @@ export async function seedDemo(ownerUrl: string, log: (m: string) => void = () =
        select id, 'Troll City grand opening' from app_public.users u where username = 'trollking'
           and not exists (select 1 from app_public.streams s where s.broadcaster_id = u.id and s.status = 'live')`,
     );
+    await seedGifts(client);
     await client.query("commit");
     log(created ? `demo seed: ${created} users created (password "${DEMO_PASSWORD}")` : "demo seed: already present");
   } catch (e) {
@@ -51,4 +52,32 @@ export async function seedDemo(ownerUrl: string, log: (m: string) => void = () =
   } finally {
     await client.end();
   }
+}
+
+/** The gift catalogue, and starting coins for the demo viewers (issued once: keyed by username). */
+export const DEMO_GIFTS = [
+  { slug: "rose", name: "Rose", price: 1, sort: 10 },
+  { slug: "heart", name: "Heart", price: 5, sort: 20 },
+  { slug: "troll-hat", name: "Troll Hat", price: 25, sort: 30 },
+  { slug: "crown", name: "Crown", price: 100, sort: 40 },
+  { slug: "rocket", name: "Rocket", price: 500, sort: 50 },
+  { slug: "castle", name: "Troll Castle", price: 1000, sort: 60 },
+] as const;
+export const DEMO_VIEWER_COINS = 5000;
+
+async function seedGifts(client: pg.Client): Promise<void> {
+  const { rows } = await client.query<{ ok: boolean }>("select to_regclass('app_public.gifts') is not null as ok");
+  if (!rows[0]?.ok) return; // the gifts migration is not applied in this database
+  for (const g of DEMO_GIFTS) {
+    await client.query(
+      `insert into app_public.gifts (slug, name, coin_price, art_url, sort_order) values ($1, $2, $3, $4, $5)
+       on conflict (slug) do nothing`,
+      [g.slug, g.name, g.price, `/gifts/${g.slug}.svg`, g.sort],
+    );
+  }
+  await client.query(
+    `select app_private.issue_coins(u.id, $1, 'grant', 'demo-seed:' || u.username, 'demo seed')
+       from app_public.users u where u.username = any($2)`,
+    [DEMO_VIEWER_COINS, DEMO_USERS.filter((u) => u.role === "viewer").map((u) => u.username)],
+  );
 }

@@ -2,6 +2,7 @@
 // giftBatchLogs), settlement by the in-process worker loop, Prometheus metrics, the payment webhook.
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DEMO_GIFTS, DEMO_VIEWER_COINS, seedDemo } from "../../db/seed.ts";
 import { signPayload, WEBHOOK_PATH } from "../../web/src/server/extensions/gifts.ts";
 import { startTestApp, type TestApp } from "../support/app.ts";
 import { auditViolations, createGiftWorld, type GiftWorld, tokenFor, waitFor } from "../support/gifts.ts";
@@ -183,5 +184,21 @@ describe("payment webhook", () => {
     });
     const nf = await post(ghost, signPayload(WEBHOOK_SECRET, ghost));
     expect(nf.status).toBe(404);
+  });
+});
+
+describe("demo seed", () => {
+  it("adds the catalogue and the viewers' coins once, however often it runs", async () => {
+    await seedDemo(app.db.url);
+    await seedDemo(app.db.url);
+    const { rows: gifts } = await pool.query<{ n: string }>("select count(*) as n from app_public.gifts where slug = any($1)", [
+      DEMO_GIFTS.map((g) => g.slug),
+    ]);
+    expect(Number(gifts[0]?.n)).toBe(DEMO_GIFTS.length);
+    const { rows } = await pool.query<{ balance: string }>(
+      "select w.balance from app_private.wallets w join app_public.users u on u.id = w.user_id where u.username = 'alice'",
+    );
+    expect(Number(rows[0]?.balance)).toBe(DEMO_VIEWER_COINS);
+    expect(await auditViolations(pool)).toEqual([]);
   });
 });
