@@ -7,11 +7,13 @@
 //   through RoomService (a failed correction becomes a stream_seats__enforce job).
 // At start, a RoomService call reports a key that does not match LIVEKIT_URL.
 import { WebhookReceiver } from "livekit-server-sdk";
+import type pg from "pg";
 import { type LivekitSettings, livekitSettings, NOT_CONFIGURED } from "../../../../worker/src/livekit/config.ts";
 import { type GrantRow, grantFor, grantFromRow, isUuid } from "../../../../worker/src/livekit/grant.ts";
 import { applyGrant, roomService } from "../../../../worker/src/livekit/rooms.ts";
 import { mintToken } from "../../../../worker/src/livekit/token.ts";
-import { HttpError, json, readJson, withRequestClient } from "../http.ts";
+import type { PgSettings } from "../auth.ts";
+import { HttpError, json, readJson } from "../http.ts";
 import type { ExtensionFactory, ServerContext } from "./types.ts";
 
 function requireSettings(s: LivekitSettings | null): LivekitSettings {
@@ -25,6 +27,27 @@ function streamIdOf(body: unknown): string {
   const id = o.streamId ?? o.stream_id ?? o.room;
   if (!isUuid(id)) throw new HttpError(400, "BADIN", 'send {"streamId": "<stream uuid>"} (or {"room": "<stream uuid>"})');
   return id;
+}
+
+/**
+ * app_public.livekit_grant as the caller in one round trip (the hot path of every stage join): the
+ * same transaction `withRequestClient` runs, sent as one simple-protocol batch with escaped literals.
+ */
+async function grantAsCaller(pool: pg.Pool, settings: PgSettings, streamId: string): Promise<GrantRow | undefined> {
+  const client = await pool.connect();
+  try {
+    const lit = (v: string) => client.escapeLiteral(v);
+    const results = (await client.query(
+      `begin; select set_config('role', ${lit(settings.role)}, true), set_config('request.jwt.claims', ${lit(settings["request.jwt.claims"])}, true);
+       select * from app_public.livekit_grant(${lit(streamId)}::uuid); commit;`,
+    )) as unknown as pg.QueryResult<GrantRow>[];
+    return results[2]?.rows[0];
+  } catch (e) {
+    await client.query("rollback").catch(() => {});
+    throw e;
+  } finally {
+    client.release();
+  }
 }
 
 /** Check the key against the server once at start: a key that does not match its URL is reported now. */
@@ -58,10 +81,7 @@ export const livekitExtension: ExtensionFactory = async (ctx) => {
           const s = requireSettings(settings);
           const pgSettings = await ctx.settingsFor(req.headers.authorization);
           const streamId = streamIdOf(await readJson(req));
-          const row = await withRequestClient(ctx.authPool, pgSettings, async (c) => {
-            const { rows } = await c.query<GrantRow>("select * from app_public.livekit_grant($1)", [streamId]);
-            return rows[0];
-          });
+          const row = await grantAsCaller(ctx.authPool, pgSettings, streamId);
           const grant = grantFromRow(row);
           const minted = await mintToken(s, grant);
           json(res, 200, {
