@@ -1,0 +1,289 @@
+// Browser client for the broadcast socket (docs/realtime-protocol.md): one receive-only websocket per
+// stream and page, shared by every component that subscribes (each socket counts as a viewer), with
+// reconnects that back off and resume from the last seen event id. Sending goes through GraphQL.
+import { getToken, gql, setToken } from "#lib/api.ts";
+
+export interface ChatSender {
+  id: string;
+  username: string;
+  display_name: string;
+  avatar_url: string | null;
+  role: string;
+  badge: "host" | "moderator" | "admin" | null;
+  vehicle_status: string | null;
+}
+
+/** A chat message as the server sends it (`hello.chat` and the payload of a `chat` event). */
+export interface ChatMessage {
+  message_id: number;
+  body: string;
+  client_id: string | null;
+  created_at: string;
+  sender: ChatSender;
+}
+
+export interface StreamEvent {
+  id: number;
+  kind: string;
+  at: string;
+  payload?: Record<string, unknown>;
+  truncated?: boolean;
+}
+
+export interface Hello {
+  type: "hello";
+  stream_id: string;
+  viewers: number;
+  last_id: number;
+  /** true: the events missed since `after` follow; false: start over from `chat`. */
+  resumed: boolean;
+  chat?: ChatMessage[];
+}
+
+export type ConnectionStatus = "connecting" | "open" | "reconnecting" | "not_found";
+
+export interface Handlers {
+  /** A batch of events in delivery order (already de-duplicated by id). */
+  onEvents(events: StreamEvent[]): void;
+  /** Every hello; with `resumed: false` replace whatever state was built from earlier events. */
+  onHello?(hello: Hello): void;
+  onStatus?(status: ConnectionStatus): void;
+}
+
+export interface SubscribeOptions {
+  /** Base websocket URL (default: this page's origin with ws:/wss:). */
+  baseUrl?: string;
+  /** First reconnect delay (ms); doubles up to maxBackoffMs, with jitter. */
+  backoffMs?: number;
+  maxBackoffMs?: number;
+  /** Fetches the payload of an event that arrived truncated (default: GraphQL streamEventsSince). */
+  fetchEvent?: (streamId: string, id: number) => Promise<StreamEvent | null>;
+}
+
+/** Events kept since the last fresh hello, replayed to a component that subscribes later. */
+const REPLAY_MAX = 500;
+
+const EVENTS_SINCE = `query StreamEventsSince($s: UUID!, $a: BigInt!) {
+  streamEventsSince(streamId: $s, afterId: $a, first: 20) { nodes { rowId kind at payload } } }`;
+
+async function fetchEventByGraphql(streamId: string, id: number): Promise<StreamEvent | null> {
+  const data = await gql<{
+    streamEventsSince: { nodes: { rowId: string; kind: string; at: string; payload: Record<string, unknown> | null }[] };
+  }>(EVENTS_SINCE, { s: streamId, a: String(id - 1) });
+  const n = data.streamEventsSince.nodes.find((e) => Number(e.rowId) === id);
+  return n ? { id, kind: n.kind, at: n.at, payload: n.payload ?? undefined } : null;
+}
+
+class Connection {
+  readonly streamId: string;
+  readonly handlers = new Set<Handlers>();
+  status: ConnectionStatus = "connecting";
+  private readonly opts: SubscribeOptions;
+  private ws: WebSocket | null = null;
+  private lastId: number | null = null;
+  private hello: Hello | null = null;
+  private replay: StreamEvent[] = [];
+  private attempt = 0;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private closed = false;
+  /** Batches are delivered one after another (a truncated event is fetched before its batch). */
+  private queue: Promise<void> = Promise.resolve();
+  private readonly onOnline = () => {
+    if (this.timer !== null) this.reconnectNow();
+  };
+
+  constructor(streamId: string, opts: SubscribeOptions) {
+    this.streamId = streamId;
+    this.opts = opts;
+    if (typeof window !== "undefined") window.addEventListener("online", this.onOnline);
+    this.open();
+  }
+
+  add(h: Handlers): void {
+    this.handlers.add(h);
+    h.onStatus?.(this.status);
+    // A later subscriber on the same page starts from the same state as the first one.
+    if (this.hello) {
+      h.onHello?.(this.hello);
+      if (this.replay.length) h.onEvents(this.replay.slice());
+    }
+  }
+
+  private url(): string {
+    const base = this.opts.baseUrl ?? `${location.protocol === "https:" ? "wss:" : "ws:"}//${location.host}`;
+    const q = new URLSearchParams({ stream: this.streamId });
+    if (this.lastId !== null) q.set("after", String(this.lastId));
+    return `${base}/broadcast?${q}`;
+  }
+
+  private setStatus(s: ConnectionStatus): void {
+    this.status = s;
+    for (const h of this.handlers) h.onStatus?.(s);
+  }
+
+  private open(): void {
+    const ws = new WebSocket(this.url());
+    this.ws = ws;
+    ws.onmessage = (m) => {
+      if (this.ws !== ws || typeof m.data !== "string") return;
+      let msg: Hello | { type: "events"; events: StreamEvent[] };
+      try {
+        msg = JSON.parse(m.data) as typeof msg;
+      } catch {
+        return;
+      }
+      this.queue = this.queue.then(() => this.onMessage(msg)).catch(() => {});
+    };
+    ws.onclose = (e) => {
+      if (this.ws !== ws || this.closed) return;
+      this.ws = null;
+      if (e.code === 4404) {
+        this.setStatus("not_found");
+        return;
+      }
+      this.scheduleReconnect();
+    };
+  }
+
+  private async onMessage(msg: Hello | { type: "events"; events: StreamEvent[] }): Promise<void> {
+    if (msg.type === "hello") {
+      this.attempt = 0;
+      if (!msg.resumed) {
+        // Start over: the chat in this hello covers everything up to last_id.
+        this.replay = [];
+        this.hello = msg;
+        this.lastId = msg.last_id;
+      } else if (this.hello) {
+        // Resumed: the missed events follow (last_id is the newest of them), so lastId stays.
+        this.hello = { ...this.hello, viewers: msg.viewers };
+      }
+      this.setStatus("open");
+      for (const h of this.handlers) h.onHello?.(msg);
+      return;
+    }
+    if (msg.type !== "events" || !Array.isArray(msg.events)) return;
+    const fresh = msg.events.filter((e) => this.lastId === null || e.id > this.lastId);
+    if (!fresh.length) return;
+    this.lastId = fresh[fresh.length - 1]?.id ?? this.lastId;
+    const fetchEvent = this.opts.fetchEvent ?? fetchEventByGraphql;
+    const events = await Promise.all(
+      fresh.map(async (e) => (e.truncated ? ((await fetchEvent(this.streamId, e.id).catch(() => null)) ?? e) : e)),
+    );
+    this.replay.push(...events);
+    if (this.replay.length > REPLAY_MAX) this.replay.splice(0, this.replay.length - REPLAY_MAX);
+    for (const h of this.handlers) h.onEvents(events);
+  }
+
+  private scheduleReconnect(): void {
+    this.setStatus("reconnecting");
+    const base = this.opts.backoffMs ?? 500;
+    const max = this.opts.maxBackoffMs ?? 15_000;
+    const delay = Math.min(max, base * 2 ** this.attempt) * (0.75 + Math.random() * 0.5);
+    this.attempt++;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      if (!this.closed) this.open();
+    }, delay);
+  }
+
+  private reconnectNow(): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    if (!this.closed) this.open();
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.timer !== null) clearTimeout(this.timer);
+    if (typeof window !== "undefined") window.removeEventListener("online", this.onOnline);
+    const ws = this.ws;
+    this.ws = null;
+    if (ws && ws.readyState <= WebSocket.OPEN) ws.close(1000);
+  }
+}
+
+const connections = new Map<string, Connection>();
+
+/**
+ * Receive a stream's events. Components of one page share one socket per stream; the socket closes
+ * when the last of them unsubscribes. Returns the unsubscribe function.
+ */
+export function subscribe(streamId: string, handlers: Handlers, opts: SubscribeOptions = {}): () => void {
+  const key = `${opts.baseUrl ?? ""}|${streamId.toLowerCase()}`;
+  let c = connections.get(key);
+  if (!c) {
+    c = new Connection(streamId.toLowerCase(), opts);
+    connections.set(key, c);
+  }
+  const conn = c;
+  conn.add(handlers);
+  let done = false;
+  return () => {
+    if (done) return;
+    done = true;
+    conn.handlers.delete(handlers);
+    if (conn.handlers.size === 0) {
+      conn.close();
+      if (connections.get(key) === conn) connections.delete(key);
+    }
+  };
+}
+
+/** An error from a GraphQL mutation, with the structured extensions (e.g. `retry_after` of RATEL). */
+export class MutationError extends Error {
+  readonly code: string | undefined;
+  readonly retryAfter: number | null;
+  constructor(message: string, code: string | undefined, retryAfter: number | null) {
+    super(message);
+    this.code = code;
+    this.retryAfter = retryAfter;
+  }
+}
+
+/**
+ * POST a mutation with the stored token. Unlike `gql`, errors keep `extensions.retry_after`, which
+ * the chat needs for its countdown.
+ */
+async function mutate<T>(query: string, variables: Record<string, unknown>): Promise<T> {
+  const token = getToken();
+  const res = await fetch("/graphql", {
+    method: "POST",
+    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await res.json().catch(() => ({ errors: [{ message: `server answered ${res.status}` }] }))) as {
+    data?: T;
+    errors?: { message: string; extensions?: { code?: string; retry_after?: unknown } }[];
+  };
+  if (res.status === 401 && token) setToken(null);
+  const first = body.errors?.[0];
+  if (first) {
+    const ra = Number(first.extensions?.retry_after);
+    throw new MutationError(first.message, first.extensions?.code, Number.isFinite(ra) && ra > 0 ? ra : null);
+  }
+  return body.data as T;
+}
+
+const SEND = `mutation SendChat($s: UUID!, $b: String!, $c: String) {
+  sendChatMessage(input: {streamId: $s, body: $b, clientId: $c}) { result { rowId } } }`;
+
+/** Sends a chat message; the message itself arrives as a `chat` event carrying `clientId`. */
+export async function sendChatMessage(streamId: string, body: string, clientId: string): Promise<number> {
+  const data = await mutate<{ sendChatMessage: { result: { rowId: string } } }>(SEND, { s: streamId, b: body, c: clientId });
+  return Number(data.sendChatMessage.result.rowId);
+}
+
+const DELETE = `mutation DeleteChat($m: BigInt!) { deleteChatMessage(input: {messageId: $m}) { result } }`;
+
+export async function deleteChatMessage(messageId: number): Promise<boolean> {
+  const data = await mutate<{ deleteChatMessage: { result: boolean } }>(DELETE, { m: String(messageId) });
+  return data.deleteChatMessage.result;
+}
+
+/** A client id for de-duplicating the echo of one's own message (randomUUID needs a secure context). */
+export function newClientId(): string {
+  if (typeof crypto !== "undefined" && typeof crypto.randomUUID === "function" && globalThis.isSecureContext) {
+    return crypto.randomUUID();
+  }
+  return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 12)}`;
+}
