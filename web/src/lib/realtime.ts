@@ -63,7 +63,7 @@ export interface SubscribeOptions {
 /** Events kept since the last fresh hello, replayed to a component that subscribes later. */
 const REPLAY_MAX = 500;
 
-const EVENTS_SINCE = `query StreamEventsSince($s: UUID!, $a: BigInt!) {
+export const EVENTS_SINCE = `query StreamEventsSince($s: UUID!, $a: BigInt!) {
   streamEventsSince(streamId: $s, afterId: $a, first: 20) { nodes { rowId kind at payload } } }`;
 
 async function fetchEventByGraphql(streamId: string, id: number): Promise<StreamEvent | null> {
