@@ -1,7 +1,7 @@
 // Browser-side GraphQL client: one POST to /graphql with the signed-in user's token.
 export interface GqlError {
   message: string;
-  extensions?: { code?: string; httpStatus?: number };
+  extensions?: { code?: string; httpStatus?: number; retry_after?: number };
 }
 
 const TOKEN_KEY = "trollcity.token";
@@ -17,9 +17,12 @@ export function setToken(token: string | null): void {
 
 export class ApiError extends Error {
   code: string | undefined;
+  /** Seconds to wait before retrying (RATEL). */
+  retryAfter: number | undefined;
   constructor(err: GqlError) {
     super(err.message);
     this.code = err.extensions?.code;
+    this.retryAfter = err.extensions?.retry_after;
   }
 }
 
