@@ -1,0 +1,369 @@
+// Browser-side stage helpers: the seats of a stream (GraphQL, then `seat` events from the broadcast
+// socket), the seat mutations, readable errors, and the publisher (livekit-client) that a seated
+// guest mounts. Who may publish is decided by the database: the publisher asks `livekitToken` for the
+// caller's grant and never sends a permission flag.
+import type { LocalTrack, Room } from "livekit-client";
+import { getToken, setToken } from "#lib/api.ts";
+
+export type SeatStatus = "invited" | "active" | "left" | "revoked" | "expired" | "ended";
+
+export interface Seat {
+  id: string;
+  userId: string;
+  slot: number;
+  status: SeatStatus;
+  expiresAt: string | null;
+  endReason: string | null;
+  username: string;
+  displayName: string;
+}
+
+export interface Me {
+  rowId: string;
+  username: string;
+  role: string;
+}
+
+export interface StageInfo {
+  me: Me | null;
+  stream: { broadcasterId: string; seatCap: number; status: string } | null;
+  seats: Seat[];
+}
+
+/** An error from the API with our five-character code and the HTTP status. */
+export class StageError extends Error {
+  readonly code: string;
+  readonly status: number;
+  constructor(message: string, code: string, status: number) {
+    super(message);
+    this.code = code;
+    this.status = status;
+  }
+}
+
+export const isOpen = (s: Seat) => s.status === "invited" || s.status === "active";
+
+async function request<T>(query: string, variables: Record<string, unknown>): Promise<T> {
+  const token = getToken();
+  let res: Response;
+  try {
+    res = await fetch("/graphql", {
+      method: "POST",
+      headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: JSON.stringify({ query, variables }),
+    });
+  } catch (e) {
+    throw new StageError(`the server is unreachable (${(e as Error).message})`, "NETWK", 0);
+  }
+  const body = (await res.json().catch(() => null)) as {
+    data?: T;
+    errors?: { message: string; extensions?: { code?: string; httpStatus?: number } }[];
+  } | null;
+  if (res.status === 401 && token) setToken(null);
+  const first = body?.errors?.[0];
+  if (first || !body) {
+    const status = first?.extensions?.httpStatus ?? res.status;
+    throw new StageError(
+      first?.message ?? `the server answered ${res.status}`,
+      first?.extensions?.code ?? (res.status === 503 ? "CONFG" : "HTTP"),
+      status,
+    );
+  }
+  return body.data as T;
+}
+
+/** What the stage shows for one failure, by our error codes (docs/error_codes.md). */
+export function stageErrorText(e: unknown): string {
+  if (!(e instanceof StageError)) return `Something went wrong: ${(e as Error).message}`;
+  switch (e.code) {
+    case "NOAUT":
+      return "Sign in to use the stage.";
+    case "DENYD":
+      return `Not allowed: ${e.message}`;
+    case "SEATF":
+      return `No seat: ${e.message}`;
+    case "CONFG":
+      return "Stage unavailable: LiveKit is not configured on this server.";
+    case "BANND":
+      return `You are banned: ${e.message}`;
+    case "NLIVE":
+      return "This stream is not live: the stage is closed.";
+    case "NOFND":
+    case "BADIN":
+      return e.message.charAt(0).toUpperCase() + e.message.slice(1);
+    default:
+      return e.status === 503 ? "Stage unavailable: try again later." : `Something went wrong: ${e.message}`;
+  }
+}
+
+interface SeatNode {
+  rowId: string;
+  userId: string;
+  slot: number;
+  status: SeatStatus;
+  expiresAt: string | null;
+  endReason: string | null;
+  userByUserId: { username: string; displayName: string } | null;
+}
+
+const SEAT_FIELDS = "rowId userId slot status expiresAt endReason userByUserId { username displayName }";
+
+const seatFromNode = (n: SeatNode): Seat => ({
+  id: n.rowId,
+  userId: n.userId,
+  slot: n.slot,
+  status: n.status,
+  expiresAt: n.expiresAt,
+  endReason: n.endReason,
+  username: n.userByUserId?.username ?? "",
+  displayName: n.userByUserId?.displayName ?? "",
+});
+
+// No status filter in the API: a stream has few seats; the newest 200 of those the caller may see.
+const STAGE = `query Stage($id: UUID!) { currentUser { rowId username role }
+  streamByRowId(rowId: $id) { broadcasterId seatCap status
+    streamSeatsByStreamId(first: 200) { nodes { ${SEAT_FIELDS} } } } }`;
+
+export async function fetchStage(streamId: string): Promise<StageInfo> {
+  const d = await request<{
+    currentUser: Me | null;
+    streamByRowId: { broadcasterId: string; seatCap: number; status: string; streamSeatsByStreamId: { nodes: SeatNode[] } } | null;
+  }>(STAGE, { id: streamId });
+  const s = d.streamByRowId;
+  return {
+    me: d.currentUser,
+    stream: s ? { broadcasterId: s.broadcasterId, seatCap: s.seatCap, status: s.status } : null,
+    seats: s ? s.streamSeatsByStreamId.nodes.map(seatFromNode) : [],
+  };
+}
+
+/** The seat carried by a `seat` event (payload: action, seat, user), or null when malformed. */
+export function seatFromEvent(payload: Record<string, unknown> | undefined): Seat | null {
+  const seat = payload?.seat as Record<string, unknown> | undefined;
+  const user = payload?.user as Record<string, unknown> | undefined;
+  if (!seat || typeof seat.id !== "string" || typeof seat.user_id !== "string" || typeof seat.status !== "string") return null;
+  return {
+    id: seat.id,
+    userId: seat.user_id,
+    slot: Number(seat.slot),
+    status: seat.status as SeatStatus,
+    expiresAt: typeof seat.expires_at === "string" ? seat.expires_at : null,
+    endReason: typeof seat.end_reason === "string" ? seat.end_reason : null,
+    username: typeof user?.username === "string" ? user.username : "",
+    displayName: typeof user?.display_name === "string" ? user.display_name : "",
+  };
+}
+
+// A seat only moves forward (invited → active → ended), so of two views of one seat the later wins:
+// a GraphQL answer that raced a newer event cannot bring a revoked seat back.
+const rank = (s: Seat) => (s.status === "invited" ? 0 : s.status === "active" ? 1 : 2);
+
+/** Merge seats into a list by id, keeping the furthest-along version of each. */
+export function mergeSeats(current: Seat[], incoming: Seat[]): Seat[] {
+  const byId = new Map(current.map((s) => [s.id, s]));
+  for (const s of incoming) {
+    const have = byId.get(s.id);
+    if (!have || rank(s) >= rank(have)) byId.set(s.id, s);
+  }
+  return [...byId.values()];
+}
+
+/** Why a seat ended, in words. */
+export function endedText(s: Seat): string {
+  const reason = s.endReason && !["revoked", "expired", "left", "stream ended"].includes(s.endReason) ? `: ${s.endReason}` : "";
+  switch (s.status) {
+    case "revoked":
+      return `Your seat was revoked${reason}`;
+    case "expired":
+      return "Your seat expired";
+    case "ended":
+      return "The stream ended";
+    case "left":
+      return "You left the stage";
+    default:
+      return "You are no longer on stage";
+  }
+}
+
+const INVITE = `mutation Invite($s: UUID!, $u: UUID!) { inviteToSeat(input: {streamId: $s, userId: $u}) { result { ${SEAT_FIELDS} } } }`;
+const USER = `query User($n: String!) { userByUsername(username: $n) { rowId } }`;
+
+export async function inviteByUsername(streamId: string, username: string): Promise<Seat> {
+  const u = await request<{ userByUsername: { rowId: string } | null }>(USER, { n: username });
+  if (!u.userByUsername) throw new StageError(`user ${username} not found`, "NOFND", 404);
+  const d = await request<{ inviteToSeat: { result: SeatNode } }>(INVITE, { s: streamId, u: u.userByUsername.rowId });
+  return seatFromNode(d.inviteToSeat.result);
+}
+
+async function seatMutation(name: "acceptSeat" | "leaveSeat", seatId: string): Promise<Seat> {
+  const d = await request<Record<string, { result: SeatNode }>>(
+    `mutation Seat($id: UUID!) { ${name}(input: {seatId: $id}) { result { ${SEAT_FIELDS} } } }`,
+    { id: seatId },
+  );
+  const r = d[name]?.result;
+  if (!r) throw new StageError(`seat ${seatId} not found`, "NOFND", 404);
+  return seatFromNode(r);
+}
+
+export const acceptSeat = (seatId: string) => seatMutation("acceptSeat", seatId);
+export const leaveSeat = (seatId: string) => seatMutation("leaveSeat", seatId);
+
+export async function revokeSeat(seatId: string, reason: string): Promise<Seat> {
+  const d = await request<{ revokeSeat: { result: SeatNode } }>(
+    `mutation Revoke($id: UUID!, $r: String) { revokeSeat(input: {seatId: $id, reason: $r}) { result { ${SEAT_FIELDS} } } }`,
+    { id: seatId, r: reason },
+  );
+  return seatFromNode(d.revokeSeat.result);
+}
+
+export async function setSeatCap(streamId: string, cap: number): Promise<number> {
+  const d = await request<{ setSeatCap: { result: { seatCap: number } } }>(
+    `mutation Cap($s: UUID!, $c: Int!) { setSeatCap(input: {streamId: $s, seatCap: $c}) { result { seatCap } } }`,
+    { s: streamId, c: cap },
+  );
+  return d.setSeatCap.result.seatCap;
+}
+
+export interface PublishToken {
+  token: string;
+  url: string;
+  canPublish: boolean;
+  expiresAt: string;
+}
+
+/** The caller's LiveKit token: the grant comes from the database (no flag is sent). */
+export async function fetchPublishToken(streamId: string): Promise<PublishToken> {
+  const d = await request<{ livekitToken: PublishToken | null }>(
+    `mutation PublishToken($s: UUID!) { livekitToken(input: {streamId: $s}) { token url canPublish expiresAt } }`,
+    { s: streamId },
+  );
+  if (!d.livekitToken) throw new StageError("no stage token", "CONFG", 503);
+  return d.livekitToken;
+}
+
+export type PublisherState = "starting" | "connecting" | "live" | "retrying" | "stopped";
+
+export interface PublisherHandlers {
+  onState(state: PublisherState, detail: string | null): void;
+  /** The camera/microphone tracks to preview (empty when stopped). */
+  onTracks(tracks: MediaStreamTrack[]): void;
+  /** The server stopped letting us publish (token without canPublish, removed, permission revoked). */
+  onRevoked(why: string): void;
+}
+
+/**
+ * Camera and microphone on a stream's stage. `start` opens the devices and connects, retrying with
+ * backoff (a fresh token each time, so a revoked seat stops the retries); `stop` tears everything
+ * down synchronously: room disconnected, every device track stopped.
+ */
+export class StagePublisher {
+  private readonly streamId: string;
+  private readonly h: PublisherHandlers;
+  private room: Room | null = null;
+  private tracks: LocalTrack[] = [];
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private stopped = false;
+  private attempt = 0;
+
+  constructor(streamId: string, handlers: PublisherHandlers) {
+    this.streamId = streamId;
+    this.h = handlers;
+  }
+
+  get isStopped(): boolean {
+    return this.stopped;
+  }
+
+  /** Throws (StageError or a device error) when the first token or the devices cannot be had. */
+  async start(): Promise<void> {
+    this.h.onState("starting", null);
+    const token = await fetchPublishToken(this.streamId);
+    if (this.stopped) return;
+    if (!token.canPublish) throw new StageError("the server does not let you publish on this stage", "DENYD", 403);
+    const { createLocalTracks } = await import("livekit-client");
+    const tracks = await createLocalTracks({ audio: true, video: { resolution: { width: 640, height: 360 } } });
+    if (this.stopped) {
+      for (const t of tracks) t.stop();
+      return;
+    }
+    this.tracks = tracks;
+    this.h.onTracks(tracks.map((t) => t.mediaStreamTrack));
+    await this.connect(token);
+  }
+
+  private async connect(token: PublishToken): Promise<void> {
+    if (this.stopped) return;
+    this.h.onState(this.attempt === 0 ? "connecting" : "retrying", null);
+    const { Room, RoomEvent, DisconnectReason } = await import("livekit-client");
+    if (this.stopped) return;
+    const room = new Room();
+    this.room = room;
+    room.on(RoomEvent.ParticipantPermissionsChanged, () => {
+      if (this.room === room && room.localParticipant.permissions?.canPublish === false)
+        this.revoked("the server took your publish permission");
+    });
+    room.on(RoomEvent.Disconnected, (reason) => {
+      if (this.room !== room || this.stopped) return;
+      if (reason === DisconnectReason.PARTICIPANT_REMOVED) this.revoked("you were removed from the stage");
+      else this.retry("the stage connection was lost");
+    });
+    try {
+      await room.connect(token.url, token.token);
+      if (this.stopped || this.room !== room) return;
+      for (const t of this.tracks) await room.localParticipant.publishTrack(t);
+      this.attempt = 0;
+      this.h.onState("live", null);
+    } catch (e) {
+      if (this.stopped || this.room !== room) return;
+      this.retry(`could not connect to the stage: ${(e as Error).message}`);
+    }
+  }
+
+  private retry(why: string): void {
+    const room = this.room;
+    this.room = null;
+    if (room) void room.disconnect();
+    const delay = Math.min(15_000, 1000 * 2 ** this.attempt);
+    this.attempt++;
+    this.h.onState("retrying", `${why}; retrying in ${Math.round(delay / 1000)} s`);
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      void this.reconnect();
+    }, delay);
+  }
+
+  private async reconnect(): Promise<void> {
+    if (this.stopped) return;
+    let token: PublishToken;
+    try {
+      token = await fetchPublishToken(this.streamId);
+    } catch (e) {
+      if (!this.stopped) this.retry(stageErrorText(e));
+      return;
+    }
+    if (this.stopped) return;
+    if (!token.canPublish) return this.revoked("your seat is no longer active");
+    await this.connect(token);
+  }
+
+  private revoked(why: string): void {
+    if (this.stopped) return;
+    this.stop();
+    this.h.onRevoked(why);
+  }
+
+  /** Unmount now: disconnect, stop the camera and microphone, cancel retries. Idempotent. */
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    const room = this.room;
+    this.room = null;
+    if (room) void room.disconnect(true);
+    for (const t of this.tracks) t.stop();
+    this.tracks = [];
+    this.h.onTracks([]);
+    this.h.onState("stopped", null);
+  }
+}
