@@ -302,14 +302,17 @@ export class StagePublisher {
       if (this.room === room && room.localParticipant.permissions?.canPublish === false)
         this.revoked("the server took your publish permission");
     });
+    let joined = false;
     room.on(RoomEvent.Disconnected, (reason) => {
-      if (this.room !== room || this.stopped) return;
+      // Before the join completes, a failure surfaces as connect()'s rejection below.
+      if (this.room !== room || this.stopped || !joined) return;
       if (reason === DisconnectReason.PARTICIPANT_REMOVED) this.revoked("you were removed from the stage");
       else this.retry("the stage connection was lost");
     });
     try {
       await room.connect(token.url, token.token);
       if (this.stopped || this.room !== room) return;
+      joined = true;
       for (const t of this.tracks) await room.localParticipant.publishTrack(t);
       this.attempt = 0;
       this.h.onState("live", null);
