@@ -7,10 +7,18 @@ import pg from "pg";
 const [url, maxRows] = process.argv.slice(2);
 const client = new pg.Client({ connectionString: url });
 await client.connect();
-await client.query("begin");
-const { rows } = await client.query<{ id: string; processed: number }>(
-  "select id::text, processed from app_private.process_gift_ledger_batch($1)",
-  [Number(maxRows ?? 100)],
-);
-console.log(`mid-batch ${JSON.stringify(rows[0])}`);
+// Other settlers may have taken everything: retry until this batch holds some gifts.
+for (const deadline = Date.now() + 30_000; ; ) {
+  await client.query("begin");
+  const { rows } = await client.query<{ id: string; processed: number }>(
+    "select id::text, processed from app_private.process_gift_ledger_batch($1)",
+    [Number(maxRows ?? 100)],
+  );
+  if ((rows[0]?.processed ?? 0) > 0 || Date.now() > deadline) {
+    console.log(`mid-batch ${JSON.stringify(rows[0])}`);
+    break;
+  }
+  await client.query("rollback");
+  await new Promise((r) => setTimeout(r, 5));
+}
 setInterval(() => {}, 60_000);
