@@ -1,3 +1,8 @@
+--! Previous: sha1:64db58d9d1a5ef11e51aa6c2d634c5cd2342b373
+--! Hash: sha1:3eb291606bac6c2ba600ad6e456919f95aa2fd06
+--! Message: realtime chat presence
+
+--! split: 300-realtime.sql
 -- Realtime: chat, moderation, presence and the stream-event relay (DESIGN §3 rules 1, 3, 4, 5).
 --
 -- Why it is shaped so:

@@ -1,3 +1,8 @@
+--! Previous: sha1:85ce0ca672fde3345ceaa26444f15a0edeef8659
+--! Hash: sha1:09aa259819164346e6b2fbd59242a67d69945b12
+--! Message: gift economy
+
+--! split: 100-gifts.sql
 -- Gift economy: catalogue, wallets, an append-only gift ledger, double-entry coin movements,
 -- 10-second batch settlement, materialised leaderboards and batch health logs.
 --

@@ -1,3 +1,8 @@
+--! Previous: sha1:3eb291606bac6c2ba600ad6e456919f95aa2fd06
+--! Hash: sha1:ec95ea46f2b966b4423bb149f027818d216940c4
+--! Message: playback viral mode
+
+--! split: 400-playback.sql
 -- Playback: the WebRTC stage (LiveKit) and HLS viral mode that never serves a broken link.
 --
 -- Why it is shaped so: the old player switched everyone to a CDN path that was not mapped to the

@@ -1,3 +1,8 @@
+--! Previous: sha1:09aa259819164346e6b2fbd59242a67d69945b12
+--! Hash: sha1:64db58d9d1a5ef11e51aa6c2d634c5cd2342b373
+--! Message: stage seats livekit
+
+--! split: 200-stage.sql
 -- Stage: app roles, LiveKit grants, seats with hard revocation.
 --
 -- Why it is shaped so: the old token endpoint honoured a client `allowPublish` flag and seats were
