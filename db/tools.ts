@@ -12,15 +12,28 @@ export const migrationsFolder = fileURLToPath(new URL("./migrations", import.met
 
 export type Log = (msg: string) => void;
 
-/** Create the request roles (anon, authenticated, authenticator) and set authenticator's password. */
+/**
+ * Create the request roles (anon, authenticated, authenticator) and set authenticator's password.
+ * Roles are cluster-wide: processes starting at once against one cluster (cluster mode, tests) may
+ * race on the same catalog rows ("tuple concurrently updated"), so the step is retried.
+ */
 export async function setupRoles(rootUrl: string, authenticatorPassword: string): Promise<void> {
-  const client = new pg.Client({ connectionString: rootUrl });
-  await client.connect();
-  try {
-    await client.query(readFileSync(new URL("./setup.sql", import.meta.url), "utf8"));
-    await client.query(`alter role authenticator with login noinherit password ${client.escapeLiteral(authenticatorPassword)}`);
-  } finally {
-    await client.end();
+  const setupSql = readFileSync(new URL("./setup.sql", import.meta.url), "utf8");
+  for (let attempt = 1; ; attempt++) {
+    const client = new pg.Client({ connectionString: rootUrl });
+    await client.connect();
+    try {
+      await client.query(setupSql);
+      await client.query(`alter role authenticator with login noinherit password ${client.escapeLiteral(authenticatorPassword)}`);
+      return;
+    } catch (e) {
+      const err = e as { code?: string; message?: string };
+      const race = err.code === "XX000" || err.code === "23505" || err.code === "40001" || /concurrently/.test(err.message ?? "");
+      if (!race || attempt >= 5) throw e;
+      await new Promise((r) => setTimeout(r, 50 * attempt + Math.random() * 100));
+    } finally {
+      await client.end();
+    }
   }
 }
 
