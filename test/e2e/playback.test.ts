@@ -9,7 +9,7 @@ import type { Page } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { startTestApp, type TestApp } from "../support/app.ts";
 import { type Browser, launchBrowser } from "../support/browser.ts";
-import { type HlsOrigin, startHlsOrigin } from "../support/hls-origin.ts";
+import { type HlsOrigin, removeGeneratedMedia, startHlsOrigin } from "../support/hls-origin.ts";
 
 let origin: HlsOrigin;
 let app: TestApp;
@@ -28,6 +28,7 @@ afterAll(async () => {
   await db?.end();
   await app?.stop();
   await origin?.close();
+  await removeGeneratedMedia();
 });
 
 /** A live stream of a new broadcaster with an origin-hosted HLS source, asked to go viral. */

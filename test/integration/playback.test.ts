@@ -4,7 +4,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkHls } from "../../worker/src/playback/hls_check.ts";
 import { startTestApp, type TestApp } from "../support/app.ts";
-import { type HlsOrigin, startHlsOrigin } from "../support/hls-origin.ts";
+import { type HlsOrigin, removeGeneratedMedia, startHlsOrigin } from "../support/hls-origin.ts";
 
 let origin: HlsOrigin;
 beforeAll(async () => {
@@ -12,6 +12,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await origin?.close();
+  await removeGeneratedMedia();
 });
 
 describe("checkHls", () => {
