@@ -329,16 +329,15 @@ COMMENT ON TYPE app_public.wallet_summary IS 'A user''s spendable coins.';
 --
 
 CREATE FUNCTION app_hidden.can_moderate_stream(stream_id uuid) RETURNS boolean
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
     SET search_path TO ''
     AS $$
-  select exists (
-    select 1 from app_public.streams s
-     where s.id = can_moderate_stream.stream_id and s.broadcaster_id = app_public.current_user_id()
-  ) or exists (
-    select 1 from app_public.users u
-     where u.id = app_public.current_user_id() and u.role in ('moderator', 'admin')
-  )
+declare
+  v_uid uuid := app_public.current_user_id();
+begin
+  return exists (select 1 from app_public.streams s where s.id = can_moderate_stream.stream_id and s.broadcaster_id = v_uid)
+      or exists (select 1 from app_public.users u where u.id = v_uid and u.role in ('moderator', 'admin'));
+end;
 $$;
 
 --
@@ -917,10 +916,15 @@ COMMENT ON FUNCTION app_private.gift_receipt_for(g app_private.gift_ledger, stre
 --
 
 CREATE FUNCTION app_private.gift_setting(key text, fallback integer) RETURNS integer
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
     SET search_path TO ''
     AS $$
-  select coalesce((select s.value::integer from app_private.settings s where s.key = gift_setting.key), fallback)
+declare
+  v_value integer;
+begin
+  select s.value::integer into v_value from app_private.settings s where s.key = gift_setting.key;
+  return coalesce(v_value, fallback);
+end;
 $$;
 
 --
@@ -1610,10 +1614,13 @@ COMMENT ON FUNCTION app_private.prune_stream_events() IS 'Deletes outbox events 
 --
 
 CREATE FUNCTION app_private.publish_stream_event(stream_id uuid, kind text, payload jsonb) RETURNS void
-    LANGUAGE sql
+    LANGUAGE plpgsql
     SET search_path TO ''
     AS $$
-  insert into app_private.stream_events (stream_id, kind, payload) values (stream_id, kind, payload);
+begin
+  insert into app_private.stream_events (stream_id, kind, payload)
+    values (publish_stream_event.stream_id, publish_stream_event.kind, publish_stream_event.payload);
+end;
 $$;
 
 --
@@ -2401,10 +2408,12 @@ COMMENT ON FUNCTION app_public."current_user"() IS 'The signed-in user, or null.
 --
 
 CREATE FUNCTION app_public.current_user_id() RETURNS uuid
-    LANGUAGE sql STABLE PARALLEL SAFE
+    LANGUAGE plpgsql STABLE PARALLEL SAFE
     SET search_path TO ''
     AS $$
-  select nullif(nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'sub', '')::uuid
+begin
+  return nullif(nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'sub', '')::uuid;
+end;
 $$;
 
 --
@@ -2767,10 +2776,12 @@ COMMENT ON FUNCTION app_public.live_streams() IS 'Streams that are live now, new
 --
 
 CREATE FUNCTION app_public.livekit_grant(stream_id uuid) RETURNS app_public.livekit_grant
-    LANGUAGE sql STABLE SECURITY DEFINER
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO ''
     AS $$
-  select app_private.livekit_grant_for(livekit_grant.stream_id, app_public.current_user_id())
+begin
+  return app_private.livekit_grant_for(livekit_grant.stream_id, app_public.current_user_id());
+end;
 $$;
 
 --
@@ -3574,12 +3585,14 @@ COMMENT ON FUNCTION app_public.streams_playback(s app_public.streams) IS 'Playba
 --
 
 CREATE FUNCTION app_public.streams_viewer_count(s app_public.streams) RETURNS integer
-    LANGUAGE sql STABLE SECURITY DEFINER
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO ''
     AS $$
-  select coalesce(sum(p.viewers), 0)::int
-    from app_private.presence_counts p
-   where p.stream_id = s.id and p.updated_at > now() - interval '15 seconds'
+begin
+  return (select coalesce(sum(p.viewers), 0)::int
+            from app_private.presence_counts p
+           where p.stream_id = s.id and p.updated_at > now() - interval '15 seconds');
+end;
 $$;
 
 --
