@@ -127,15 +127,26 @@ async function timed(name: string, seconds: number, concurrency: number, one: (i
   return { name, ok, limited, errors, seconds: (performance.now() - t0) / 1000, lat };
 }
 
+/** The old design's durable chat table (both phases use it; either may run alone). */
+async function createNaiveTable(db: TestDatabase) {
+  const c = new pg.Client({ connectionString: db.url });
+  await c.connect();
+  try {
+    await c.query(
+      "create table if not exists public.naive_messages (id bigserial primary key, stream_id uuid, user_id uuid, body text, created_at timestamptz default now())",
+    );
+  } finally {
+    await c.end();
+  }
+}
+
 async function ingest(args: string[], db: TestDatabase, app: TestApp, fx: Awaited<ReturnType<typeof fixtures>>) {
   const seconds = arg(args, "seconds", 3);
   const concurrency = arg(args, "concurrency", 8);
   const pool = new pg.Pool({ connectionString: db.url, max: concurrency });
+  await createNaiveTable(db);
   const claims = fx.ids.map((id) => JSON.stringify({ role: "authenticated", sub: id }));
   const reset = () => pool.query("truncate app_private.chat_rate_buckets");
-  await pool.query(
-    "create table if not exists public.naive_messages (id bigserial primary key, stream_id uuid, user_id uuid, body text, created_at timestamptz default now())",
-  );
   const results: Rate[] = [];
   await reset();
   log("measuring chat via SQL");
@@ -376,6 +387,7 @@ async function fanout(args: string[], db: TestDatabase, app: TestApp, fx: Awaite
         .catch(() => {});
     }
   });
+  await createNaiveTable(db);
   const npool = new pg.Pool({ connectionString: db.url, max: 4 });
   const total = Math.round(rate * seconds);
   before = processTree(pid);

@@ -1,4 +1,4 @@
-// `npm run bench gifts [--gifts=4000] [--concurrency=8] [--rows=10000,1000000] [--lag-seconds=20] [--fsync=on|off] [--ledger-fks=on|off]`
+// `npm run bench gifts [--gifts=4000] [--concurrency=8] [--bomb-clients=32] [--rows=10000,1000000] [--lag-seconds=20] [--fsync=on|off] [--ledger-fks=on|off]`
 // The gift economy next to the old design, measured in the same run on a throwaway cluster:
 //   ingest SQL      send_gift as the caller, one round trip per gift (begin; claims; call; commit)
 //   naive ingest    the old shape: debit the sender AND credit the receiver's hot wallet row per gift
@@ -136,20 +136,23 @@ export async function run(args: string[]): Promise<void> {
       create table bench_naive.coin_transactions (id bigserial primary key, user_id uuid, amount bigint, kind text, created_at timestamptz default now());
       insert into bench_naive.wallets select user_id, balance from app_private.wallets;
       insert into bench_naive.wallets select id, 0 from app_public.users where id not in (select user_id from bench_naive.wallets);`);
-    const naive = await drive(gifts, concurrency, async (i) => {
-      const { s, c } = pick(i);
-      const cl = await pool.connect();
+    const naiveGift = async (p: pg.Pool, senderId: string, receiverId: string) => {
+      const cl = await p.connect();
       try {
         await cl.query(
           `begin;
-           update bench_naive.wallets set balance = balance - 1 where user_id = ${lit(cl, s.id)};
-           update bench_naive.wallets set balance = balance + 1 where user_id = ${lit(cl, c.id)};
-           insert into bench_naive.coin_transactions (user_id, amount, kind) values (${lit(cl, s.id)}, -1, 'gift'), (${lit(cl, c.id)}, 1, 'gift');
+           update bench_naive.wallets set balance = balance - 1 where user_id = ${lit(cl, senderId)};
+           update bench_naive.wallets set balance = balance + 1 where user_id = ${lit(cl, receiverId)};
+           insert into bench_naive.coin_transactions (user_id, amount, kind) values (${lit(cl, senderId)}, -1, 'gift'), (${lit(cl, receiverId)}, 1, 'gift');
            commit;`,
         );
       } finally {
         cl.release();
       }
+    };
+    const naive = await drive(gifts, concurrency, async (i) => {
+      const { s, c } = pick(i);
+      await naiveGift(pool, s.id, c.id);
     });
     rows.push({
       what: "ingest via SQL (gifts/s)",
@@ -157,6 +160,27 @@ export async function run(args: string[]): Promise<void> {
       naive: `${f1(naive.rate)} (p99 ${f1(naive.p99)} ms)`,
       note: `budget ≥ 8,000/s; naive = per-gift hot receiver row; errors ${ours.errors}/${naive.errors}`,
     });
+
+    // --- gift bomb: every client gifts the same broadcaster (the old system's failure) ----------
+    const bombClients = Number(arg(args, "bomb-clients", "32"));
+    log(`gift bomb: ${gifts} gifts to one stream from ${bombClients} clients`);
+    const bombPool = new pg.Pool({ connectionString: db.url, max: bombClients + 2 });
+    try {
+      const target = world.casters[0];
+      const g = world.gifts[0];
+      if (!target || !g) throw new Error("world");
+      const sender = (i: number) => world.senders[i % world.senders.length]?.id ?? "";
+      const bombOurs = await drive(gifts, bombClients, (i) => sendOneTrip(bombPool, sender(i), target.streamId, g.id));
+      const bombNaive = await drive(gifts, bombClients, (i) => naiveGift(bombPool, sender(i), target.id));
+      rows.push({
+        what: `gift bomb: 1 stream, ${bombClients} clients (gifts/s)`,
+        ours: `${f1(bombOurs.rate)} (p99 ${f1(bombOurs.p99)} ms)`,
+        naive: `${f1(bombNaive.rate)} (p99 ${f1(bombNaive.p99)} ms)`,
+        note: `naive serialises on the receiver's row; errors ${bombOurs.errors}/${bombNaive.errors}`,
+      });
+    } finally {
+      await bombPool.end();
+    }
 
     // --- settlement of the backlog just created -----------------------------------------------
     const backlog = Number((await pool.query("select count(*) from app_private.gift_ledger where status = 'pending'")).rows[0]?.count);
