@@ -9,12 +9,11 @@ import type { Logger } from "pino";
 import { postgraphile } from "postgraphile";
 import { grafserv } from "postgraphile/grafserv/node";
 import { collectDefaultMetrics, Registry } from "prom-client";
-import { seedDemo } from "../../../db/seed.ts";
 import { migrationsCurrent } from "../../../db/tools.ts";
 import { startWorker } from "../../../worker/src/index.ts";
 import { AuthError, makeVerifier } from "./auth.ts";
 import type { Config } from "./config.ts";
-import { type Database, openDatabase } from "./database.ts";
+import { type Database, openDatabase, seedIfWanted } from "./database.ts";
 import { extensionFactories } from "./extensions/index.ts";
 import type { ServerContext, ServerExtension } from "./extensions/types.ts";
 import { makePreset, verifiedSettings } from "./graphql.ts";
@@ -55,8 +54,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   }
 
   await ownerPool.query("select app_private.configure_auth($1, $2, $3)", [config.JWT_SECRET, config.JWT_AUDIENCE, config.JWT_TTL_SECONDS]);
-  const seedWanted = config.SEED_DEMO === "always" || (config.SEED_DEMO === "auto" && db.embedded && db.created);
-  if (seedWanted) await seedDemo(db.ownerUrl, (m) => logger.info(m));
+  await seedIfWanted(config, db, (m) => logger.info(m));
 
   const runner = config.RUN_WORKER
     ? await startWorker({ pool: ownerPool, concurrency: config.WORKER_CONCURRENCY, log: (l, m) => logger[l]({ component: "worker" }, m) })

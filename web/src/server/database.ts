@@ -3,6 +3,7 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { userInfo } from "node:os";
 import { resolve } from "node:path";
+import { seedDemo } from "../../../db/seed.ts";
 import { ensureDatabase, migrateDatabase, setupRoles } from "../../../db/tools.ts";
 import type { Config } from "./config.ts";
 
@@ -82,4 +83,10 @@ export async function openDatabase(config: Config, log: (m: string) => void): Pr
     if (embedded) await embedded.stop();
     throw e;
   }
+}
+
+/** Load the demo data when SEED_DEMO asks for it (`auto`: the first start of a new embedded database). */
+export async function seedIfWanted(config: Config, db: Database, log: (m: string) => void): Promise<void> {
+  const wanted = config.SEED_DEMO === "always" || (config.SEED_DEMO === "auto" && db.embedded && db.created);
+  if (wanted) await seedDemo(db.ownerUrl, log);
 }

@@ -5,10 +5,9 @@
 // A worker that dies is replaced. With the default (1) everything runs in this one process.
 import cluster, { type Worker } from "node:cluster";
 import { pino } from "pino";
-import { seedDemo } from "../../../db/seed.ts";
 import { startApp } from "./app.ts";
 import { ConfigError, loadConfig } from "./config.ts";
-import { openDatabase } from "./database.ts";
+import { openDatabase, seedIfWanted } from "./database.ts";
 
 let config: ReturnType<typeof loadConfig>;
 try {
@@ -55,8 +54,7 @@ async function runPrimary(n: number) {
     logger.fatal({ err: e }, `could not prepare the database: ${e.message}`);
     process.exit(1);
   });
-  const seedWanted = config.SEED_DEMO === "always" || (config.SEED_DEMO === "auto" && db.embedded && db.created);
-  if (seedWanted) await seedDemo(db.ownerUrl, (m) => logger.info(m));
+  await seedIfWanted(config, db, (m) => logger.info(m));
   // Workers use the database prepared here; only the first runs graphile-worker.
   const envFor = (index: number) => ({
     DATABASE_URL: db.ownerUrl,
