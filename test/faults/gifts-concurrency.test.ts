@@ -158,7 +158,7 @@ describe("gift bomb", () => {
   });
 
   it("5,000 concurrent gifts from 100 senders, two server processes settling, a settler and a server SIGKILLed mid-way", async () => {
-    // Two full server processes (each with its worker loop and watchdog) on the same database.
+    // Two full server processes (each with its worker and loop watch) on the same database.
     apps.push(await startTestApp({ PGAPPNAME: "gifts-app-a" }, { db }), await startTestApp({ PGAPPNAME: "gifts-app-b" }, { db }));
     // 100 senders: 90 rich enough, 10 able to pay for only a few of their 50 gifts.
     const coins = Array.from({ length: 100 }, (_, i) => (i % 10 === 9 ? 12 : 2_000));

@@ -1,7 +1,7 @@
 // Gift economy at the process edge: Prometheus metrics for settlement (lag, backlog, batch duration,
-// time since the last batch), a watchdog that restores the settlement loop when the worker holding it
-// died (SIGKILL leaves its job locked for hours), and the payment provider's webhook, which credits
-// purchased coins (HMAC-signed, idempotent on the provider's event id). Business rules stay in SQL.
+// time since the last batch) and the payment provider's webhook, which credits purchased coins
+// (HMAC-signed, idempotent on the provider's event id). Business rules stay in SQL; the settlement
+// loop's recovery after a dead worker is the worker's generic loop watch (worker/src/loop.ts).
 import { createHmac, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import { Counter, Gauge, Histogram } from "prom-client";
@@ -15,10 +15,6 @@ export const SIGNATURE_HEADER = "x-trollcity-signature";
 export const SIGNATURE_TOLERANCE_SECONDS = 300;
 /** Provider name recorded with each purchase (the idempotency key is provider + event id). */
 export const PAYMENT_PROVIDER = "payments";
-const SETTLE_TASK = "gift_ledger__settle";
-/** A settlement job locked for longer than this belongs to a dead worker (a run lasts ≤ ~10 s). */
-export const STALE_LOCK_SECONDS = 15;
-export const WATCHDOG_INTERVAL_MS = 5_000;
 
 // Schema or function missing (the gifts migration is not in this database): stay quiet.
 const MISSING = new Set(["42P01", "42883", "3F000"]);
@@ -208,39 +204,8 @@ export const giftsExtension: ExtensionFactory = async (ctx) => {
     }
   }
 
-  // Restore the settlement loop when its job is gone or held by a dead worker.
-  async function watchdog() {
-    try {
-      const { rows } = await ownerPool.query<{ id: string }>(
-        `select (graphile_worker.add_job($1, '{}'::json, max_attempts := 1, job_key := $1, job_key_mode := 'preserve_run_at')).id::text as id
-          where not exists (select 1 from graphile_worker.jobs j
-                             where j.key = $1 and (j.locked_at is null or j.locked_at > now() - make_interval(secs => $2)))`,
-        [SETTLE_TASK, STALE_LOCK_SECONDS],
-      );
-      if (rows.length) logger.warn(`gift settlement loop was missing or stuck: re-added as job ${rows[0]?.id}`);
-    } catch (e) {
-      if (!isMissing(e)) logger.warn({ err: e }, "gift settlement watchdog failed");
-    }
-  }
-
-  let stopped = false;
-  let running: Promise<void> = Promise.resolve();
-  const tick = () => {
-    running = ctx.config.RUN_WORKER ? watchdog() : Promise.resolve();
-  };
-  tick();
-  const timer = setInterval(() => {
-    if (!stopped) running.then(tick, tick);
-  }, WATCHDOG_INTERVAL_MS);
-  timer.unref();
-
   return {
     name: "gifts",
     routes: [webhookRoute],
-    async stop() {
-      stopped = true;
-      clearInterval(timer);
-      await running;
-    },
   };
 };
