@@ -22,7 +22,8 @@ export class ApiError extends Error {
   constructor(err: GqlError) {
     super(err.message);
     this.code = err.extensions?.code;
-    this.retryAfter = err.extensions?.retry_after;
+    const ra = Number(err.extensions?.retry_after);
+    this.retryAfter = Number.isFinite(ra) && ra > 0 ? ra : undefined;
   }
 }
 
@@ -33,7 +34,10 @@ export async function gql<T>(query: string, variables: Record<string, unknown> =
     headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
     body: JSON.stringify({ query, variables }),
   });
-  const body = (await res.json()) as { data?: T; errors?: GqlError[] };
+  const body = (await res.json().catch(() => ({ errors: [{ message: `server answered ${res.status}` }] }))) as {
+    data?: T;
+    errors?: GqlError[];
+  };
   if (res.status === 401 && token) setToken(null);
   const first = body.errors?.[0];
   if (first) throw new ApiError(first);

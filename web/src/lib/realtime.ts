@@ -1,7 +1,7 @@
 // Browser client for the broadcast socket (docs/realtime-protocol.md): one receive-only websocket per
 // stream and page, shared by every component that subscribes (each socket counts as a viewer), with
 // reconnects that back off and resume from the last seen event id. Sending goes through GraphQL.
-import { getToken, gql, setToken } from "#lib/api.ts";
+import { gql } from "#lib/api.ts";
 
 export interface ChatSender {
   id: string;
@@ -229,54 +229,19 @@ export function subscribe(streamId: string, handlers: Handlers, opts: SubscribeO
   };
 }
 
-/** An error from a GraphQL mutation, with the structured extensions (e.g. `retry_after` of RATEL). */
-export class MutationError extends Error {
-  readonly code: string | undefined;
-  readonly retryAfter: number | null;
-  constructor(message: string, code: string | undefined, retryAfter: number | null) {
-    super(message);
-    this.code = code;
-    this.retryAfter = retryAfter;
-  }
-}
-
-/**
- * POST a mutation with the stored token. Unlike `gql`, errors keep `extensions.retry_after`, which
- * the chat needs for its countdown.
- */
-async function mutate<T>(query: string, variables: Record<string, unknown>): Promise<T> {
-  const token = getToken();
-  const res = await fetch("/graphql", {
-    method: "POST",
-    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = (await res.json().catch(() => ({ errors: [{ message: `server answered ${res.status}` }] }))) as {
-    data?: T;
-    errors?: { message: string; extensions?: { code?: string; retry_after?: unknown } }[];
-  };
-  if (res.status === 401 && token) setToken(null);
-  const first = body.errors?.[0];
-  if (first) {
-    const ra = Number(first.extensions?.retry_after);
-    throw new MutationError(first.message, first.extensions?.code, Number.isFinite(ra) && ra > 0 ? ra : null);
-  }
-  return body.data as T;
-}
-
 const SEND = `mutation SendChat($s: UUID!, $b: String!, $c: String) {
   sendChatMessage(input: {streamId: $s, body: $b, clientId: $c}) { result { rowId } } }`;
 
 /** Sends a chat message; the message itself arrives as a `chat` event carrying `clientId`. */
 export async function sendChatMessage(streamId: string, body: string, clientId: string): Promise<number> {
-  const data = await mutate<{ sendChatMessage: { result: { rowId: string } } }>(SEND, { s: streamId, b: body, c: clientId });
+  const data = await gql<{ sendChatMessage: { result: { rowId: string } } }>(SEND, { s: streamId, b: body, c: clientId });
   return Number(data.sendChatMessage.result.rowId);
 }
 
 const DELETE = `mutation DeleteChat($m: BigInt!) { deleteChatMessage(input: {messageId: $m}) { result } }`;
 
 export async function deleteChatMessage(messageId: number): Promise<boolean> {
-  const data = await mutate<{ deleteChatMessage: { result: boolean } }>(DELETE, { m: String(messageId) });
+  const data = await gql<{ deleteChatMessage: { result: boolean } }>(DELETE, { m: String(messageId) });
   return data.deleteChatMessage.result;
 }
 
