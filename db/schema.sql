@@ -756,7 +756,20 @@ COMMENT ON FUNCTION app_private.flush_presence(node_id text, counts jsonb) IS 'A
 CREATE FUNCTION app_private.gift_audit() RETURNS TABLE(invariant text, detail text)
     LANGUAGE sql STABLE
     SET search_path TO ''
+    SET jit TO 'off'
     AS $$
+  with fates as (
+    select g.id, g.receiver_id, g.sender_id, g.stream_id, g.coins, g.fee_coins, g.quantity, g.created_at,
+           (q.gift_ledger_id is not null) as queued, o.n as outcomes, o.batch_id, o.outcome
+      from app_private.gift_ledger g
+      left join app_private.gift_settlement_queue q on q.gift_ledger_id = g.id
+      left join (select o.gift_ledger_id, count(*) as n, min(o.batch_id) as batch_id, min(o.outcome) as outcome
+                   from app_private.gift_outcomes o group by 1) o on o.gift_ledger_id = g.id
+  ), settled as (
+    select f.* from fates f
+     where f.outcome = 'settled'
+       and not exists (select 1 from app_private.coin_transactions t where t.kind = 'gift_reversal' and t.gift_ledger_id = f.id)
+  )
   -- Every wallet equals the sum of its entries in the journal.
   select 'wallet = journal', format('user %s: wallet %s, journal %s', coalesce(w.user_id, e.user_id), coalesce(w.balance, 0), coalesce(e.total, 0))
     from app_private.wallets w
@@ -764,34 +777,47 @@ CREATE FUNCTION app_private.gift_audit() RETURNS TABLE(invariant text, detail te
       on e.user_id = w.user_id
    where coalesce(w.balance, 0) <> coalesce(e.total, 0)
   union all
-  -- Escrow holds exactly the pending gifts.
+  -- Escrow holds exactly the queued gifts.
   select 'escrow = pending gifts', format('escrow %s, pending %s', e.total, p.total)
     from (select coalesce(sum(ce.amount), 0) as total from app_private.coin_entries ce where ce.account = 'escrow') e,
-         (select coalesce(sum(g.coins), 0) as total from app_private.gift_ledger g where g.status = 'pending') p
+         (select coalesce(sum(q.coins), 0) as total from app_private.gift_settlement_queue q) p
    where e.total <> p.total
   union all
   -- Conservation: wallets + pending + platform = coins issued.
   select 'coins conserved', format('wallets %s + pending %s + platform %s <> issued %s', w.total, p.total, f.total, i.total)
     from (select coalesce(sum(balance), 0) as total from app_private.wallets) w,
-         (select coalesce(sum(g.coins), 0) as total from app_private.gift_ledger g where g.status = 'pending') p,
+         (select coalesce(sum(q.coins), 0) as total from app_private.gift_settlement_queue q) p,
          (select coalesce(sum(ce.amount), 0) as total from app_private.coin_entries ce where ce.account = 'platform') f,
          (select coalesce(-sum(ce.amount), 0) as total from app_private.coin_entries ce where ce.account = 'issuer') i
    where w.total + p.total + f.total <> i.total
+  union all
+  -- Exactly once: every gift is either queued or taken by exactly one batch.
+  select 'gift has exactly one fate', format('gift %s: queued %s, taken by %s batches', f.id, f.queued, coalesce(f.outcomes, 0))
+    from fates f
+   where f.queued::int + coalesce(f.outcomes, 0) <> 1
+  union all
+  select 'queue/batch entries name ledger gifts', format('gift %s', x.id)
+    from (select q.gift_ledger_id as id from app_private.gift_settlement_queue q
+          union all
+          select o.gift_ledger_id from app_private.gift_outcomes o) x
+   where not exists (select 1 from app_private.gift_ledger g where g.id = x.id)
+  union all
+  -- Queue rows are exact copies of their ledger rows.
+  select 'queue row = ledger row', format('gift %s', q.gift_ledger_id)
+    from app_private.gift_settlement_queue q
+    join app_private.gift_ledger g on g.id = q.gift_ledger_id
+   where (q.sender_id, q.receiver_id, q.stream_id, q.quantity, q.coins, q.fee_coins, q.created_at)
+         is distinct from (g.sender_id, g.receiver_id, g.stream_id, g.quantity, g.coins, g.fee_coins, g.created_at)
   union all
   -- Settled gifts: each one credited exactly once (receiver credits per batch = net of that batch's gifts).
   select 'batch credits = settled gifts', format('batch %s receiver %s: credited %s, settled net %s', coalesce(c.batch_id, g.batch_id),
                                                 coalesce(c.user_id, g.receiver_id), coalesce(c.total, 0), coalesce(g.total, 0))
     from (select t.batch_id, t.credit_user_id as user_id, sum(t.amount) as total from app_private.coin_transactions t
            where t.kind = 'gift_settlement' group by 1, 2) c
-    full join (select g.batch_id, g.receiver_id, sum(g.coins - g.fee_coins) as total from app_private.gift_ledger g
-                where g.status = 'settled' and g.coins > g.fee_coins group by 1, 2) g
+    full join (select f.batch_id, f.receiver_id, sum(f.coins - f.fee_coins) as total from fates f
+                where f.outcome = 'settled' and f.coins > f.fee_coins group by 1, 2) g
       on g.batch_id = c.batch_id and g.receiver_id = c.user_id
    where coalesce(c.total, 0) <> coalesce(g.total, 0)
-  union all
-  -- Every settled/failed gift belongs to a logged batch.
-  select 'gift in a logged batch', format('gift %s batch %s', g.id, g.batch_id)
-    from app_private.gift_ledger g
-   where g.batch_id is not null and not exists (select 1 from app_public.gift_batch_logs l where l.id = g.batch_id)
   union all
   -- Stats equal aggregates recomputed from the ledger (settled gifts, minus reversed ones).
   select 'broadcaster_stats = ledger', format('%s %s %s: stats %s/%s/%s, ledger %s/%s/%s', coalesce(s.broadcaster_id, l.receiver_id),
@@ -800,9 +826,7 @@ CREATE FUNCTION app_private.gift_audit() RETURNS TABLE(invariant text, detail te
     full join (
       select g.receiver_id, p.period, app_public.period_start(p.period, g.created_at) as period_start,
              sum(g.coins) as coins, sum(g.coins - g.fee_coins) as earned, sum(g.quantity) as gifts
-        from app_private.gift_ledger g cross join (values ('day'), ('week'), ('month'), ('all_time')) p(period)
-       where g.status = 'settled'
-         and not exists (select 1 from app_private.coin_transactions t where t.kind = 'gift_reversal' and t.gift_ledger_id = g.id)
+        from settled g cross join (values ('day'), ('week'), ('month'), ('all_time')) p(period)
        group by 1, 2, 3) l
       on l.receiver_id = s.broadcaster_id and l.period = s.period and l.period_start = s.period_start
    where (coalesce(s.coins, 0), coalesce(s.earned_coins, 0), coalesce(s.gifts, 0)) <> (coalesce(l.coins, 0), coalesce(l.earned, 0), coalesce(l.gifts, 0))
@@ -810,24 +834,14 @@ CREATE FUNCTION app_private.gift_audit() RETURNS TABLE(invariant text, detail te
   select 'stream_gifter_stats = ledger', format('stream %s gifter %s: stats %s, ledger %s', coalesce(s.stream_id, l.stream_id),
          coalesce(s.gifter_id, l.sender_id), s.coins, l.coins)
     from app_public.stream_gifter_stats s
-    full join (
-      select g.stream_id, g.sender_id, sum(g.coins) as coins, sum(g.quantity) as gifts
-        from app_private.gift_ledger g
-       where g.status = 'settled'
-         and not exists (select 1 from app_private.coin_transactions t where t.kind = 'gift_reversal' and t.gift_ledger_id = g.id)
-       group by 1, 2) l
+    full join (select g.stream_id, g.sender_id, sum(g.coins) as coins, sum(g.quantity) as gifts from settled g group by 1, 2) l
       on l.stream_id = s.stream_id and l.sender_id = s.gifter_id
    where (coalesce(s.coins, 0), coalesce(s.gifts, 0)) <> (coalesce(l.coins, 0), coalesce(l.gifts, 0))
   union all
   select 'broadcaster_gifter_stats = ledger', format('broadcaster %s gifter %s: stats %s, ledger %s', coalesce(s.broadcaster_id, l.receiver_id),
          coalesce(s.gifter_id, l.sender_id), s.coins, l.coins)
     from app_public.broadcaster_gifter_stats s
-    full join (
-      select g.receiver_id, g.sender_id, sum(g.coins) as coins, sum(g.quantity) as gifts
-        from app_private.gift_ledger g
-       where g.status = 'settled'
-         and not exists (select 1 from app_private.coin_transactions t where t.kind = 'gift_reversal' and t.gift_ledger_id = g.id)
-       group by 1, 2) l
+    full join (select g.receiver_id, g.sender_id, sum(g.coins) as coins, sum(g.quantity) as gifts from settled g group by 1, 2) l
       on l.receiver_id = s.broadcaster_id and l.sender_id = s.gifter_id
    where (coalesce(s.coins, 0), coalesce(s.gifts, 0)) <> (coalesce(l.coins, 0), coalesce(l.gifts, 0))
 $$;
@@ -853,19 +867,13 @@ CREATE TABLE app_private.gift_ledger (
     coins bigint NOT NULL,
     fee_coins bigint NOT NULL,
     idempotency_key text,
-    status text DEFAULT 'pending'::text NOT NULL,
-    batch_id bigint,
-    settled_at timestamp with time zone,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     CONSTRAINT gift_ledger_check CHECK (((fee_coins >= 0) AND (fee_coins <= coins))),
     CONSTRAINT gift_ledger_check1 CHECK ((coins = ((unit_price)::bigint * quantity))),
-    CONSTRAINT gift_ledger_check2 CHECK (((status = 'pending'::text) = (batch_id IS NULL))),
-    CONSTRAINT gift_ledger_check3 CHECK (((status = 'pending'::text) = (settled_at IS NULL))),
     CONSTRAINT gift_ledger_check4 CHECK ((sender_id <> receiver_id)),
     CONSTRAINT gift_ledger_coins_check CHECK ((coins > 0)),
     CONSTRAINT gift_ledger_idempotency_key_check CHECK (((char_length(idempotency_key) >= 1) AND (char_length(idempotency_key) <= 200))),
     CONSTRAINT gift_ledger_quantity_check CHECK (((quantity >= 1) AND (quantity <= 1000))),
-    CONSTRAINT gift_ledger_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'settled'::text, 'failed'::text]))),
     CONSTRAINT gift_ledger_unit_price_check CHECK ((unit_price > 0))
 );
 
@@ -873,19 +881,13 @@ CREATE TABLE app_private.gift_ledger (
 -- Name: TABLE gift_ledger; Type: COMMENT; Schema: app_private; Owner: -
 --
 
-COMMENT ON TABLE app_private.gift_ledger IS 'Every accepted gift, appended by send_gift (it is also the journal entry of the hold: sender -> escrow). Settled in batches; never edited.';
+COMMENT ON TABLE app_private.gift_ledger IS 'Every accepted gift, appended by send_gift (it is also the journal entry of the hold: sender -> escrow). Never edited: its settlement is recorded in gift_batch_items, its status is gift_ledger_status.';
 
 --
 -- Name: COLUMN gift_ledger.fee_coins; Type: COMMENT; Schema: app_private; Owner: -
 --
 
 COMMENT ON COLUMN app_private.gift_ledger.fee_coins IS 'Platform fee fixed when the gift was sent (gift_fee_bps at that time, rounded down).';
-
---
--- Name: COLUMN gift_ledger.batch_id; Type: COMMENT; Schema: app_private; Owner: -
---
-
-COMMENT ON COLUMN app_private.gift_ledger.batch_id IS 'gift_batch_logs.id of the batch that settled (or failed) it.';
 
 --
 -- Name: gift_receipt_for(app_private.gift_ledger, uuid, uuid, integer); Type: FUNCTION; Schema: app_private; Owner: -
@@ -900,7 +902,7 @@ begin
     raise exception 'idempotency key "%" was already used for another gift (ledger entry %)', g.idempotency_key, g.id
       using errcode = 'IDEMP';
   end if;
-  return row(g.id, g.stream_id, g.gift_id, g.quantity, g.coins, g.status,
+  return row(g.id, g.stream_id, g.gift_id, g.quantity, g.coins, (app_private.gift_status(g.id)).status,
              (select w.balance from app_private.wallets w where w.user_id = g.sender_id), true, g.created_at)::app_public.gift_receipt;
 end;
 $$;
@@ -932,6 +934,31 @@ $$;
 --
 
 COMMENT ON FUNCTION app_private.gift_setting(key text, fallback integer) IS 'Integer gift setting from app_private.settings: gift_fee_bps (platform fee, basis points), gift_batch_size.';
+
+--
+-- Name: gift_status(bigint); Type: FUNCTION; Schema: app_private; Owner: -
+--
+
+CREATE FUNCTION app_private.gift_status(gift_ledger_id bigint, OUT status text, OUT batch_id bigint, OUT settled_at timestamp with time zone) RETURNS record
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+begin
+  if exists (select 1 from app_private.gift_settlement_queue q where q.gift_ledger_id = gift_status.gift_ledger_id) then
+    status := 'pending';
+    return;
+  end if;
+  select i.outcome, i.batch_id, l.started_at into status, batch_id, settled_at
+    from app_private.gift_batch_items i join app_public.gift_batch_logs l on l.id = i.batch_id
+   where i.gift_ids @> gift_status.gift_ledger_id;
+end;
+$$;
+
+--
+-- Name: FUNCTION gift_status(gift_ledger_id bigint, OUT status text, OUT batch_id bigint, OUT settled_at timestamp with time zone); Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON FUNCTION app_private.gift_status(gift_ledger_id bigint, OUT status text, OUT batch_id bigint, OUT settled_at timestamp with time zone) IS 'Status of one gift: pending while queued, else settled/failed with the batch (index lookup). Null status: no such gift.';
 
 --
 -- Name: hls_check_target(uuid); Type: FUNCTION; Schema: app_private; Owner: -
@@ -1463,48 +1490,64 @@ COMMENT ON COLUMN app_public.gift_batch_logs.oldest_pending_lag_ms IS 'Age of th
 CREATE FUNCTION app_private.process_gift_ledger_batch(max_rows integer DEFAULT NULL::integer) RETURNS app_public.gift_batch_logs
     LANGUAGE plpgsql
     SET search_path TO ''
+    SET jit TO 'off'
     AS $$
 declare
   v_max integer := coalesce(max_rows, app_private.gift_setting('gift_batch_size', 10000));
   v_started timestamptz := clock_timestamp();
   v_batch_id bigint := nextval(pg_get_serial_sequence('app_public.gift_batch_logs', 'id'));
   v_log app_public.gift_batch_logs;
+  v_settled_ids int8multirange;
+  v_failed_ids int8multirange;
   v_oldest_pending timestamptz;
 begin
   if v_max is null or v_max not between 1 and 1000000 then
     raise exception 'max_rows must be between 1 and 1000000, got %', v_max using errcode = 'BADIN';
   end if;
-  -- Scratch space for this batch's rows (dropped at commit; created once per transaction).
-  create temp table if not exists gift_batch_rows (
-    id bigint, sender_id uuid, receiver_id uuid, stream_id uuid, quantity integer, coins bigint, fee_coins bigint,
-    status text, created_at timestamptz
-  ) on commit drop;
-  truncate pg_temp.gift_batch_rows;
+  -- Scratch space: this batch's gifts summed per (receiver, sender, stream, UTC day, outcome), a few
+  -- hundred rows however large the batch. Kept for the session (plans stay cached), emptied at
+  -- commit and at the start of each batch (a test may run two batches in one transaction).
+  create temp table if not exists gift_batch_sums (
+    receiver_id uuid, sender_id uuid, stream_id uuid, day timestamptz, settled boolean,
+    gifts bigint, coins bigint, fee_coins bigint, quantity bigint, oldest timestamptz
+  ) on commit delete rows;
+  delete from pg_temp.gift_batch_sums;
 
-  -- 1. Take pending gifts (others' locked rows are skipped) and mark them; banned receivers' gifts fail (refund).
+  -- 1. Take queued gifts in arrival order (rows other batches hold are skipped), delete them from the
+  --    queue, sum them, and keep their ids as ranges. Gifts to banned receivers fail (refunded below).
+  --    The only per-gift work in the whole batch happens in this one statement.
   with picked as (
-    select g.id from app_private.gift_ledger g
-     where g.status = 'pending'
-     order by g.id
+    select q.ctid as row_id from app_private.gift_settlement_queue q
+     order by q.gift_ledger_id
      limit v_max
      for update skip locked
-  ), marked as (
-    update app_private.gift_ledger g
-       set status = case when r.is_banned then 'failed' else 'settled' end,
-           batch_id = v_batch_id,
-           settled_at = v_started
-      from picked p, app_public.users r
-     where g.id = p.id and r.id = g.receiver_id
-    returning g.id, g.sender_id, g.receiver_id, g.stream_id, g.quantity, g.coins, g.fee_coins, g.status, g.created_at
+  ), taken as (
+    delete from app_private.gift_settlement_queue q
+     where q.ctid = any (array(select p.row_id from picked p))
+    returning q.*
+  ), banned as (
+    select u.id from app_public.users u
+     where u.is_banned and u.id in (select distinct t.receiver_id from taken t)
+  ), judged as (
+    select t.*, t.receiver_id not in (select b.id from banned b) as settled from taken t
+  ), sums as (
+    insert into pg_temp.gift_batch_sums
+    select j.receiver_id, j.sender_id, j.stream_id, pg_catalog.timezone('UTC', pg_catalog.date_trunc('day', pg_catalog.timezone('UTC', j.created_at))),
+           j.settled, count(*), sum(j.coins), sum(j.fee_coins), sum(j.quantity), min(j.created_at)
+      from judged j
+     group by 1, 2, 3, 4, 5
   )
-  insert into pg_temp.gift_batch_rows select * from marked;
+  select range_agg(int8range(j.gift_ledger_id, j.gift_ledger_id, '[]')) filter (where j.settled),
+         range_agg(int8range(j.gift_ledger_id, j.gift_ledger_id, '[]')) filter (where not j.settled)
+    into v_settled_ids, v_failed_ids
+    from judged j;
 
   -- 2. Wallet credits: one per user per batch, in user id order (receivers' net coins, refunds to senders).
   insert into app_private.wallets as w (user_id, balance)
   select c.user_id, sum(c.amount)
-    from (select b.receiver_id as user_id, b.coins - b.fee_coins as amount from pg_temp.gift_batch_rows b where b.status = 'settled'
+    from (select b.receiver_id as user_id, b.coins - b.fee_coins as amount from pg_temp.gift_batch_sums b where b.settled
           union all
-          select b.sender_id, b.coins from pg_temp.gift_batch_rows b where b.status = 'failed') c
+          select b.sender_id, b.coins from pg_temp.gift_batch_sums b where not b.settled) c
    group by c.user_id
   having sum(c.amount) > 0
    order by c.user_id
@@ -1513,23 +1556,26 @@ begin
   -- 3. The journal: escrow -> receiver (net), escrow -> platform (fees), escrow -> sender (refunds).
   insert into app_private.coin_transactions (kind, debit_account, credit_account, credit_user_id, amount, batch_id)
   select 'gift_settlement', 'escrow', 'user', b.receiver_id, sum(b.coins - b.fee_coins), v_batch_id
-    from pg_temp.gift_batch_rows b where b.status = 'settled'
+    from pg_temp.gift_batch_sums b where b.settled
    group by b.receiver_id having sum(b.coins - b.fee_coins) > 0
   union all
   select 'gift_fee', 'escrow', 'platform', null, sum(b.fee_coins), v_batch_id
-    from pg_temp.gift_batch_rows b where b.status = 'settled' having sum(b.fee_coins) > 0
+    from pg_temp.gift_batch_sums b where b.settled having sum(b.fee_coins) > 0
   union all
   select 'gift_refund', 'escrow', 'user', b.sender_id, sum(b.coins), v_batch_id
-    from pg_temp.gift_batch_rows b where b.status = 'failed'
+    from pg_temp.gift_batch_sums b where not b.settled
    group by b.sender_id;
 
-  -- 4. Materialised stats, each in key order. Buckets by the time the gift was sent (UTC).
+  -- 4. Materialised stats, each in key order. Buckets by the time the gift was sent (UTC): week,
+  --    month and all_time derive from the day (inline, no function call per row).
   insert into app_public.broadcaster_stats as s (broadcaster_id, period, period_start, coins, earned_coins, gifts)
-  select b.receiver_id, p.period, app_public.period_start(p.period, b.created_at),
-         sum(b.coins), sum(b.coins - b.fee_coins), sum(b.quantity)
-    from pg_temp.gift_batch_rows b
-   cross join (values ('day'), ('week'), ('month'), ('all_time')) p(period)
-   where b.status = 'settled'
+  select b.receiver_id, p.period, p.period_start, sum(b.coins), sum(b.coins - b.fee_coins), sum(b.quantity)
+    from pg_temp.gift_batch_sums b
+   cross join lateral (values ('day', b.day),
+                              ('week', pg_catalog.timezone('UTC', pg_catalog.date_trunc('week', pg_catalog.timezone('UTC', b.day)))),
+                              ('month', pg_catalog.timezone('UTC', pg_catalog.date_trunc('month', pg_catalog.timezone('UTC', b.day)))),
+                              ('all_time', timestamptz '1970-01-01 00:00:00+00')) p(period, period_start)
+   where b.settled
    group by 2, 3, 1
    order by 2, 3, 1
   on conflict (period, period_start, broadcaster_id) do update
@@ -1538,14 +1584,14 @@ begin
 
   insert into app_public.stream_gifter_stats as s (stream_id, gifter_id, coins, gifts)
   select b.stream_id, b.sender_id, sum(b.coins), sum(b.quantity)
-    from pg_temp.gift_batch_rows b where b.status = 'settled'
+    from pg_temp.gift_batch_sums b where b.settled
    group by 1, 2 order by 1, 2
   on conflict (stream_id, gifter_id) do update
      set coins = s.coins + excluded.coins, gifts = s.gifts + excluded.gifts, updated_at = now();
 
   insert into app_public.broadcaster_gifter_stats as s (broadcaster_id, gifter_id, coins, gifts)
   select b.receiver_id, b.sender_id, sum(b.coins), sum(b.quantity)
-    from pg_temp.gift_batch_rows b where b.status = 'settled'
+    from pg_temp.gift_batch_sums b where b.settled
    group by 1, 2 order by 1, 2
   on conflict (broadcaster_id, gifter_id) do update
      set coins = s.coins + excluded.coins, gifts = s.gifts + excluded.gifts, updated_at = now();
@@ -1553,23 +1599,27 @@ begin
   -- 5. One leaderboard event per affected stream (through the outbox; never NOTIFY here).
   perform app_private.publish_stream_event(a.stream_id, 'leaderboard',
                                            app_private.stream_leaderboard_event(a.stream_id, a.receiver_id, v_batch_id))
-     from (select distinct b.stream_id, b.receiver_id from pg_temp.gift_batch_rows b where b.status = 'settled') a;
+     from (select distinct b.stream_id, b.receiver_id from pg_temp.gift_batch_sums b where b.settled) a;
 
-  -- 6. The batch log.
-  select g.created_at into v_oldest_pending from app_private.gift_ledger g where g.status = 'pending' order by g.id limit 1;
+  -- 6. The batch log, then which gifts it took (as id ranges).
+  select q.created_at into v_oldest_pending from app_private.gift_settlement_queue q order by q.gift_ledger_id limit 1;
   insert into app_public.gift_batch_logs (id, started_at, finished_at, max_rows, processed, settled, failed, coins_settled, fees,
                                           streams, backlog_count, duration_ms, oldest_settled_lag_ms, oldest_pending_lag_ms)
   select v_batch_id, v_started, clock_timestamp(), v_max,
-         count(*), count(*) filter (where b.status = 'settled'), count(*) filter (where b.status = 'failed'),
-         coalesce(sum(b.coins) filter (where b.status = 'settled'), 0),
-         coalesce(sum(b.fee_coins) filter (where b.status = 'settled'), 0),
-         count(distinct b.stream_id) filter (where b.status = 'settled'),
-         (select count(*) from app_private.gift_ledger g where g.status = 'pending'),
+         coalesce(sum(b.gifts), 0), coalesce(sum(b.gifts) filter (where b.settled), 0), coalesce(sum(b.gifts) filter (where not b.settled), 0),
+         coalesce(sum(b.coins) filter (where b.settled), 0),
+         coalesce(sum(b.fee_coins) filter (where b.settled), 0),
+         count(distinct b.stream_id) filter (where b.settled),
+         (select count(*) from app_private.gift_settlement_queue),
          extract(epoch from clock_timestamp() - v_started) * 1000,
-         extract(epoch from v_started - min(b.created_at)) * 1000,
+         extract(epoch from v_started - min(b.oldest)) * 1000,
          extract(epoch from clock_timestamp() - v_oldest_pending) * 1000
-    from pg_temp.gift_batch_rows b
+    from pg_temp.gift_batch_sums b
   returning * into v_log;
+  insert into app_private.gift_batch_items (batch_id, outcome, gift_ids)
+  select v_batch_id, o.outcome, o.ids
+    from (values ('settled', v_settled_ids), ('failed', v_failed_ids)) o(outcome, ids)
+   where o.ids is not null;
   return v_log;
 end;
 $$;
@@ -1925,6 +1975,7 @@ CREATE FUNCTION app_private.reverse_gift(gift_ledger_id bigint, reason text) RET
     AS $$
 declare
   v_gift app_private.gift_ledger;
+  v_status text;
   v_tx bigint;
   v_net bigint;
 begin
@@ -1935,8 +1986,12 @@ begin
   if not found then
     raise exception 'gift ledger entry % not found', gift_ledger_id using errcode = 'NOFND';
   end if;
-  if v_gift.status <> 'settled' then
-    raise exception 'gift ledger entry % is %, only settled gifts can be reversed', gift_ledger_id, v_gift.status using errcode = 'CONFL';
+  -- Lock the queue row too (if any), so a batch cannot settle the gift while we look at it.
+  perform 1 from app_private.gift_settlement_queue q where q.gift_ledger_id = v_gift.id for update;
+  v_status := (app_private.gift_status(v_gift.id)).status;
+  if v_status is distinct from 'settled' then
+    raise exception 'gift ledger entry % is %, only settled gifts can be reversed', gift_ledger_id, coalesce(v_status, 'unknown')
+      using errcode = 'CONFL';
   end if;
   -- Both wallets, in user id order (the same order settlement uses).
   perform 1 from app_private.wallets w where w.user_id in (v_gift.sender_id, v_gift.receiver_id) order by w.user_id for update;
@@ -2127,6 +2182,27 @@ $$;
 --
 
 COMMENT ON FUNCTION app_private.tg__timestamps() IS 'Keeps created_at/updated_at honest whatever the client sends.';
+
+--
+-- Name: tg_gift_ledger__queue(); Type: FUNCTION; Schema: app_private; Owner: -
+--
+
+CREATE FUNCTION app_private.tg_gift_ledger__queue() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+  insert into app_private.gift_settlement_queue (gift_ledger_id, sender_id, receiver_id, stream_id, quantity, coins, fee_coins, created_at)
+    values (new.id, new.sender_id, new.receiver_id, new.stream_id, new.quantity, new.coins, new.fee_coins, new.created_at);
+  return null;
+end;
+$$;
+
+--
+-- Name: FUNCTION tg_gift_ledger__queue(); Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON FUNCTION app_private.tg_gift_ledger__queue() IS 'Queues every appended gift for settlement, in the same transaction.';
 
 --
 -- Name: tg_stream_seats__enqueue(); Type: FUNCTION; Schema: app_private; Owner: -
@@ -2915,12 +2991,11 @@ COMMENT ON FUNCTION app_public.my_wallet() IS 'The signed-in user''s coin balanc
 
 CREATE FUNCTION app_public.period_start(period text, at timestamp with time zone DEFAULT now()) RETURNS timestamp with time zone
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    SET search_path TO ''
     AS $$
   select case period
-    when 'day' then date_trunc('day', at, 'UTC')
-    when 'week' then date_trunc('week', at, 'UTC')
-    when 'month' then date_trunc('month', at, 'UTC')
+    when 'day' then pg_catalog.timezone('UTC', pg_catalog.date_trunc('day', pg_catalog.timezone('UTC', at)))
+    when 'week' then pg_catalog.timezone('UTC', pg_catalog.date_trunc('week', pg_catalog.timezone('UTC', at)))
+    when 'month' then pg_catalog.timezone('UTC', pg_catalog.date_trunc('month', pg_catalog.timezone('UTC', at)))
     when 'all_time' then timestamptz '1970-01-01 00:00:00+00'
   end
 $$;
@@ -3321,20 +3396,9 @@ begin
     raise exception 'gift "%" is no longer available', v_gift.name using errcode = 'BADIN';
   end if;
 
+  -- The debit first: the sender's own row only. No row, or too little: nothing is recorded (and no
+  -- ledger id is spent on a gift that is refused).
   v_coins := v_gift.coin_price::bigint * send_gift.quantity;
-  insert into app_private.gift_ledger (sender_id, receiver_id, stream_id, gift_id, quantity, unit_price, coins, fee_coins, idempotency_key)
-    values (v_uid, v_stream.broadcaster_id, v_stream.id, v_gift.id, send_gift.quantity, v_gift.coin_price, v_coins,
-            v_coins * app_private.gift_setting('gift_fee_bps', 2000) / 10000, send_gift.idempotency_key)
-    on conflict (sender_id, idempotency_key) where idempotency_key is not null do nothing
-    returning * into v_row;
-  if not found then
-    -- A concurrent request with the same key committed first: answer as its replay.
-    select * into v_row from app_private.gift_ledger g
-     where g.sender_id = v_uid and g.idempotency_key = send_gift.idempotency_key;
-    return app_private.gift_receipt_for(v_row, send_gift.stream_id, send_gift.gift_id, send_gift.quantity);
-  end if;
-
-  -- The debit: the sender's own row only. No row, or too little: nothing is recorded.
   update app_private.wallets w set balance = w.balance - v_coins, updated_at = now()
    where w.user_id = v_uid and w.balance >= v_coins
    returning w.balance into v_balance;
@@ -3342,6 +3406,22 @@ begin
     raise exception 'insufficient funds: % × "%" costs % coins, user % has %', send_gift.quantity, v_gift.name, v_coins,
       v_sender.username, coalesce((select w.balance from app_private.wallets w where w.user_id = v_uid), 0)
       using errcode = 'INSFD';
+  end if;
+
+  -- The hold (sender -> escrow); the trigger queues it for settlement.
+  insert into app_private.gift_ledger (sender_id, receiver_id, stream_id, gift_id, quantity, unit_price, coins, fee_coins, idempotency_key)
+    values (v_uid, v_stream.broadcaster_id, v_stream.id, v_gift.id, send_gift.quantity, v_gift.coin_price, v_coins,
+            v_coins * app_private.gift_setting('gift_fee_bps', 2000) / 10000, send_gift.idempotency_key)
+    on conflict (sender_id, idempotency_key) where idempotency_key is not null do nothing
+    returning * into v_row;
+  if not found then
+    -- A concurrent request with the same key committed first: undo this debit (the whole function
+    -- runs in the caller's transaction, so raise-and-catch would cost a subtransaction; a reverse
+    -- update of the row we already hold is cheaper) and answer as its replay.
+    update app_private.wallets w set balance = w.balance + v_coins, updated_at = now() where w.user_id = v_uid;
+    select * into v_row from app_private.gift_ledger g
+     where g.sender_id = v_uid and g.idempotency_key = send_gift.idempotency_key;
+    return app_private.gift_receipt_for(v_row, send_gift.stream_id, send_gift.gift_id, send_gift.quantity);
   end if;
 
   perform app_private.publish_stream_event(v_stream.id, 'gift', jsonb_build_object(
@@ -3357,7 +3437,7 @@ begin
     'coins', v_coins,
     'sent_at', v_row.created_at));
 
-  return row(v_row.id, v_row.stream_id, v_row.gift_id, v_row.quantity, v_row.coins, v_row.status, v_balance, false, v_row.created_at)::app_public.gift_receipt;
+  return row(v_row.id, v_row.stream_id, v_row.gift_id, v_row.quantity, v_row.coins, 'pending', v_balance, false, v_row.created_at)::app_public.gift_receipt;
 end;
 $$;
 
@@ -3906,6 +3986,24 @@ ALTER TABLE app_private.coin_transactions ALTER COLUMN id ADD GENERATED ALWAYS A
 );
 
 --
+-- Name: gift_batch_items; Type: TABLE; Schema: app_private; Owner: -
+--
+
+CREATE TABLE app_private.gift_batch_items (
+    batch_id bigint NOT NULL,
+    outcome text NOT NULL,
+    gift_ids int8multirange NOT NULL,
+    CONSTRAINT gift_batch_items_gift_ids_check CHECK ((NOT isempty(gift_ids))),
+    CONSTRAINT gift_batch_items_outcome_check CHECK ((outcome = ANY (ARRAY['settled'::text, 'failed'::text])))
+);
+
+--
+-- Name: TABLE gift_batch_items; Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON TABLE app_private.gift_batch_items IS 'Which gifts each settlement batch settled (credited) or failed (refunded), as ranges of gift_ledger ids. Append-only.';
+
+--
 -- Name: gift_ledger_id_seq; Type: SEQUENCE; Schema: app_private; Owner: -
 --
 
@@ -3917,6 +4015,79 @@ ALTER TABLE app_private.gift_ledger ALTER COLUMN id ADD GENERATED ALWAYS AS IDEN
     NO MAXVALUE
     CACHE 1
 );
+
+--
+-- Name: gift_outcomes; Type: VIEW; Schema: app_private; Owner: -
+--
+
+CREATE VIEW app_private.gift_outcomes AS
+ SELECT s.id AS gift_ledger_id,
+    i.batch_id,
+    i.outcome,
+    l.started_at AS settled_at
+   FROM (((app_private.gift_batch_items i
+     JOIN app_public.gift_batch_logs l ON ((l.id = i.batch_id)))
+     CROSS JOIN LATERAL unnest(i.gift_ids) r(ids))
+     CROSS JOIN LATERAL generate_series(lower(r.ids), (upper(r.ids) - 1)) s(id));
+
+--
+-- Name: VIEW gift_outcomes; Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON VIEW app_private.gift_outcomes IS 'Every gift a settlement batch took, with its outcome (settled or failed) and the batch''s start time.';
+
+--
+-- Name: gift_settlement_queue; Type: TABLE; Schema: app_private; Owner: -
+--
+
+CREATE TABLE app_private.gift_settlement_queue (
+    gift_ledger_id bigint NOT NULL,
+    sender_id uuid NOT NULL,
+    receiver_id uuid NOT NULL,
+    stream_id uuid NOT NULL,
+    quantity integer NOT NULL,
+    coins bigint NOT NULL,
+    fee_coins bigint NOT NULL,
+    created_at timestamp with time zone NOT NULL
+);
+
+--
+-- Name: TABLE gift_settlement_queue; Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON TABLE app_private.gift_settlement_queue IS 'Accepted gifts waiting for settlement: a copy of what settlement needs from each gift_ledger row, queued by trigger on insert and deleted by the batch that settles it. Escrow holds exactly these coins.';
+
+--
+-- Name: gift_ledger_status; Type: VIEW; Schema: app_private; Owner: -
+--
+
+CREATE VIEW app_private.gift_ledger_status AS
+ SELECT g.id,
+    g.sender_id,
+    g.receiver_id,
+    g.stream_id,
+    g.gift_id,
+    g.quantity,
+    g.unit_price,
+    g.coins,
+    g.fee_coins,
+    g.idempotency_key,
+    g.created_at,
+        CASE
+            WHEN (q.gift_ledger_id IS NOT NULL) THEN 'pending'::text
+            ELSE o.outcome
+        END AS status,
+    o.batch_id,
+    o.settled_at
+   FROM ((app_private.gift_ledger g
+     LEFT JOIN app_private.gift_settlement_queue q ON ((q.gift_ledger_id = g.id)))
+     LEFT JOIN app_private.gift_outcomes o ON ((o.gift_ledger_id = g.id)));
+
+--
+-- Name: VIEW gift_ledger_status; Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON VIEW app_private.gift_ledger_status IS 'The ledger with each gift''s status (pending, settled, failed), batch and settlement time. Scans all batches: for one gift use gift_status(id).';
 
 --
 -- Name: hls_checks; Type: TABLE; Schema: app_private; Owner: -
@@ -4603,11 +4774,25 @@ ALTER TABLE ONLY app_private.coin_transactions
     ADD CONSTRAINT coin_transactions_pkey PRIMARY KEY (id);
 
 --
+-- Name: gift_batch_items gift_batch_items_pkey; Type: CONSTRAINT; Schema: app_private; Owner: -
+--
+
+ALTER TABLE ONLY app_private.gift_batch_items
+    ADD CONSTRAINT gift_batch_items_pkey PRIMARY KEY (batch_id, outcome);
+
+--
 -- Name: gift_ledger gift_ledger_pkey; Type: CONSTRAINT; Schema: app_private; Owner: -
 --
 
 ALTER TABLE ONLY app_private.gift_ledger
     ADD CONSTRAINT gift_ledger_pkey PRIMARY KEY (id);
+
+--
+-- Name: gift_settlement_queue gift_settlement_queue_pkey; Type: CONSTRAINT; Schema: app_private; Owner: -
+--
+
+ALTER TABLE ONLY app_private.gift_settlement_queue
+    ADD CONSTRAINT gift_settlement_queue_pkey PRIMARY KEY (gift_ledger_id);
 
 --
 -- Name: hls_checks hls_checks_pkey; Type: CONSTRAINT; Schema: app_private; Owner: -
@@ -4853,6 +5038,12 @@ CREATE INDEX coin_transactions_gift_ledger_id_idx ON app_private.coin_transactio
 CREATE UNIQUE INDEX coin_transactions_kind_reference_key ON app_private.coin_transactions USING btree (kind, reference) WHERE (reference IS NOT NULL);
 
 --
+-- Name: gift_batch_items_gift_ids_idx; Type: INDEX; Schema: app_private; Owner: -
+--
+
+CREATE INDEX gift_batch_items_gift_ids_idx ON app_private.gift_batch_items USING gist (gift_ids);
+
+--
 -- Name: gift_ledger_gift_id_idx; Type: INDEX; Schema: app_private; Owner: -
 --
 
@@ -4863,12 +5054,6 @@ CREATE INDEX gift_ledger_gift_id_idx ON app_private.gift_ledger USING btree (gif
 --
 
 CREATE UNIQUE INDEX gift_ledger_idempotency_key ON app_private.gift_ledger USING btree (sender_id, idempotency_key) WHERE (idempotency_key IS NOT NULL);
-
---
--- Name: gift_ledger_pending_idx; Type: INDEX; Schema: app_private; Owner: -
---
-
-CREATE INDEX gift_ledger_pending_idx ON app_private.gift_ledger USING btree (id) WHERE (status = 'pending'::text);
 
 --
 -- Name: gift_ledger_receiver_id_idx; Type: INDEX; Schema: app_private; Owner: -
@@ -5129,10 +5314,16 @@ CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON app_private.stream_pla
 CREATE TRIGGER _200_append_only BEFORE DELETE OR UPDATE ON app_private.coin_transactions FOR EACH ROW EXECUTE FUNCTION app_private.tg__append_only();
 
 --
+-- Name: gift_batch_items _200_append_only; Type: TRIGGER; Schema: app_private; Owner: -
+--
+
+CREATE TRIGGER _200_append_only BEFORE DELETE OR UPDATE ON app_private.gift_batch_items FOR EACH ROW EXECUTE FUNCTION app_private.tg__append_only();
+
+--
 -- Name: gift_ledger _200_append_only; Type: TRIGGER; Schema: app_private; Owner: -
 --
 
-CREATE TRIGGER _200_append_only BEFORE UPDATE ON app_private.gift_ledger FOR EACH ROW WHEN (((old.status <> 'pending'::text) OR (new.status = 'pending'::text) OR (((((((((((old.id IS DISTINCT FROM new.id) OR (old.sender_id IS DISTINCT FROM new.sender_id)) OR (old.receiver_id IS DISTINCT FROM new.receiver_id)) OR (old.stream_id IS DISTINCT FROM new.stream_id)) OR (old.gift_id IS DISTINCT FROM new.gift_id)) OR (old.quantity IS DISTINCT FROM new.quantity)) OR (old.unit_price IS DISTINCT FROM new.unit_price)) OR (old.coins IS DISTINCT FROM new.coins)) OR (old.fee_coins IS DISTINCT FROM new.fee_coins)) OR (old.idempotency_key IS DISTINCT FROM new.idempotency_key)) OR (old.created_at IS DISTINCT FROM new.created_at)))) EXECUTE FUNCTION app_private.tg__append_only();
+CREATE TRIGGER _200_append_only BEFORE UPDATE ON app_private.gift_ledger FOR EACH ROW EXECUTE FUNCTION app_private.tg__append_only();
 
 --
 -- Name: payment_events _200_append_only; Type: TRIGGER; Schema: app_private; Owner: -
@@ -5153,10 +5344,22 @@ CREATE TRIGGER _200_append_only_delete BEFORE DELETE ON app_private.gift_ledger 
 CREATE TRIGGER _200_append_only_truncate BEFORE TRUNCATE ON app_private.coin_transactions FOR EACH STATEMENT EXECUTE FUNCTION app_private.tg__append_only();
 
 --
+-- Name: gift_batch_items _200_append_only_truncate; Type: TRIGGER; Schema: app_private; Owner: -
+--
+
+CREATE TRIGGER _200_append_only_truncate BEFORE TRUNCATE ON app_private.gift_batch_items FOR EACH STATEMENT EXECUTE FUNCTION app_private.tg__append_only();
+
+--
 -- Name: gift_ledger _200_append_only_truncate; Type: TRIGGER; Schema: app_private; Owner: -
 --
 
 CREATE TRIGGER _200_append_only_truncate BEFORE TRUNCATE ON app_private.gift_ledger FOR EACH STATEMENT EXECUTE FUNCTION app_private.tg__append_only();
+
+--
+-- Name: gift_ledger _300_queue_for_settlement; Type: TRIGGER; Schema: app_private; Owner: -
+--
+
+CREATE TRIGGER _300_queue_for_settlement AFTER INSERT ON app_private.gift_ledger FOR EACH ROW EXECUTE FUNCTION app_private.tg_gift_ledger__queue();
 
 --
 -- Name: gifts _100_timestamps; Type: TRIGGER; Schema: app_public; Owner: -
@@ -5241,6 +5444,13 @@ ALTER TABLE ONLY app_private.coin_transactions
 
 ALTER TABLE ONLY app_private.coin_transactions
     ADD CONSTRAINT coin_transactions_gift_ledger_id_fkey FOREIGN KEY (gift_ledger_id) REFERENCES app_private.gift_ledger(id) ON DELETE RESTRICT;
+
+--
+-- Name: gift_batch_items gift_batch_items_batch_id_fkey; Type: FK CONSTRAINT; Schema: app_private; Owner: -
+--
+
+ALTER TABLE ONLY app_private.gift_batch_items
+    ADD CONSTRAINT gift_batch_items_batch_id_fkey FOREIGN KEY (batch_id) REFERENCES app_public.gift_batch_logs(id) ON DELETE RESTRICT;
 
 --
 -- Name: gift_ledger gift_ledger_gift_id_fkey; Type: FK CONSTRAINT; Schema: app_private; Owner: -
@@ -5731,6 +5941,12 @@ REVOKE ALL ON FUNCTION app_private.gift_receipt_for(g app_private.gift_ledger, s
 REVOKE ALL ON FUNCTION app_private.gift_setting(key text, fallback integer) FROM PUBLIC;
 
 --
+-- Name: FUNCTION gift_status(gift_ledger_id bigint, OUT status text, OUT batch_id bigint, OUT settled_at timestamp with time zone); Type: ACL; Schema: app_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_private.gift_status(gift_ledger_id bigint, OUT status text, OUT batch_id bigint, OUT settled_at timestamp with time zone) FROM PUBLIC;
+
+--
 -- Name: FUNCTION hls_check_target(stream_id uuid); Type: ACL; Schema: app_private; Owner: -
 --
 
@@ -5911,6 +6127,12 @@ REVOKE ALL ON FUNCTION app_private.tg__append_only() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION app_private.tg__timestamps() FROM PUBLIC;
+
+--
+-- Name: FUNCTION tg_gift_ledger__queue(); Type: ACL; Schema: app_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_private.tg_gift_ledger__queue() FROM PUBLIC;
 
 --
 -- Name: FUNCTION tg_stream_seats__enqueue(); Type: ACL; Schema: app_private; Owner: -

@@ -1,6 +1,6 @@
 -- Gift economy: schema, privileges per role, append-only ledgers, wallet constraint.
 begin;
-select plan(42);
+select plan(48);
 
 select has_table('app_public', 'gifts', 'catalogue table');
 select has_table('app_private', 'wallets', 'wallets table');
@@ -23,6 +23,9 @@ select ok(not has_table_privilege('authenticated', 'app_private.wallets', 'updat
 select ok(not has_table_privilege('anon', 'app_private.wallets', 'update'), 'anon cannot update wallets');
 select ok(not has_table_privilege('authenticated', 'app_private.gift_ledger', 'insert'), 'authenticated cannot insert into the ledger');
 select ok(not has_table_privilege('authenticated', 'app_private.coin_transactions', 'select'), 'authenticated cannot read coin transactions');
+select ok(not has_table_privilege('authenticated', 'app_private.gift_settlement_queue', 'select'), 'authenticated cannot read the settlement queue');
+select ok(not has_table_privilege('authenticated', 'app_private.gift_settlement_queue', 'delete'), 'authenticated cannot dequeue gifts');
+select ok(not has_table_privilege('authenticated', 'app_private.gift_batch_items', 'insert'), 'authenticated cannot record batch outcomes');
 select ok(not has_function_privilege('authenticated', 'app_private.process_gift_ledger_batch(integer)', 'execute'), 'authenticated cannot run settlement');
 select ok(not has_function_privilege('anon', 'app_private.process_gift_ledger_batch(integer)', 'execute'), 'anon cannot run settlement');
 select ok(not has_function_privilege('authenticated', 'app_private.issue_coins(uuid, bigint, text, text, text)', 'execute'), 'authenticated cannot issue coins');
@@ -59,11 +62,13 @@ select throws_ok($$ update app_private.gift_ledger set coins = 1, unit_price = 1
 select throws_ok($$ update app_private.gift_ledger set receiver_id = sender_id $$, 'DENYD', null, 'ledger receiver cannot be edited');
 select throws_ok($$ delete from app_private.gift_ledger $$, 'DENYD', null, 'ledger rows cannot be deleted');
 select throws_ok($$ truncate app_private.gift_ledger cascade $$, 'DENYD', null, 'the ledger cannot be truncated');
-select throws_ok($$ update app_private.gift_ledger set status = 'pending', batch_id = null, settled_at = null $$, 'DENYD', null,
-  'a pending gift cannot be "updated" to pending');
-select lives_ok($$ select app_private.process_gift_ledger_batch() $$, 'settlement performs the one allowed transition');
-select throws_ok($$ update app_private.gift_ledger set status = 'pending', batch_id = null, settled_at = null $$, 'DENYD', null, 'a settled gift cannot be reverted');
-select throws_ok($$ update app_private.gift_ledger set status = 'failed' $$, 'DENYD', null, 'a settled gift cannot be re-settled');
+select is((select count(*)::int from app_private.gift_settlement_queue), 1, 'appending to the ledger queues the gift for settlement (trigger)');
+select throws_ok($$ update app_private.gift_ledger set idempotency_key = 'later' $$, 'DENYD', null, 'no column of a pending gift can change');
+select lives_ok($$ select app_private.process_gift_ledger_batch() $$, 'settlement does not need to edit the ledger');
+select is((select count(*)::int from app_private.gift_ledger_status where status = 'settled'), 1, 'the gift is settled (recorded in gift_batch_items)');
+select throws_ok($$ update app_private.gift_ledger set created_at = created_at $$, 'DENYD', null, 'no column of a settled gift can change');
+select throws_ok($$ update app_private.gift_batch_items set outcome = 'failed' $$, 'DENYD', null, 'a batch''s outcome cannot be edited');
+select throws_ok($$ delete from app_private.gift_batch_items $$, 'DENYD', null, 'a batch''s outcome cannot be deleted');
 select throws_ok($$ update app_private.coin_transactions set amount = amount + 1 $$, 'DENYD', null, 'coin transactions cannot be edited');
 select throws_ok($$ delete from app_private.coin_transactions $$, 'DENYD', null, 'coin transactions cannot be deleted');
 select throws_ok($$ update app_private.wallets set balance = -1 $$, '23514', null, 'a wallet can never be negative (check constraint)');

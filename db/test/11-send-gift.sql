@@ -71,7 +71,7 @@ select is((select (coins, balance, status, replayed) from r1), (20::bigint, 80::
 select is((select balance from app_private.wallets where user_id = (select alice from ids)), 80::bigint, 'the sender was debited in the request');
 select is((select count(*)::int from app_private.wallets where user_id = (select caster from ids)), 0, 'the receiver''s wallet was not touched in the request');
 select is((select count(*)::int from app_public.broadcaster_stats), 0, 'no leaderboard row was touched in the request');
-select is((select (sender_id, receiver_id, unit_price, coins, fee_coins, status) from app_private.gift_ledger where id = (select gift_ledger_id from r1)),
+select is((select (sender_id, receiver_id, unit_price, coins, fee_coins, status) from app_private.gift_ledger_status where id = (select gift_ledger_id from r1)),
   ((select alice from ids), (select caster from ids), 5, 20::bigint, 4::bigint, 'pending'::text), 'ledger row: price from the catalogue, 20 % fee fixed');
 select is((select count(*)::int from app_private.stream_events where kind = 'gift'), 1, 'one gift event in the outbox');
 select is((select payload - 'id' - 'sent_at' from app_private.stream_events where kind = 'gift'),

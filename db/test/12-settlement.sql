@@ -1,7 +1,7 @@
 -- Settlement: credits, fee split, stats per period (UTC boundaries), events, batch logs, failures,
 -- reversals, leaderboards and their errors, coin issuing.
 begin;
-select plan(46);
+select plan(52);
 
 select tests.create_user('st_caster', 'broadcaster');
 select tests.create_user('st_caster2', 'broadcaster');
@@ -51,8 +51,13 @@ select is((select balance from app_private.wallets where user_id = (select caste
 select is((select count(*)::int from app_private.coin_transactions where batch_id = (select id from b1) and kind = 'gift_settlement'), 1,
   'one credit entry per receiver per batch');
 select is((select amount from app_private.coin_transactions where batch_id = (select id from b1) and kind = 'gift_fee'), 14::bigint, 'fees go to the platform account');
-select is((select count(*)::int from app_private.gift_ledger where status = 'settled' and batch_id = (select id from b1)), 3, 'three ledger rows settled by this batch');
+select is((select count(*)::int from app_private.gift_ledger_status where status = 'settled' and batch_id = (select id from b1)), 3, 'three ledger rows settled by this batch');
 select is((select count(*)::int from app_private.stream_events where kind = 'leaderboard'), 1, 'one leaderboard event for the one affected stream');
+select is((select array_agg(outcome) from app_private.gift_batch_items where batch_id = (select id from b1)), array['settled'],
+  'the batch records its gifts as settled');
+select is((select (app_private.gift_status(min(id))).status from app_private.gift_ledger), 'settled', 'gift_status(): the first gift is settled');
+select is((select (app_private.gift_status(max(id))).status from app_private.gift_ledger), 'pending', 'gift_status(): the fourth is still pending');
+select is((select (app_private.gift_status(min(id))).batch_id from app_private.gift_ledger), (select id from b1), 'gift_status() names the batch');
 select is((select (payload #> '{top_gifters,0}') - 'avatar_url'::text from app_private.stream_events where kind = 'leaderboard'),
   jsonb_build_object('rank', 1, 'user_id', (select alice from ids), 'username', 'st_alice', 'display_name', 'st_alice', 'coins', 71, 'gifts', 13),
   'the leaderboard event carries the top gifters with their names');
@@ -62,7 +67,8 @@ select is((select payload -> 'earnings' from app_private.stream_events where kin
 create temp table b2 as select * from app_private.process_gift_ledger_batch();
 select is((select (processed, settled, backlog_count, oldest_pending_lag_ms) from b2), (1, 1, 0::bigint, null::numeric), 'the next batch takes the rest');
 select is((select balance from app_private.wallets where user_id = (select caster2 from ids)), 6::bigint, 'caster2 credited 7 - 1');
-select is((select count(*)::int from app_private.gift_ledger where status = 'pending'), 0, 'nothing pending');
+select is((select count(*)::int from app_private.gift_ledger_status where status = 'pending'), 0, 'nothing pending');
+select is((select count(*)::int from app_private.gift_settlement_queue), 0, 'the settlement queue is empty');
 select is((select count(*)::int from app_private.stream_events where kind = 'leaderboard'), 2, 'one more event, for the second stream');
 
 -- Stats.
@@ -118,6 +124,7 @@ update app_public.users set is_banned = true where id = (select caster2 from ids
 create temp table b4 as select * from app_private.process_gift_ledger_batch();
 select is((select (processed, settled, failed) from b4), (1, 0, 1), 'banned receiver: the gift fails');
 select is((select balance from app_private.wallets where user_id = (select bob from ids)), 983::bigint, 'and Bob is refunded (1000 - 10 - 7)');
+select is((select (app_private.gift_status(max(id))).status from app_private.gift_ledger), 'failed', 'gift_status(): the refunded gift failed');
 update app_public.users set is_banned = false where id = (select caster2 from ids);
 
 -- Refund/chargeback of a settled gift: reversing entries.

@@ -114,7 +114,7 @@ async function checkBooks(world: GiftWorld, accepted: Accepted[]) {
   for (const [id, want] of balances) expect({ id, balance: actual.get(id) ?? 0 }).toEqual({ id, balance: want });
   const ids = accepted.map((a) => a.ledgerId);
   const { rows: ledger } = await pool.query<{ n: string; settled: string; coins: string }>(
-    "select count(*) as n, count(*) filter (where status = 'settled') as settled, coalesce(sum(coins), 0) as coins from app_private.gift_ledger where id = any($1::bigint[])",
+    "select count(*) as n, count(*) filter (where status = 'settled') as settled, coalesce(sum(coins), 0) as coins from app_private.gift_ledger_status where id = any($1::bigint[])",
     [ids],
   );
   expect(Number(ledger[0]?.n)).toBe(accepted.length);
@@ -126,7 +126,7 @@ async function checkBooks(world: GiftWorld, accepted: Accepted[]) {
   expect(Number(all[0]?.n)).toBe(accepted.length);
   const { rows: platform } = await pool.query<{ total: string }>(
     `select coalesce(sum(t.amount), 0) as total from app_private.coin_transactions t
-      where t.kind = 'gift_fee' and t.batch_id in (select distinct g.batch_id from app_private.gift_ledger g where g.id = any($1::bigint[]))`,
+      where t.kind = 'gift_fee' and t.batch_id in (select distinct g.batch_id from app_private.gift_ledger_status g where g.id = any($1::bigint[]))`,
     [ids],
   );
   expect(Number(platform[0]?.total)).toBe(fees);
@@ -200,7 +200,7 @@ describe("gift bomb", () => {
     const ks = killedSettler as { batch: { id: string; processed: number } } | null;
     expect(ks?.batch.processed).toBeGreaterThan(0);
     const { rows: ghost } = await pool.query<{ n: string }>(
-      "select (select count(*) from app_public.gift_batch_logs where id = $1) + (select count(*) from app_private.gift_ledger where batch_id = $1) as n",
+      "select (select count(*) from app_public.gift_batch_logs where id = $1) + (select count(*) from app_private.gift_batch_items where batch_id = $1) as n",
       [ks?.batch.id],
     );
     expect(Number(ghost[0]?.n)).toBe(0);

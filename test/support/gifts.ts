@@ -122,7 +122,7 @@ export async function auditViolations(pool: pg.Pool): Promise<{ invariant: strin
 }
 
 export async function pendingCount(pool: pg.Pool): Promise<number> {
-  const { rows } = await pool.query<{ n: string }>("select count(*) as n from app_private.gift_ledger where status = 'pending'");
+  const { rows } = await pool.query<{ n: string }>("select count(*) as n from app_private.gift_settlement_queue");
   return Number(rows[0]?.n ?? 0);
 }
 

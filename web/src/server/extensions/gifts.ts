@@ -179,9 +179,9 @@ export const giftsExtension: ExtensionFactory = async (ctx) => {
         lastLogId = rows[0]?.id ?? "0";
       }
       const { rows: state } = await ownerPool.query<{ pending: string; lag: number | null; since: number | null }>(
-        `select (select count(*) from app_private.gift_ledger where status = 'pending') as pending,
-                (select extract(epoch from now() - g.created_at)::float8 from app_private.gift_ledger g
-                  where g.status = 'pending' order by g.id limit 1) as lag,
+        `select (select count(*) from app_private.gift_settlement_queue) as pending,
+                (select extract(epoch from now() - q.created_at)::float8 from app_private.gift_settlement_queue q
+                  order by q.gift_ledger_id limit 1) as lag,
                 (select extract(epoch from now() - l.finished_at)::float8 from app_public.gift_batch_logs l
                   order by l.id desc limit 1) as since`,
       );
