@@ -305,8 +305,12 @@ export async function run(args: string[]): Promise<void> {
       if (add > 0) {
         log(`leaderboard: growing the ledger to ${level} rows`);
         // History spread over 60 days, as pending gifts (holds already paid), then settled by the real function.
+        // The queue trigger is switched off while history is appended and the chunk is queued in one
+        // set-based insert instead (the same rows the trigger would write, without a call per row).
+        await pool.query("alter table app_private.gift_ledger disable trigger _300_queue_for_settlement");
         for (let done = 0; done < add; done += 200_000) {
           const n = Math.min(200_000, add - done);
+          if (done % 1_000_000 === 0 && done > 0) log(`  ${done.toLocaleString("en")} of ${add.toLocaleString("en")} rows`);
           await pool.query(
             `with c as (select row_number() over () as k, u.id, s.id as stream_id from app_public.users u join app_public.streams s on s.broadcaster_id = u.id where u.username like 'lbc%'),
                   f as (select row_number() over () as k, id from app_public.users where username like 'lbs%'),
@@ -317,11 +321,20 @@ export async function run(args: string[]): Promise<void> {
             [n],
           );
           await pool.query(
+            `insert into app_private.gift_settlement_queue (gift_ledger_id, sender_id, receiver_id, stream_id, quantity, coins, fee_coins, created_at)
+             select id, sender_id, receiver_id, stream_id, quantity, coins, fee_coins, created_at from app_private.gift_ledger
+              where id > (select coalesce(max(id), 0) - $1 from app_private.gift_ledger)`,
+            [n],
+          );
+          await pool.query(
             `insert into bench_naive.coin_transactions (user_id, amount, kind, created_at)
              select receiver_id, coins, 'gift', created_at from app_private.gift_ledger where id > (select coalesce(max(id), 0) - $1 from app_private.gift_ledger)`,
             [n],
           );
         }
+        await pool.query("alter table app_private.gift_ledger enable trigger _300_queue_for_settlement");
+        await pool.query("vacuum analyze app_private.gift_settlement_queue");
+        log(`  settling ${add.toLocaleString("en")} history gifts`);
         const t1 = performance.now();
         for (;;) {
           const { rows: r } = await pool.query<{ processed: number }>("select processed from app_private.process_gift_ledger_batch(50000)");
