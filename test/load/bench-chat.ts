@@ -1,5 +1,7 @@
 // `npm run bench chat [--seconds=3] [--senders=2000] [--concurrency=8] [--viewers=1000] [--gql=200]
-//   [--rate=100] [--fanout-seconds=10] [--processes=2] [--naive-viewers=100] [--skip=ingest,fanout]`
+//   [--rate=100] [--fanout-seconds=10] [--processes=2] [--relay-tick-ms=75] [--naive-viewers=100]
+//   [--sample=200] [--gql-sample=100] [--drain-ms=500] [--lazy=off] [--max-buffer-bytes=N]
+//   [--skip=ingest,fanout] [--skip-naive]`
 // Loopback only; every phase is bounded in time and stops by itself.
 //   (a) chat accepted/s: app_public.send_chat_message via SQL (one statement per message, claims set
 //       in the same statement) and via GraphQL over HTTP; naive: the old design, a durable INSERT
@@ -8,10 +10,17 @@
 //       --rate msgs/s are sent for --fanout-seconds: delivery ratio, p50/p99 latency (send → receive),
 //       server CPU and memory; the same for --gql GraphQL streamEvents subscribers. Naive: per-message
 //       NOTIFY and one profile query per viewer per message (N+1), at --naive-viewers.
-// A few sockets parse every message (latency); the rest count deliveries without parsing (emulating
-// viewers whose receive cost is off this box). Full scale: --viewers=10000 --gql=1000.
+// Viewers: --sample sockets (--gql-sample subscribers), spread evenly over the connection order, are
+// read eagerly and parse every message: the latency percentiles come from them. The rest emulate
+// remote viewers whose receive cost is off this box (issue 5): raw sockets in a worker thread
+// (fanout-viewers.ts), read once every --drain-ms, each frame parsed once for all sockets; every
+// delivery is still counted and each socket is checked to have received every message id once
+// ("complete sockets"). --lazy=off: the generator used before (every socket a ws client on the main
+// thread). Full scale: --viewers=10000 --gql=1000.
 import { readFileSync } from "node:fs";
+import { loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
+import { Worker } from "node:worker_threads";
 import { createClient } from "graphql-ws";
 import pg from "pg";
 import WebSocket from "ws";
@@ -19,6 +28,7 @@ import { applyCurrentMigration, currentMigrationFiles, ensureDatabase, migrateDa
 import { startTestApp, type TestApp } from "../support/app.ts";
 import { type Cluster, startCluster } from "../support/cluster.ts";
 import { cloneDatabase, dbUrl, TEMPLATE_DB, TEST_AUTHENTICATOR_PASSWORD, type TestDatabase } from "../support/testdb.ts";
+import type { ViewerStats, ViewerWorkerData } from "./fanout-viewers.ts";
 
 export function arg(args: string[], name: string, def: number): number {
   const a = args.find((x) => x.startsWith(`--${name}=`));
@@ -74,21 +84,23 @@ export async function fixtures(dbUrlStr: string, senders: number) {
 }
 
 /** CPU seconds and RSS of a process and its children (cluster workers), from /proc. */
-export function processTree(pid: number): { cpu: number; rssMb: number } {
+export function processTree(pid: number): { cpu: number; sys: number; rssMb: number } {
   const pids = [pid];
   try {
     for (const p of readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean)) pids.push(Number(p));
   } catch {}
   let cpu = 0;
+  let sys = 0;
   let rss = 0;
   for (const p of pids) {
     try {
       const f = readFileSync(`/proc/${p}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
       cpu += (Number(f[11]) + Number(f[12])) / 100;
+      sys += Number(f[12]) / 100;
       rss += (Number(f[21]) * 4096) / 1048576;
     } catch {}
   }
-  return { cpu, rssMb: rss };
+  return { cpu, sys, rssMb: rss };
 }
 
 interface Rate {
@@ -212,10 +224,19 @@ interface Fanout {
   viewers: number;
   expected: number;
   delivered: number;
+  /** Sockets that received every message exactly once. */
+  complete: number;
+  /** Sockets the latency percentiles come from. */
+  sampled: number;
   lat: number[];
   cpu: number;
   rssMb: number;
+  /** CPU of this process (the load generator, worker threads included) and of the whole machine. */
+  genCpu: number;
+  machineCpu: number;
+  sys?: string;
   queries?: number;
+  note?: string;
 }
 
 // The relay builds events with json_build_object, whose text form is `"kind" : "chat"`.
@@ -224,6 +245,48 @@ function countMarks(buf: Buffer): number {
   let n = 0;
   for (let i = buf.indexOf(CHAT_MARK); i !== -1; i = buf.indexOf(CHAT_MARK, i + CHAT_MARK.length)) n++;
   return n;
+}
+
+/** Busy CPU seconds of the whole machine (all cores), from /proc/stat. */
+function machineBusy(): number {
+  const f = readFileSync("/proc/stat", "utf8").split("\n")[0]?.trim().split(/\s+/).slice(1).map(Number) ?? [];
+  const total = f.reduce((a, b) => a + b, 0);
+  return (total - (f[3] ?? 0) - (f[4] ?? 0)) / 100;
+}
+
+/** Kernel memory held by TCP buffers (all sockets of the machine), MB, from /proc/net/sockstat. */
+function tcpMemMb(): number {
+  const m = /TCP:.* mem (\d+)/.exec(readFileSync("/proc/net/sockstat", "utf8"));
+  return m ? (Number(m[1]) * 4096) / 1048576 : Number.NaN;
+}
+
+/** Highest TCP buffer memory while `p` runs, sampled every 200 ms. */
+async function watchTcpMem<T>(p: Promise<T>): Promise<[T, number]> {
+  let max = tcpMemMb();
+  const t = setInterval(() => {
+    max = Math.max(max, tcpMemMb());
+  }, 200);
+  try {
+    return [await p, max];
+  } finally {
+    clearInterval(t);
+  }
+}
+
+/** CPU counters of the server tree, this process and the machine; `rates(since)` turns two into cores. */
+function cpuSnapshot(pid: number) {
+  return { t: performance.now(), server: processTree(pid), gen: process.cpuUsage(), machine: machineBusy() };
+}
+function rates(a: ReturnType<typeof cpuSnapshot>, b: ReturnType<typeof cpuSnapshot>) {
+  const s = (b.t - a.t) / 1000;
+  return {
+    cpu: (b.server.cpu - a.server.cpu) / s,
+    rssMb: b.server.rssMb,
+    genCpu: (b.gen.user + b.gen.system - a.gen.user - a.gen.system) / 1e6 / s,
+    /** Kernel share of the server's and the generator's CPU. */
+    sys: `server ${((b.server.sys - a.server.sys) / s).toFixed(2)}, generator ${((b.gen.system - a.gen.system) / 1e6 / s).toFixed(2)} cores in the kernel`,
+    machineCpu: (b.machine - a.machine) / s,
+  };
 }
 
 /** Send `rate` msgs/s for `seconds` as the broadcaster (exempt from the rate limit); the body is the send time. */
@@ -254,86 +317,176 @@ async function sendLoad(db: TestDatabase, fx: { host: string; stream: string }, 
   return sent;
 }
 
+/** Lazily read viewers in a worker thread (test/load/fanout-viewers.ts). */
+function lazyViewers(data: ViewerWorkerData) {
+  const worker = new Worker(new URL("./fanout-viewers.ts", import.meta.url), { workerData: data });
+  worker.on("error", (e) => log(`viewer worker failed: ${e.message}`));
+  const call = <T>(msg: { cmd: string; n?: number; sent?: number }) =>
+    new Promise<T>((resolve) => {
+      const on = (m: { cmd: string } & T) => {
+        if (m.cmd !== msg.cmd) return;
+        worker.off("message", on);
+        resolve(m);
+      };
+      worker.on("message", on);
+      worker.postMessage(msg);
+    });
+  return {
+    connect: async (n: number) => (n > 0 ? (await call<{ open: number }>({ cmd: "connect", n })).open : 0),
+    finish: async (sent: number) => (await call<{ stats: ViewerStats }>({ cmd: "finish", sent })).stats,
+    close: async () => {
+      await call({ cmd: "close" });
+      await worker.terminate();
+    },
+  };
+}
+
+/** Connect `total` viewers in rounds of 200, `sampled` of them eager and spread evenly over the rounds. */
+async function connectSpread(
+  total: number,
+  sampled: number,
+  lazyConnect: (n: number) => Promise<number>,
+  eagerConnect: (n: number) => Promise<number>,
+): Promise<{ lazyOpen: number; eagerOpen: number }> {
+  let lazyOpen = 0;
+  let eagerOpen = 0;
+  const isSample = (i: number) => Math.floor(((i + 1) * sampled) / total) > Math.floor((i * sampled) / total);
+  for (let i = 0; i < total; i += 200) {
+    let s = 0;
+    const end = Math.min(total, i + 200);
+    for (let j = i; j < end; j++) if (isSample(j)) s++;
+    const [l, e] = await Promise.all([lazyConnect(end - i - s), eagerConnect(s)]);
+    lazyOpen += l;
+    eagerOpen += e;
+    await sleep(20);
+  }
+  return { lazyOpen, eagerOpen };
+}
+
 async function fanout(args: string[], db: TestDatabase, app: TestApp, fx: Awaited<ReturnType<typeof fixtures>>): Promise<Fanout[]> {
   const viewers = arg(args, "viewers", 1000);
   const gqlSubs = arg(args, "gql", 200);
   const rate = arg(args, "rate", 100);
   const seconds = arg(args, "fanout-seconds", 10);
   const naiveViewers = arg(args, "naive-viewers", 100);
+  const lazy = !args.includes("--lazy=off");
+  const sampleN = Math.min(arg(args, "sample", lazy ? 200 : 100), viewers);
+  const gqlSampleN = Math.min(arg(args, "gql-sample", 100), gqlSubs);
+  const drainMs = arg(args, "drain-ms", 500);
   const wsUrl = `${app.url.replace(/^http/, "ws")}`;
+  const { hostname: host, port } = new URL(app.url);
   const out: Fanout[] = [];
   const pid = app.proc.pid as number;
 
-  // Broadcast sockets.
-  log(`connecting ${viewers} broadcast sockets`);
-  const sockets: WebSocket[] = [];
-  let delivered = 0;
-  const lat: number[] = [];
-  const sampled = Math.min(100, viewers);
-  for (let i = 0; i < viewers; i++) {
-    const ws = new WebSocket(`${wsUrl}/broadcast?stream=${fx.stream}`, { perMessageDeflate: false, skipUTF8Validation: true });
-    const full = i < sampled;
-    ws.on("message", (data: Buffer) => {
-      if (full) {
-        const now = Date.now();
-        const msg = JSON.parse(data.toString()) as { type: string; events?: { kind: string; payload?: { body?: string } }[] };
-        for (const e of msg.events ?? [])
-          if (e.kind === "chat" && e.payload?.body?.startsWith("t=")) {
-            delivered++;
-            lat.push(now - Number(e.payload.body.slice(2)));
-          }
-      } else delivered += countMarks(data);
-    });
-    ws.on("error", () => {});
-    sockets.push(ws);
-    if (i % 200 === 199) await sleep(20);
-  }
-  await Promise.all(
-    sockets.map(
-      (ws) =>
-        new Promise<void>((r) => (ws.readyState === WebSocket.OPEN ? r() : ws.once("open", () => r()) && ws.once("error", () => r()))),
-    ),
+  // Broadcast sockets: `sampleN` eager ones parse every message (latency); the rest are read lazily
+  // in a worker thread and verified there (--lazy=off: the rest are ws clients on this thread that
+  // count chat marks in every frame, the generator used before).
+  log(
+    `connecting ${viewers} broadcast sockets (${sampleN} eager, ${lazy ? `the rest read every ${drainMs} ms in a worker` : "the rest count marks"})`,
   );
-  const open = sockets.filter((ws) => ws.readyState === WebSocket.OPEN).length;
+  const path = `/broadcast?stream=${fx.stream}`;
+  let delivered = 0;
+  let countedByMarks = 0;
+  const lat: number[] = [];
+  const sockets: WebSocket[] = [];
+  const perSample: number[] = [];
+  const openWs = (full: boolean) =>
+    new Promise<number>((resolve) => {
+      const ws = new WebSocket(`${wsUrl}${path}`, { perMessageDeflate: false, skipUTF8Validation: true });
+      const idx = full ? perSample.push(0) - 1 : -1;
+      let hello = false;
+      ws.on("message", (data: Buffer) => {
+        if (!hello) {
+          hello = true;
+          resolve(1);
+        }
+        if (full) {
+          const now = Date.now();
+          const msg = JSON.parse(data.toString()) as { type: string; events?: { kind: string; payload?: { body?: string } }[] };
+          for (const e of msg.events ?? [])
+            if (e.kind === "chat" && e.payload?.body?.startsWith("t=")) {
+              delivered++;
+              perSample[idx] = (perSample[idx] ?? 0) + 1;
+              lat.push(now - Number(e.payload.body.slice(2)));
+            }
+        } else countedByMarks += countMarks(data);
+      });
+      ws.on("error", () => resolve(0));
+      ws.on("close", () => resolve(0));
+      sockets.push(ws);
+    });
+  const eagerConnect = async (n: number) => (await Promise.all(Array.from({ length: n }, () => openWs(true)))).reduce((a, b) => a + b, 0);
+  const pool = lazy ? lazyViewers({ host, port: Number(port), path, protocol: "broadcast", drainMs }) : null;
+  const lazyConnect = pool
+    ? pool.connect
+    : async (n: number) => (await Promise.all(Array.from({ length: n }, () => openWs(false)))).reduce((a, b) => a + b, 0);
+  const { lazyOpen, eagerOpen } = await connectSpread(viewers, sampleN, lazyConnect, eagerConnect);
+  const open = lazyOpen + eagerOpen;
   log(`${open} sockets open; sending ${rate} msgs/s for ${seconds} s`);
   await sleep(1500);
   delivered = 0;
-  let before = processTree(pid);
-  let t0 = performance.now();
-  const sent = await sendLoad(db, fx, rate, seconds);
-  await sleep(2000);
-  let after = processTree(pid);
+  countedByMarks = 0;
+  perSample.fill(0);
+  let before = cpuSnapshot(pid);
+  let [sent, tcpMax] = await watchTcpMem(
+    sendLoad(db, fx, rate, seconds).then(async (n) => {
+      await sleep(2000);
+      return n;
+    }),
+  );
+  let after = cpuSnapshot(pid);
+  const lazyStats = pool ? await pool.finish(sent) : null;
   lat.sort((a, b) => a - b);
+  const sampleComplete = perSample.filter((n) => n === sent).length;
   out.push({
     name: "ours: broadcast socket",
     viewers: open,
     expected: sent * open,
-    delivered,
+    delivered: delivered + (lazyStats ? lazyStats.delivered : countedByMarks),
+    complete: lazyStats ? sampleComplete + (lazyStats.distinctIds === sent ? lazyStats.complete : 0) : Number.NaN,
+    sampled: sampleN,
     lat: [...lat],
-    cpu: (after.cpu - before.cpu) / ((performance.now() - t0) / 1000),
-    rssMb: after.rssMb,
+    ...rates(before, after),
+    note: lazyStats
+      ? `load average ${(loadavg()[0] ?? 0).toFixed(1)}, TCP buffers up to ${tcpMax.toFixed(0)} MB; lazy sockets: ${lazyStats.open}/${lazyStats.sockets} open at the end, ${lazyStats.distinctIds} distinct ids of ${sent} sent, per-socket count ${lazyStats.minCount}–${lazyStats.maxCount}, ${lazyStats.frames} frames (${(lazyStats.bytes / 1048576).toFixed(0)} MB), out of order ${lazyStats.outOfOrder}, mismatched ${lazyStats.mismatched}, unsupported ${lazyStats.unsupported}, longest unread gap ${lazyStats.maxGapMs.toFixed(0)} ms, final read ${lazyStats.finalDrainMs.toFixed(0)} ms`
+      : undefined,
   });
   for (const ws of sockets) ws.terminate();
+  await pool?.close();
   await sleep(1000);
 
-  // GraphQL subscribers.
+  // GraphQL subscribers: `gqlSampleN` graphql-ws clients parse every message (latency); the rest
+  // speak graphql-ws from the worker thread and are read lazily the same way.
   if (gqlSubs > 0) {
-    log(`subscribing ${gqlSubs} GraphQL clients`);
+    const query = "subscription($s: UUID!) { streamEvents(streamId: $s) { events { id kind at payload } } }";
+    log(`subscribing ${gqlSubs} GraphQL clients (${gqlSampleN} eager)`);
     let gDelivered = 0;
     const gLat: number[] = [];
-    const clients = [];
-    let started = 0;
-    for (let i = 0; i < gqlSubs; i++) {
+    const gPer: number[] = [];
+    const clients: ReturnType<typeof createClient>[] = [];
+    const gPool = lazy
+      ? lazyViewers({
+          host,
+          port: Number(port),
+          path: "/graphql",
+          protocol: "graphql",
+          subscribe: { query, variables: { s: fx.stream } },
+          drainMs,
+        })
+      : null;
+    const subscribeOne = () => {
+      const idx = gPer.push(0) - 1;
       const client = createClient({ url: `${wsUrl}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0, lazy: false });
       clients.push(client);
       client.subscribe<{ streamEvents: { events: { kind: string; payload: { body?: string } | null }[] } }>(
-        { query: "subscription($s: UUID!) { streamEvents(streamId: $s) { events { id kind at payload } } }", variables: { s: fx.stream } },
+        { query, variables: { s: fx.stream } },
         {
           next: (msg) => {
             const now = Date.now();
             for (const e of msg.data?.streamEvents.events ?? [])
               if (e.kind === "chat" && e.payload?.body?.startsWith("t=")) {
                 gDelivered++;
+                gPer[idx] = (gPer[idx] ?? 0) + 1;
                 gLat.push(now - Number(e.payload.body.slice(2)));
               }
           },
@@ -341,31 +494,47 @@ async function fanout(args: string[], db: TestDatabase, app: TestApp, fx: Awaite
           complete: () => {},
         },
       );
-      started++;
-      if (i % 100 === 99) await sleep(50);
-    }
+      return 1;
+    };
+    const eagerN = gPool ? gqlSampleN : gqlSubs;
+    const started = await connectSpread(gqlSubs, eagerN, gPool ? gPool.connect : async () => 0, async (n) => {
+      for (let i = 0; i < n; i++) subscribeOne();
+      return n;
+    });
+    const subs = started.lazyOpen + started.eagerOpen;
     await sleep(3000);
     gDelivered = 0;
     gLat.length = 0;
-    before = processTree(pid);
-    t0 = performance.now();
-    const gSent = await sendLoad(db, fx, rate, seconds);
-    await sleep(2000);
-    after = processTree(pid);
+    gPer.fill(0);
+    before = cpuSnapshot(pid);
+    [sent, tcpMax] = await watchTcpMem(
+      sendLoad(db, fx, rate, seconds).then(async (n) => {
+        await sleep(2000);
+        return n;
+      }),
+    );
+    after = cpuSnapshot(pid);
+    const gStats = gPool ? await gPool.finish(sent) : null;
     gLat.sort((a, b) => a - b);
     out.push({
       name: "ours: GraphQL streamEvents",
-      viewers: started,
-      expected: gSent * started,
-      delivered: gDelivered,
+      viewers: subs,
+      expected: sent * subs,
+      delivered: gDelivered + (gStats?.delivered ?? 0),
+      complete: gPer.filter((n) => n === sent).length + (gStats && gStats.distinctIds === sent ? gStats.complete : 0),
+      sampled: eagerN,
       lat: gLat,
-      cpu: (after.cpu - before.cpu) / ((performance.now() - t0) / 1000),
-      rssMb: after.rssMb,
+      ...rates(before, after),
+      note: gStats
+        ? `load average ${(loadavg()[0] ?? 0).toFixed(1)}, TCP buffers up to ${tcpMax.toFixed(0)} MB; lazy subscribers: ${gStats.open}/${gStats.sockets} open at the end, ${gStats.distinctIds} distinct ids of ${sent} sent, per-socket count ${gStats.minCount}–${gStats.maxCount}, out of order ${gStats.outOfOrder}, mismatched ${gStats.mismatched}, unsupported ${gStats.unsupported}, longest unread gap ${gStats.maxGapMs.toFixed(0)} ms, final read ${gStats.finalDrainMs.toFixed(0)} ms`
+        : undefined,
     });
     await Promise.all(clients.map((c) => c.dispose()));
+    await gPool?.close();
   }
 
   // Naive: NOTIFY per message, every viewer fetches the sender's profile per message (N+1).
+  if (args.includes("--skip-naive")) return report(args, out, rate, seconds);
   log(`naive baseline: ${naiveViewers} viewers, one profile query each per message`);
   const listenC = new pg.Client({ connectionString: db.url });
   await listenC.connect();
@@ -390,8 +559,8 @@ async function fanout(args: string[], db: TestDatabase, app: TestApp, fx: Awaite
   await createNaiveTable(db);
   const npool = new pg.Pool({ connectionString: db.url, max: 4 });
   const total = Math.round(rate * seconds);
-  before = processTree(pid);
-  t0 = performance.now();
+  before = cpuSnapshot(pid);
+  const t0 = performance.now();
   const pending: Promise<unknown>[] = [];
   for (let i = 0; i < total; i++) {
     const wait = t0 + (i * 1000) / rate - performance.now();
@@ -412,7 +581,10 @@ async function fanout(args: string[], db: TestDatabase, app: TestApp, fx: Awaite
     viewers: naiveViewers,
     expected: total * naiveViewers,
     delivered: nDelivered,
+    complete: Number.NaN,
+    sampled: naiveViewers,
     lat: nLat,
+    ...rates(before, cpuSnapshot(pid)),
     cpu: Number.NaN,
     rssMb: Number.NaN,
     queries,
@@ -421,17 +593,23 @@ async function fanout(args: string[], db: TestDatabase, app: TestApp, fx: Awaite
   await qpool.end();
   await npool.end();
 
+  return report(args, out, rate, seconds);
+}
+
+function report(args: string[], out: Fanout[], rate: number, seconds: number): Fanout[] {
   console.log(
-    `\n(b) Fan-out: one stream, ${rate} msgs/s for ${seconds} s, server in ${arg(args, "processes", 2)} processes (loopback; ${sampled} sockets parse, the rest count)\n`,
+    `\n(b) Fan-out: one stream, ${rate} msgs/s for ${seconds} s, server in ${arg(args, "processes", 2)} processes, relay tick ${arg(args, "relay-tick-ms", 75)} ms (loopback; latency from the eager sockets, ${args.includes("--lazy=off") ? "the rest count chat marks on the same thread" : "the rest read lazily in a worker thread and verified per socket"})\n`,
   );
   console.log(
-    "| variant | viewers | delivered / expected | delivery | p50 (ms) | p99 (ms) | server CPU (cores) | server RSS (MB) | viewer queries |",
+    "| variant | viewers | delivered / expected | delivery | complete sockets | latency sample | p50 (ms) | p99 (ms) | server CPU (cores) | server RSS (MB) | generator CPU (cores) | machine CPU (cores) | viewer queries |",
   );
-  console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+  console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+  const f = (n: number, d = 2) => (Number.isNaN(n) ? "—" : n.toFixed(d));
   for (const r of out)
     console.log(
-      `| ${r.name} | ${r.viewers} | ${r.delivered} / ${r.expected} | ${((100 * r.delivered) / Math.max(1, r.expected)).toFixed(1)}% | ${pct(r.lat, 0.5).toFixed(0)} | ${pct(r.lat, 0.99).toFixed(0)} | ${Number.isNaN(r.cpu) ? "—" : r.cpu.toFixed(2)} | ${Number.isNaN(r.rssMb) ? "—" : r.rssMb.toFixed(0)} | ${r.queries ?? 0} |`,
+      `| ${r.name} | ${r.viewers} | ${r.delivered} / ${r.expected} | ${((100 * r.delivered) / Math.max(1, r.expected)).toFixed(2)}% | ${f(r.complete, 0)} | ${r.sampled} | ${pct(r.lat, 0.5).toFixed(0)} | ${pct(r.lat, 0.99).toFixed(0)} | ${f(r.cpu)} | ${f(r.rssMb, 0)} | ${f(r.genCpu)} | ${f(r.machineCpu)} | ${r.queries ?? 0} |`,
     );
+  for (const r of out) if (r.note) console.log(`\n${r.name}: ${r.sys}; ${r.note}`);
   return out;
 }
 
@@ -448,6 +626,12 @@ export async function run(args: string[]): Promise<void> {
         WEB_CONCURRENCY: String(arg(args, "processes", 2)),
         BROADCAST_MAX_PER_IP: "1000000",
         DATABASE_POOL_SIZE: "20",
+        RELAY_TICK_MS: String(arg(args, "relay-tick-ms", 75)),
+        // The server's slow-consumer threshold (default 1 MiB unsent per socket, on top of what the
+        // kernel buffers); lazily read viewers stay far below it at the default --drain-ms.
+        ...(args.some((a) => a.startsWith("--max-buffer-bytes="))
+          ? { BROADCAST_MAX_BUFFER_BYTES: String(arg(args, "max-buffer-bytes", 0)) }
+          : {}),
       },
       { db },
     );
