@@ -23,9 +23,10 @@ export interface GqlResult<T> {
   errors?: { message: string; extensions?: { code?: string; httpStatus?: number } }[];
 }
 
-export async function startTestApp(env: Record<string, string> = {}, opts: { db?: TestDatabase } = {}): Promise<TestApp> {
+/** `opts.main`: another checkout's web/src/server/main.ts (benchmarks compare a baseline in the same run). */
+export async function startTestApp(env: Record<string, string> = {}, opts: { db?: TestDatabase; main?: string } = {}): Promise<TestApp> {
   const db = opts.db ?? (await createTestDatabase());
-  const proc = spawn(process.execPath, [mainPath], {
+  const proc = spawn(process.execPath, [opts.main ?? mainPath], {
     env: {
       ...process.env,
       NODE_ENV: "test",

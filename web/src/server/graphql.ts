@@ -3,12 +3,12 @@
 import type { IncomingMessage } from "node:http";
 import { GraphQLError } from "graphql";
 import type pg from "pg";
-import { makePgService } from "postgraphile/adaptors/pg";
 import { PostGraphileAmberPreset } from "postgraphile/presets/amber";
 import { ANON_SETTINGS, type PgSettings } from "./auth.ts";
 import type { Config } from "./config.ts";
 import { classifyDbError, detailExtensions } from "./errors.ts";
 import { graphqlPlugins } from "./graphql-plugins.ts";
+import { makeOneTripPgService } from "./pg-adaptor.ts";
 
 /** Settings verified by the HTTP layer before the request reached grafserv. */
 export const verifiedSettings = new WeakMap<IncomingMessage, PgSettings>();
@@ -39,7 +39,7 @@ export function maskError(error: GraphQLError): GraphQLError {
 
 export interface GraphqlDeps {
   config: Config;
-  /** Pool connected as `authenticator`. */
+  /** Pool connected as `authenticator`, created with `pipeline: true` (see pg-adaptor.ts). */
   pool: pg.Pool;
   settingsFor: (authorization: string | undefined | null) => Promise<PgSettings>;
 }
@@ -48,7 +48,7 @@ export function makePreset({ config, pool, settingsFor }: GraphqlDeps): Graphile
   return {
     extends: [PostGraphileAmberPreset],
     plugins: graphqlPlugins,
-    pgServices: [makePgService({ pool, schemas: ["app_public"], pubsub: true })],
+    pgServices: [makeOneTripPgService({ pool, schemas: ["app_public"], pubsub: true })],
     grafserv: {
       graphqlPath: "/graphql",
       graphiql: config.graphiql,
