@@ -1,6 +1,6 @@
 -- Chat: privileges, validation, sender identity in the event, rate limits, slow mode, no WAL-logged writes.
 begin;
-select plan(39);
+select plan(40);
 
 -- Schema: hot-path tables are UNLOGGED, the transcript is durable, request roles reach only functions.
 select is((select relpersistence from pg_class where oid = 'app_private.chat_messages'::regclass), 'u', 'chat buffer is UNLOGGED');
@@ -98,7 +98,16 @@ select tests.act_as((select host from t_ids));
 select lives_ok(format('select app_public.send_chat_message(%L, %L) from generate_series(1, 3)', (select stream_id from t_ids), 'host'),
   'slow mode does not apply to the broadcaster');
 
+-- A mute written straight into the table (not through mute_user) applies at once: the hint that
+-- lets send_chat_message skip the mute/ban lookups is kept by a trigger, not by mute_user.
+select tests.act_as_owner();
+insert into app_public.stream_mutes (stream_id, user_id) select stream_id, bob from t_ids;
+select tests.act_as((select bob from t_ids));
+select throws_ok(format('select app_public.send_chat_message(%L, %L)', (select stream_id from t_ids), 'muted?'), 'MUTED', null,
+  'a mute inserted directly applies to the next message');
+
 -- Not live: NLIVE.
+select tests.act_as((select host from t_ids));
 select app_public.end_stream((select stream_id from t_ids));
 select tests.act_as((select bob from t_ids));
 select throws_ok(format('select app_public.send_chat_message(%L, %L)', (select stream_id from t_ids), 'late'), 'NLIVE', null, 'ended stream: NLIVE');
