@@ -1,44 +1,28 @@
 // The broadcast websocket for viewers (DESIGN §3.6; protocol in docs/realtime-protocol.md).
 // GET /broadcast?stream=<uuid>[&after=<last event id>] upgrades to a receive-only socket.
 // Each NOTIFY batch becomes one websocket frame, built once and written to every socket of the
-// stream: no per-socket JSON, no query per join or per event. Slow consumers whose send buffer
+// stream: no per-socket JSON, no query per join or per event. Viewers that negotiated
+// permessage-deflate get one deflated frame per batch, also built once (realtime/frames.ts). Slow
+// consumers whose send buffer
 // passes BROADCAST_MAX_BUFFER_BYTES are disconnected (they reconnect with `after` and catch up).
 import type { IncomingMessage } from "node:http";
 import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { Counter, Histogram } from "prom-client";
 import { WebSocket, WebSocketServer } from "ws";
+import { BROADCAST_DEFLATE, SharedFrame, takesSharedDeflate, textFrame } from "../realtime/frames.ts";
 import { clearHub, type EventBatch, type RealtimeHub, StreamNotFoundError, type StreamState, startHub, UUID_RE } from "../realtime/hub.ts";
 import type { ServerContext, ServerExtension } from "./types.ts";
 
 export const BROADCAST_PATH = "/broadcast";
 
-/** An unmasked, final text frame (RFC 6455 §5.2), built once per batch and shared by all sockets. */
-export function textFrame(text: string): Buffer {
-  const payload = Buffer.from(text, "utf8");
-  const len = payload.length;
-  let header: Buffer;
-  if (len < 126) {
-    header = Buffer.from([0x81, len]);
-  } else if (len < 65536) {
-    header = Buffer.alloc(4);
-    header[0] = 0x81;
-    header[1] = 126;
-    header.writeUInt16BE(len, 2);
-  } else {
-    header = Buffer.alloc(10);
-    header[0] = 0x81;
-    header[1] = 127;
-    header.writeBigUInt64BE(BigInt(len), 2);
-  }
-  return Buffer.concat([header, payload]);
-}
-
 interface Conn {
   ws: WebSocket;
-  /** The TCP socket under ws: shared frames are written to it directly (permessage-deflate is off,
-   * so ws never queues data frames and our writes cannot interleave with its own). */
+  /** The TCP socket under ws: shared frames are written to it directly (nothing goes through
+   * ws.send, so ws never queues data frames and our writes cannot interleave with its own). */
   sock: Socket;
+  /** Negotiated permessage-deflate without context takeover: takes the shared deflated frame. */
+  deflate: boolean;
   ip: string;
   alive: boolean;
   /** Batches that arrived before the hello was sent. */
@@ -67,7 +51,13 @@ export async function broadcastExtension(ctx: ServerContext): Promise<ServerExte
     relayTickMs: config.RELAY_TICK_MS,
     presenceFlushMs: config.PRESENCE_FLUSH_MS,
   });
-  const wss = new WebSocketServer({ noServer: true, maxPayload: 1024, perMessageDeflate: false, clientTracking: false });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 1024, perMessageDeflate: BROADCAST_DEFLATE, clientTracking: false });
+  // The extension parameters ws agreed on, per upgrade request (ws exposes only the names on the socket).
+  const negotiated = new WeakMap<IncomingMessage, string>();
+  wss.on("headers", (headers: string[], req: IncomingMessage) => {
+    const h = headers.find((x) => x.toLowerCase().startsWith("sec-websocket-extensions:"));
+    if (h) negotiated.set(req, h.slice(h.indexOf(":") + 1).trim());
+  });
   const rooms = new Map<string, Room>();
   const roomsLoading = new Map<string, Promise<Room>>();
   const perIp = new Map<string, number>();
@@ -101,13 +91,13 @@ export async function broadcastExtension(ctx: ServerContext): Promise<ServerExte
 
   function fanOut(room: Room, batch: EventBatch, raw: string): void {
     const t0 = process.hrtime.bigint();
-    // The NOTIFY payload is already the JSON batch: prefix the message type, frame once.
-    const frame = textFrame(`{"type":"events",${raw.slice(1)}`);
+    // The NOTIFY payload is already the JSON batch: prefix the message type, frame (and deflate) once.
+    const frame = new SharedFrame(`{"type":"events",${raw.slice(1)}`);
     let n = 0;
     for (const conn of room.conns) {
       if (conn.pending) conn.pending.push(batch);
       else {
-        send(conn, frame);
+        send(conn, conn.deflate ? frame.deflated : frame.plain);
         n++;
       }
     }
@@ -229,7 +219,14 @@ export async function broadcastExtension(ctx: ServerContext): Promise<ServerExte
     };
     socket.once("close", uncount);
     wss.handleUpgrade(req, socket, head, (ws) => {
-      const conn: Conn = { ws, sock: socket as Socket, ip, alive: true, pending: [] };
+      const conn: Conn = {
+        ws,
+        sock: socket as Socket,
+        deflate: takesSharedDeflate(negotiated.get(req) ?? ""),
+        ip,
+        alive: true,
+        pending: [],
+      };
       ws.on("pong", () => {
         conn.alive = true;
       });
