@@ -1,6 +1,6 @@
 // `npm run bench chat [--seconds=3] [--senders=2000] [--concurrency=8] [--viewers=1000] [--gql=200]
 //   [--rate=100] [--fanout-seconds=10] [--processes=2] [--relay-tick-ms=75] [--naive-viewers=100]
-//   [--sample=200] [--gql-sample=100] [--drain-ms=500] [--lazy=off] [--max-buffer-bytes=N]
+//   [--sample=200] [--gql-sample=100] [--drain-ms=500] [--lazy=off] [--deflate=off] [--max-buffer-bytes=N]
 //   [--skip=ingest,fanout] [--skip-naive]`
 // Loopback only; every phase is bounded in time and stops by itself.
 //   (a) chat accepted/s: app_public.send_chat_message via SQL (one statement per message, claims set
@@ -320,15 +320,22 @@ async function sendLoad(db: TestDatabase, fx: { host: string; stream: string }, 
 /** Lazily read viewers in a worker thread (test/load/fanout-viewers.ts). */
 function lazyViewers(data: ViewerWorkerData) {
   const worker = new Worker(new URL("./fanout-viewers.ts", import.meta.url), { workerData: data });
-  worker.on("error", (e) => log(`viewer worker failed: ${e.message}`));
+  let failure: Error | null = null;
+  worker.on("error", (e) => {
+    failure = e;
+    log(`viewer worker failed: ${e.message}`);
+  });
   const call = <T>(msg: { cmd: string; n?: number; sent?: number }) =>
-    new Promise<T>((resolve) => {
+    new Promise<T>((resolve, reject) => {
+      if (failure) return reject(failure);
       const on = (m: { cmd: string } & T) => {
         if (m.cmd !== msg.cmd) return;
         worker.off("message", on);
+        worker.off("error", reject);
         resolve(m);
       };
       worker.on("message", on);
+      worker.once("error", reject);
       worker.postMessage(msg);
     });
   return {
@@ -373,6 +380,8 @@ async function fanout(args: string[], db: TestDatabase, app: TestApp, fx: Awaite
   const sampleN = Math.min(arg(args, "sample", lazy ? 200 : 100), viewers);
   const gqlSampleN = Math.min(arg(args, "gql-sample", 100), gqlSubs);
   const drainMs = arg(args, "drain-ms", 500);
+  // Viewers offer permessage-deflate as browsers do (--deflate=off: they do not).
+  const deflate = !args.includes("--deflate=off");
   const wsUrl = `${app.url.replace(/^http/, "ws")}`;
   const { hostname: host, port } = new URL(app.url);
   const out: Fanout[] = [];
@@ -392,7 +401,7 @@ async function fanout(args: string[], db: TestDatabase, app: TestApp, fx: Awaite
   const perSample: number[] = [];
   const openWs = (full: boolean) =>
     new Promise<number>((resolve) => {
-      const ws = new WebSocket(`${wsUrl}${path}`, { perMessageDeflate: false, skipUTF8Validation: true });
+      const ws = new WebSocket(`${wsUrl}${path}`, { perMessageDeflate: deflate, skipUTF8Validation: true });
       const idx = full ? perSample.push(0) - 1 : -1;
       let hello = false;
       ws.on("message", (data: Buffer) => {
@@ -416,7 +425,7 @@ async function fanout(args: string[], db: TestDatabase, app: TestApp, fx: Awaite
       sockets.push(ws);
     });
   const eagerConnect = async (n: number) => (await Promise.all(Array.from({ length: n }, () => openWs(true)))).reduce((a, b) => a + b, 0);
-  const pool = lazy ? lazyViewers({ host, port: Number(port), path, protocol: "broadcast", drainMs }) : null;
+  const pool = lazy ? lazyViewers({ host, port: Number(port), path, protocol: "broadcast", drainMs, deflate }) : null;
   const lazyConnect = pool
     ? pool.connect
     : async (n: number) => (await Promise.all(Array.from({ length: n }, () => openWs(false)))).reduce((a, b) => a + b, 0);
@@ -448,7 +457,7 @@ async function fanout(args: string[], db: TestDatabase, app: TestApp, fx: Awaite
     lat: [...lat],
     ...rates(before, after),
     note: lazyStats
-      ? `load average ${(loadavg()[0] ?? 0).toFixed(1)}, TCP buffers up to ${tcpMax.toFixed(0)} MB; lazy sockets: ${lazyStats.open}/${lazyStats.sockets} open at the end, ${lazyStats.distinctIds} distinct ids of ${sent} sent, per-socket count ${lazyStats.minCount}–${lazyStats.maxCount}, ${lazyStats.frames} frames (${(lazyStats.bytes / 1048576).toFixed(0)} MB), out of order ${lazyStats.outOfOrder}, mismatched ${lazyStats.mismatched}, unsupported ${lazyStats.unsupported}, longest unread gap ${lazyStats.maxGapMs.toFixed(0)} ms, final read ${lazyStats.finalDrainMs.toFixed(0)} ms`
+      ? `load average ${(loadavg()[0] ?? 0).toFixed(1)}, TCP buffers up to ${tcpMax.toFixed(0)} MB; lazy sockets: ${lazyStats.open}/${lazyStats.sockets} open at the end, ${lazyStats.distinctIds} distinct ids of ${sent} sent, per-socket count ${lazyStats.minCount}–${lazyStats.maxCount}, ${lazyStats.frames} frames (${lazyStats.deflated} deflated, ${(lazyStats.bytes / 1048576).toFixed(0)} MB), out of order ${lazyStats.outOfOrder}, mismatched ${lazyStats.mismatched}, unsupported ${lazyStats.unsupported}, longest unread gap ${lazyStats.maxGapMs.toFixed(0)} ms, final read ${lazyStats.finalDrainMs.toFixed(0)} ms`
       : undefined,
   });
   for (const ws of sockets) ws.terminate();

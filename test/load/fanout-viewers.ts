@@ -17,6 +17,7 @@
 import { randomBytes } from "node:crypto";
 import net from "node:net";
 import { parentPort, workerData } from "node:worker_threads";
+import { constants, crc32, inflateRawSync } from "node:zlib";
 
 export interface ViewerWorkerData {
   host: string;
@@ -27,6 +28,8 @@ export interface ViewerWorkerData {
   /** graphql-ws subscribe payload (protocol "graphql"). */
   subscribe?: { query: string; variables: Record<string, unknown> };
   drainMs: number;
+  /** Offer permessage-deflate as browsers do (broadcast socket). */
+  deflate?: boolean;
 }
 
 export interface ViewerStats {
@@ -48,6 +51,8 @@ export interface ViewerStats {
   unsupported: number;
   bytes: number;
   frames: number;
+  /** Frames that arrived deflated (permessage-deflate, one shared frame per batch). */
+  deflated: number;
   /** Longest time a socket went unread, in ms. */
   maxGapMs: number;
   /** Time the final read of every socket took (long: data was still on its way). */
@@ -73,7 +78,10 @@ const viewers: Viewer[] = [];
 /** First event id of a frame → its length and the bench chat message ids it carries. */
 const canonical = new Map<number, { len: number; ids: number[] }>();
 const allIds = new Set<number>();
-const stats = { mismatched: 0, outOfOrder: 0, unsupported: 0, bytes: 0, frames: 0, maxGapMs: 0 };
+/** A deflated frame's CRC-32 → its length, first event id and bench chat message ids. */
+const deflatedCanonical = new Map<number, { len: number; first: number; ids: number[] }>();
+const TRAILER = Buffer.from([0x00, 0x00, 0xff, 0xff]);
+const stats = { mismatched: 0, outOfOrder: 0, unsupported: 0, bytes: 0, frames: 0, deflated: 0, maxGapMs: 0 };
 let flowing = false;
 
 /** A masked client frame (mask key 0: the payload bytes stay as they are). */
@@ -160,6 +168,30 @@ function onText(v: Viewer, buf: Buffer, start: number, end: number): void {
   v.count += ids.length;
 }
 
+/** A deflated text frame: the same bytes reach every socket, so it is inflated and parsed once. */
+function onDeflated(v: Viewer, buf: Buffer, start: number, end: number): void {
+  stats.deflated++;
+  const payload = buf.subarray(start, end);
+  const key = crc32(payload);
+  let c = deflatedCanonical.get(key);
+  if (!c || c.len !== payload.length) {
+    if (c) stats.mismatched++;
+    let text: Buffer;
+    try {
+      text = inflateRawSync(Buffer.concat([payload, TRAILER]), { finishFlush: constants.Z_SYNC_FLUSH });
+    } catch {
+      stats.unsupported++;
+      return;
+    }
+    c = { len: payload.length, first: firstEventId(text, 0, text.length), ids: parseIds(text) };
+    deflatedCanonical.set(key, c);
+  }
+  if (c.first < 0) return;
+  if (c.first <= v.lastKey) stats.outOfOrder++;
+  v.lastKey = c.first;
+  v.count += c.ids.length;
+}
+
 function onFrames(v: Viewer, chunk: Buffer): void {
   let buf = v.rest ? Buffer.concat([v.rest, chunk]) : chunk;
   v.rest = null;
@@ -201,6 +233,7 @@ function onFrames(v: Viewer, chunk: Buffer): void {
     stats.frames++;
     const opcode = b0 & 0x0f;
     if ((b1 & 0x80) !== 0 || (b0 & 0x80) === 0) stats.unsupported++;
+    else if (opcode === 1 && (b0 & 0x40) !== 0 && data.deflate) onDeflated(v, buf, start, end);
     else if (opcode === 1) onText(v, buf, start, end);
     else if (opcode === 9) v.sock.write(clientFrame(0xa, Buffer.from(buf.subarray(start, end))));
     else if (opcode === 8) v.open = false;
@@ -247,9 +280,10 @@ function connectOne(): Promise<Viewer> {
     sock.on("connect", () => {
       const key = randomBytes(16).toString("base64");
       const proto = data.protocol === "graphql" ? "Sec-WebSocket-Protocol: graphql-transport-ws\r\n" : "";
+      const ext = data.deflate ? "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n" : "";
       sock.write(
         `GET ${data.path} HTTP/1.1\r\nHost: ${data.host}:${data.port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
-          `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n${proto}\r\n`,
+          `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n${proto}${ext}\r\n`,
       );
     });
     sock.on("error", () => {});
