@@ -95,9 +95,8 @@ declare
   v_status text;
   v_broadcaster_id uuid;
   v_slow int;
-  v_stream_banned boolean;
-  v_muted boolean;
   v_exempt boolean;
+  v_hinted boolean;
   v_rate real := 1.0;   -- tokens per second
   v_burst real := 5.0;  -- bucket size
   v_tokens real;
@@ -122,44 +121,43 @@ begin
     raise exception 'client_id must be at most 64 printable characters' using errcode = 'BADIN';
   end if;
 
-  -- One read: the sender's identity row and the stream; the stream's bans and mutes only for a
-  -- sender who is not exempt and whose hint names this stream.
-  select i.role, i.is_banned, i.sender, s.id, s.status, s.broadcaster_id, s.chat_slow_mode_seconds,
-         case when s.broadcaster_id = v_uid or i.role in ('moderator', 'admin') or not (s.id = any (i.restricted_in)) then false
-              else exists (select 1 from app_public.stream_bans b
-                            where b.stream_id = s.id and b.user_id = v_uid and (b.banned_until is null or b.banned_until > now())) end,
-         case when s.broadcaster_id = v_uid or i.role in ('moderator', 'admin') or not (s.id = any (i.restricted_in)) then false
-              else exists (select 1 from app_public.stream_mutes m
-                            where m.stream_id = s.id and m.user_id = v_uid and (m.muted_until is null or m.muted_until > now())) end
-    into v_role, v_is_banned, v_sender, v_stream_id, v_status, v_broadcaster_id, v_slow, v_stream_banned, v_muted
+  -- One read: the sender's identity, with the badge for this stream, and the stream.
+  select i.role, i.is_banned, s.id, s.status, s.broadcaster_id, s.chat_slow_mode_seconds,
+         i.sender || jsonb_build_object('badge', case
+           when s.broadcaster_id = v_uid then 'host'
+           when i.role in ('moderator', 'admin') then i.role::text
+         end),
+         s.broadcaster_id = v_uid or i.role in ('moderator', 'admin'),
+         s.id = any (i.restricted_in)
+    into v_role, v_is_banned, v_stream_id, v_status, v_broadcaster_id, v_slow, v_sender, v_exempt, v_hinted
     from app_private.user_identities i
     left join app_public.streams s on s.id = send_chat_message.stream_id
    where i.user_id = v_uid;
-  if not found then
-    raise exception 'user % not found', v_uid using errcode = 'NOAUT';
-  end if;
-  if v_is_banned then
-    raise exception 'user % is banned', v_sender ->> 'username' using errcode = 'BANND';
-  end if;
-  if v_stream_id is null then
-    raise exception 'stream % not found', stream_id using errcode = 'NOFND';
-  end if;
-  if v_status <> 'live' then
+  if not found or v_is_banned or v_stream_id is null or v_status <> 'live' then
+    if not found then
+      raise exception 'user % not found', v_uid using errcode = 'NOAUT';
+    end if;
+    if v_is_banned then
+      raise exception 'user % is banned', v_sender ->> 'username' using errcode = 'BANND';
+    end if;
+    if v_stream_id is null then
+      raise exception 'stream % not found', stream_id using errcode = 'NOFND';
+    end if;
     raise exception 'stream % is not live', stream_id using errcode = 'NLIVE';
   end if;
-  if v_stream_banned then
-    raise exception 'user % is banned from stream %', v_sender ->> 'username', v_stream_id using errcode = 'BANND';
-  end if;
-  if v_muted then
-    raise exception 'user % is muted in stream %', v_sender ->> 'username', v_stream_id using errcode = 'MUTED';
-  end if;
 
-  v_exempt := v_broadcaster_id = v_uid or v_role in ('moderator', 'admin');
-  -- The sender data every event carries, with the badge for this stream.
-  v_sender := v_sender || jsonb_build_object('badge', case
-    when v_uid = v_broadcaster_id then 'host'
-    when v_role in ('moderator', 'admin') then v_role::text
-  end);
+  -- Stream bans and mutes: looked up only where the sender's hint names this stream (the hint is a
+  -- superset of where such rows exist; the lookups decide).
+  if v_hinted and not v_exempt then
+    if exists (select 1 from app_public.stream_bans b
+                where b.stream_id = v_stream_id and b.user_id = v_uid and (b.banned_until is null or b.banned_until > now())) then
+      raise exception 'user % is banned from stream %', v_sender ->> 'username', v_stream_id using errcode = 'BANND';
+    end if;
+    if exists (select 1 from app_public.stream_mutes m
+                where m.stream_id = v_stream_id and m.user_id = v_uid and (m.muted_until is null or m.muted_until > now())) then
+      raise exception 'user % is muted in stream %', v_sender ->> 'username', v_stream_id using errcode = 'MUTED';
+    end if;
+  end if;
 
   if not v_exempt then
     -- Slow mode: one message per chat_slow_mode_seconds per user and stream.
