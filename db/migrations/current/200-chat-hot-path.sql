@@ -1,17 +1,18 @@
 -- Chat hot path: send_chat_message does less per message (DESIGN §5: 10,000 msgs/s via SQL).
 --
 -- Why it is shaped so (measured on PostgreSQL 15 with per-call loops that commit every call, perf,
--- and pg_stat_statements track = all; figures in docs/benchmarks.md):
+-- and pg_stat_statements track = all; the figures go to docs/benchmarks.md):
 -- * Each relation a statement touches costs ~10-15 µs per call even with a cached plan (executor
 --   start, locks, index open, scan), and each call of a plpgsql function with `set search_path`
 --   ~8 µs. The old body made 2 such nested calls (current_user_id, publish_stream_event) and read
 --   identity, stream, stream ban and stream mute in four statements.
--- * Now: the claims are read inline; identity and stream come from one statement; the outbox row
---   is inserted directly. The stream ban and mute lookups (two index scans, ~15 µs) run only for a
---   sender whose identity row lists the stream in `restricted_in`: a hint that triggers on
---   stream_mutes and stream_bans keep a superset of (add-only, so no race can drop an entry). Almost
---   every message skips them; the lookups themselves still decide, exactly as before. Same signature, checks in the same order, same errors, SQLSTATEs, event payload and
---   return value; still UNLOGGED writes only and synchronous_commit = off.
+-- * Now: the claims are read inline; identity (with this stream's badge) and stream come from one
+--   statement; the outbox row is inserted directly. The stream ban and mute lookups (two index
+--   scans, ~15 µs) run only for a sender whose identity row lists the stream in `restricted_in`, a
+--   hint that triggers on stream_mutes and stream_bans keep as a superset (add-only, so no race can
+--   drop an entry). Almost every message skips them; where they run they decide, as before.
+-- * Same signature, checks in the same order, same errors, SQLSTATEs, event payload and return
+--   value; still UNLOGGED writes only and synchronous_commit = off.
 -- * The outbox's kind check was a CHECK constraint, which PostgreSQL deserialises from its stored
 --   text and plans again in every INSERT statement (~16 µs per event here, for every producer). The
 --   same list as a domain is compiled once per session (~3 µs). Same accepted kinds, same SQLSTATE
