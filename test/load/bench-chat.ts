@@ -1,7 +1,8 @@
 // `npm run bench chat [--seconds=3] [--senders=2000] [--concurrency=8] [--viewers=1000] [--gql=200]
 //   [--rate=100] [--fanout-seconds=10] [--processes=2] [--relay-tick-ms=75] [--naive-viewers=100]
-//   [--sample=200] [--gql-sample=100] [--drain-ms=500] [--lazy=off] [--deflate=off] [--max-buffer-bytes=N]
-//   [--skip=ingest,fanout] [--skip-naive]`
+//   [--sample=200] [--gql-sample=100] [--drain-ms=1000] [--lazy=off] [--deflate=off] [--max-buffer-bytes=N]
+//   [--skip=ingest,fanout] [--skip-naive] [--graphile-env=development]`
+// The server runs as in production (GRAPHILE_ENV=production, NODE_ENV=production) unless told.
 // Loopback only; every phase is bounded in time and stops by itself.
 //   (a) chat accepted/s: app_public.send_chat_message via SQL (one statement per message, claims set
 //       in the same statement) and via GraphQL over HTTP; naive: the old design, a durable INSERT
@@ -379,7 +380,7 @@ async function fanout(args: string[], db: TestDatabase, app: TestApp, fx: Awaite
   const lazy = !args.includes("--lazy=off");
   const sampleN = Math.min(arg(args, "sample", lazy ? 200 : 100), viewers);
   const gqlSampleN = Math.min(arg(args, "gql-sample", 100), gqlSubs);
-  const drainMs = arg(args, "drain-ms", 500);
+  const drainMs = arg(args, "drain-ms", 1000);
   // Viewers offer permessage-deflate as browsers do (--deflate=off: they do not).
   const deflate = !args.includes("--deflate=off");
   const wsUrl = `${app.url.replace(/^http/, "ws")}`;
@@ -632,6 +633,9 @@ export async function run(args: string[]): Promise<void> {
       {
         LOG_LEVEL: "error",
         RUN_WEB: "false",
+        // As `npm start` runs it (test/support/app.ts defaults to development mode).
+        GRAPHILE_ENV: args.includes("--graphile-env=development") ? "development" : "production",
+        NODE_ENV: "production",
         WEB_CONCURRENCY: String(arg(args, "processes", 2)),
         BROADCAST_MAX_PER_IP: "1000000",
         DATABASE_POOL_SIZE: "20",
