@@ -50,6 +50,19 @@ CREATE SCHEMA app_public;
 COMMENT ON SCHEMA app_public IS 'The API: every table, view and function here is served by PostGraphile and PostgREST.';
 
 --
+-- Name: stream_event_kind; Type: DOMAIN; Schema: app_private; Owner: -
+--
+
+CREATE DOMAIN app_private.stream_event_kind AS text
+	CONSTRAINT stream_event_kind_check CHECK ((VALUE = ANY (ARRAY['chat'::text, 'chat_deleted'::text, 'gift'::text, 'viewer_count'::text, 'seat'::text, 'leaderboard'::text, 'earnings'::text, 'stream_state'::text])));
+
+--
+-- Name: DOMAIN stream_event_kind; Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON DOMAIN app_private.stream_event_kind IS 'Kinds of stream events (a domain, not a table CHECK: its check is compiled once per session instead of once per INSERT).';
+
+--
 -- Name: app_role; Type: TYPE; Schema: app_public; Owner: -
 --
 
@@ -2163,6 +2176,28 @@ $$;
 COMMENT ON FUNCTION app_private.tg__append_only() IS 'Rejects UPDATE/DELETE/TRUNCATE on ledger tables; corrections are new, reversing entries.';
 
 --
+-- Name: tg__chat_restriction_hint(); Type: FUNCTION; Schema: app_private; Owner: -
+--
+
+CREATE FUNCTION app_private.tg__chat_restriction_hint() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+  update app_private.user_identities i
+     set restricted_in = i.restricted_in || new.stream_id
+   where i.user_id = new.user_id and not (new.stream_id = any (i.restricted_in));
+  return null;
+end;
+$$;
+
+--
+-- Name: FUNCTION tg__chat_restriction_hint(); Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON FUNCTION app_private.tg__chat_restriction_hint() IS 'Adds the stream of a new (or moved) mute or ban to the user''s restricted_in hint.';
+
+--
 -- Name: tg__timestamps(); Type: FUNCTION; Schema: app_private; Owner: -
 --
 
@@ -3228,18 +3263,25 @@ CREATE FUNCTION app_public.send_chat_message(stream_id uuid, body text, client_i
     SET search_path TO ''
     AS $$
 declare
-  v_uid uuid := app_public.current_user_id();
+  -- Same as app_public.current_user_id(), inline: a nested call with `set search_path` costs more
+  -- than the expression.
+  v_uid uuid := nullif(nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'sub', '')::uuid;
   v_body text := btrim(body, E' \t\r\n');
-  v_me app_private.user_identities;
-  v_stream app_public.streams;
+  v_role app_public.app_role;
+  v_is_banned boolean;
+  v_sender jsonb;
+  v_stream_id uuid;
+  v_status text;
+  v_broadcaster_id uuid;
+  v_slow int;
   v_exempt boolean;
+  v_hinted boolean;
   v_rate real := 1.0;   -- tokens per second
   v_burst real := 5.0;  -- bucket size
   v_tokens real;
   v_wait numeric;
-  v_badge text;
-  v_sender jsonb;
-  v_msg app_public.chat_message;
+  v_id bigint;
+  v_created_at timestamptz;
 begin
   -- Ephemeral chat is not durable by accident (rule 4): this transaction's commit does not wait
   -- for a WAL flush (and it writes no WAL-logged row anyway).
@@ -3258,40 +3300,54 @@ begin
     raise exception 'client_id must be at most 64 printable characters' using errcode = 'BADIN';
   end if;
 
-  select * into v_me from app_private.user_identities i where i.user_id = v_uid;
-  if v_me.user_id is null then
-    raise exception 'user % not found', v_uid using errcode = 'NOAUT';
-  end if;
-  if v_me.is_banned then
-    raise exception 'user % is banned', v_me.sender ->> 'username' using errcode = 'BANND';
-  end if;
-  select * into v_stream from app_public.streams s where s.id = send_chat_message.stream_id;
-  if v_stream.id is null then
-    raise exception 'stream % not found', stream_id using errcode = 'NOFND';
-  end if;
-  if v_stream.status <> 'live' then
+  -- One read: the sender's identity, with the badge for this stream, and the stream.
+  select i.role, i.is_banned, s.id, s.status, s.broadcaster_id, s.chat_slow_mode_seconds,
+         i.sender || jsonb_build_object('badge', case
+           when s.broadcaster_id = v_uid then 'host'
+           when i.role in ('moderator', 'admin') then i.role::text
+         end),
+         s.broadcaster_id = v_uid or i.role in ('moderator', 'admin'),
+         s.id = any (i.restricted_in)
+    into v_role, v_is_banned, v_stream_id, v_status, v_broadcaster_id, v_slow, v_sender, v_exempt, v_hinted
+    from app_private.user_identities i
+    left join app_public.streams s on s.id = send_chat_message.stream_id
+   where i.user_id = v_uid;
+  if not found or v_is_banned or v_stream_id is null or v_status <> 'live' then
+    if not found then
+      raise exception 'user % not found', v_uid using errcode = 'NOAUT';
+    end if;
+    if v_is_banned then
+      raise exception 'user % is banned', v_sender ->> 'username' using errcode = 'BANND';
+    end if;
+    if v_stream_id is null then
+      raise exception 'stream % not found', stream_id using errcode = 'NOFND';
+    end if;
     raise exception 'stream % is not live', stream_id using errcode = 'NLIVE';
   end if;
 
-  v_exempt := v_stream.broadcaster_id = v_uid or v_me.role in ('moderator', 'admin');
-  if not v_exempt then
+  -- Stream bans and mutes: looked up only where the sender's hint names this stream (the hint is a
+  -- superset of where such rows exist; the lookups decide).
+  if v_hinted and not v_exempt then
     if exists (select 1 from app_public.stream_bans b
-                where b.stream_id = v_stream.id and b.user_id = v_uid and (b.banned_until is null or b.banned_until > now())) then
-      raise exception 'user % is banned from stream %', v_me.sender ->> 'username', v_stream.id using errcode = 'BANND';
+                where b.stream_id = v_stream_id and b.user_id = v_uid and (b.banned_until is null or b.banned_until > now())) then
+      raise exception 'user % is banned from stream %', v_sender ->> 'username', v_stream_id using errcode = 'BANND';
     end if;
     if exists (select 1 from app_public.stream_mutes m
-                where m.stream_id = v_stream.id and m.user_id = v_uid and (m.muted_until is null or m.muted_until > now())) then
-      raise exception 'user % is muted in stream %', v_me.sender ->> 'username', v_stream.id using errcode = 'MUTED';
+                where m.stream_id = v_stream_id and m.user_id = v_uid and (m.muted_until is null or m.muted_until > now())) then
+      raise exception 'user % is muted in stream %', v_sender ->> 'username', v_stream_id using errcode = 'MUTED';
     end if;
+  end if;
+
+  if not v_exempt then
     -- Slow mode: one message per chat_slow_mode_seconds per user and stream.
-    if v_stream.chat_slow_mode_seconds > 0 then
-      insert into app_private.chat_slow_mode as s (stream_id, user_id, last_at) values (v_stream.id, v_uid, now())
+    if v_slow > 0 then
+      insert into app_private.chat_slow_mode as s (stream_id, user_id, last_at) values (v_stream_id, v_uid, now())
       on conflict on constraint chat_slow_mode_pkey do update set last_at = excluded.last_at
-        where s.last_at <= now() - make_interval(secs => v_stream.chat_slow_mode_seconds);
+        where s.last_at <= now() - make_interval(secs => v_slow);
       if not found then
-        select round(greatest(ceil(extract(epoch from (s.last_at + make_interval(secs => v_stream.chat_slow_mode_seconds) - now())) * 10), 1) / 10, 1)
-          into v_wait from app_private.chat_slow_mode s where s.stream_id = v_stream.id and s.user_id = v_uid;
-        raise exception 'slow mode in stream %: retry after % seconds', v_stream.id, v_wait
+        select round(greatest(ceil(extract(epoch from (s.last_at + make_interval(secs => v_slow) - now())) * 10), 1) / 10, 1)
+          into v_wait from app_private.chat_slow_mode s where s.stream_id = v_stream_id and s.user_id = v_uid;
+        raise exception 'slow mode in stream %: retry after % seconds', v_stream_id, v_wait
           using errcode = 'RATEL', detail = json_build_object('retry_after', v_wait)::text;
       end if;
     end if;
@@ -3305,27 +3361,24 @@ begin
       select least(v_burst, b.tokens + extract(epoch from now() - b.refilled_at)::real * v_rate) into v_tokens
         from app_private.chat_rate_buckets b where b.user_id = v_uid;
       v_wait := round(greatest(ceil(((1 - v_tokens) / v_rate * 10)::numeric), 1) / 10, 1);
-      raise exception 'chat rate limit for user %: retry after % seconds', v_me.sender ->> 'username', v_wait
+      raise exception 'chat rate limit for user %: retry after % seconds', v_sender ->> 'username', v_wait
         using errcode = 'RATEL', detail = json_build_object('retry_after', v_wait)::text;
     end if;
   end if;
 
-  v_badge := case
-    when v_uid = v_stream.broadcaster_id then 'host'
-    when v_me.role in ('moderator', 'admin') then v_me.role::text
-  end;
-  v_sender := v_me.sender || jsonb_build_object('badge', v_badge);
   insert into app_private.chat_messages (stream_id, sender_id, body, client_id, sender)
-  values (v_stream.id, v_uid, v_body, send_chat_message.client_id, v_sender)
-  returning id, chat_messages.stream_id, sender_id, chat_messages.body, chat_messages.client_id, sender, created_at into v_msg;
-  perform app_private.publish_stream_event(v_stream.id, 'chat', jsonb_build_object(
-    'message_id', v_msg.id,
-    'body', v_msg.body,
-    'client_id', v_msg.client_id,
+  values (v_stream_id, v_uid, v_body, send_chat_message.client_id, v_sender)
+  returning chat_messages.id, chat_messages.created_at into v_id, v_created_at;
+  -- The outbox row, inserted here rather than through publish_stream_event (a nested call).
+  insert into app_private.stream_events (stream_id, kind, payload)
+  values (v_stream_id, 'chat', jsonb_build_object(
+    'message_id', v_id,
+    'body', v_body,
+    'client_id', send_chat_message.client_id,
     'sender', v_sender,
-    'created_at', v_msg.created_at
+    'created_at', v_created_at
   ));
-  return v_msg;
+  return row(v_id, v_stream_id, v_uid, v_body, send_chat_message.client_id, v_sender, v_created_at)::app_public.chat_message;
 end;
 $$;
 
@@ -4327,11 +4380,10 @@ CREATE SEQUENCE app_private.stream_event_seq
 CREATE UNLOGGED TABLE app_private.stream_events (
     id bigint NOT NULL,
     stream_id uuid NOT NULL,
-    kind text NOT NULL,
+    kind app_private.stream_event_kind NOT NULL,
     payload jsonb NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
-    seq bigint,
-    CONSTRAINT stream_events_kind_check CHECK ((kind = ANY (ARRAY['chat'::text, 'chat_deleted'::text, 'gift'::text, 'viewer_count'::text, 'seat'::text, 'leaderboard'::text, 'earnings'::text, 'stream_state'::text])))
+    seq bigint
 );
 
 --
@@ -4434,7 +4486,8 @@ CREATE TABLE app_private.user_identities (
     role app_public.app_role NOT NULL,
     is_banned boolean NOT NULL,
     sender jsonb NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    restricted_in uuid[] DEFAULT '{}'::uuid[] NOT NULL
 );
 
 --
@@ -4442,6 +4495,12 @@ CREATE TABLE app_private.user_identities (
 --
 
 COMMENT ON TABLE app_private.user_identities IS 'Denormalised sender data (id, username, display name, avatar, role, vehicle status) embedded in every chat event; kept current by a trigger on users, read by primary key on the hot path.';
+
+--
+-- Name: COLUMN user_identities.restricted_in; Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON COLUMN app_private.user_identities.restricted_in IS 'Streams in which the user has (or had) a mute or ban row: a superset kept by triggers, so send_chat_message looks up mutes and bans only there.';
 
 --
 -- Name: user_secrets; Type: TABLE; Schema: app_private; Owner: -
@@ -5386,6 +5445,18 @@ CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON app_public.streams FOR
 CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON app_public.users FOR EACH ROW EXECUTE FUNCTION app_private.tg__timestamps();
 
 --
+-- Name: stream_bans _500_chat_restriction_hint; Type: TRIGGER; Schema: app_public; Owner: -
+--
+
+CREATE TRIGGER _500_chat_restriction_hint AFTER INSERT OR UPDATE OF stream_id, user_id ON app_public.stream_bans FOR EACH ROW EXECUTE FUNCTION app_private.tg__chat_restriction_hint();
+
+--
+-- Name: stream_mutes _500_chat_restriction_hint; Type: TRIGGER; Schema: app_public; Owner: -
+--
+
+CREATE TRIGGER _500_chat_restriction_hint AFTER INSERT OR UPDATE OF stream_id, user_id ON app_public.stream_mutes FOR EACH ROW EXECUTE FUNCTION app_private.tg__chat_restriction_hint();
+
+--
 -- Name: streams _500_end_seats; Type: TRIGGER; Schema: app_public; Owner: -
 --
 
@@ -6121,6 +6192,12 @@ REVOKE ALL ON FUNCTION app_private.stream_leaderboard_event(stream_id uuid, broa
 --
 
 REVOKE ALL ON FUNCTION app_private.tg__append_only() FROM PUBLIC;
+
+--
+-- Name: FUNCTION tg__chat_restriction_hint(); Type: ACL; Schema: app_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_private.tg__chat_restriction_hint() FROM PUBLIC;
 
 --
 -- Name: FUNCTION tg__timestamps(); Type: ACL; Schema: app_private; Owner: -

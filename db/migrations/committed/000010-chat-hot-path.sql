@@ -1,3 +1,8 @@
+--! Previous: sha1:67d7152912ebf55719f186f305df1ad09d41603c
+--! Hash: sha1:cb49ae56f00525e65913ea962389b6c17fa02cd5
+--! Message: chat hot path
+
+--! split: 200-chat-hot-path.sql
 -- Chat hot path: send_chat_message does less per message (DESIGN §5: 10,000 msgs/s via SQL).
 --
 -- Why it is shaped so (measured on PostgreSQL 15 with per-call loops that commit every call, perf,
