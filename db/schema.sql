@@ -1678,7 +1678,6 @@ COMMENT ON FUNCTION app_private.prune_stream_events() IS 'Deletes outbox events 
 
 CREATE FUNCTION app_private.publish_stream_event(stream_id uuid, kind text, payload jsonb) RETURNS void
     LANGUAGE plpgsql
-    SET search_path TO ''
     AS $$
 begin
   insert into app_private.stream_events (stream_id, kind, payload)
@@ -2519,12 +2518,9 @@ COMMENT ON FUNCTION app_public."current_user"() IS 'The signed-in user, or null.
 --
 
 CREATE FUNCTION app_public.current_user_id() RETURNS uuid
-    LANGUAGE plpgsql STABLE PARALLEL SAFE
-    SET search_path TO ''
+    LANGUAGE sql STABLE PARALLEL SAFE
     AS $$
-begin
-  return nullif(nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'sub', '')::uuid;
-end;
+  select nullif(nullif(pg_catalog.current_setting('request.jwt.claims', true), '')::jsonb ->> 'sub', '')::uuid
 $$;
 
 --
@@ -3263,9 +3259,7 @@ CREATE FUNCTION app_public.send_chat_message(stream_id uuid, body text, client_i
     SET search_path TO ''
     AS $$
 declare
-  -- Same as app_public.current_user_id(), inline: a nested call with `set search_path` costs more
-  -- than the expression.
-  v_uid uuid := nullif(nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'sub', '')::uuid;
+  v_uid uuid := app_public.current_user_id();
   v_body text := btrim(body, E' \t\r\n');
   v_role app_public.app_role;
   v_is_banned boolean;
@@ -3369,9 +3363,7 @@ begin
   insert into app_private.chat_messages (stream_id, sender_id, body, client_id, sender)
   values (v_stream_id, v_uid, v_body, send_chat_message.client_id, v_sender)
   returning chat_messages.id, chat_messages.created_at into v_id, v_created_at;
-  -- The outbox row, inserted here rather than through publish_stream_event (a nested call).
-  insert into app_private.stream_events (stream_id, kind, payload)
-  values (v_stream_id, 'chat', jsonb_build_object(
+  perform app_private.publish_stream_event(v_stream_id, 'chat', jsonb_build_object(
     'message_id', v_id,
     'body', v_body,
     'client_id', send_chat_message.client_id,
