@@ -1,14 +1,22 @@
 // Database setup and migration, shared by the server, the worker, the seed and the test harness.
 // Roles are cluster-wide and set up idempotently (db/setup.sql); the schema comes only from the
-// committed graphile-migrate migrations (db/migrations/committed), applied roll-forward.
+// committed graphile-migrate migrations (db/migrations/committed), applied roll-forward. The current
+// definition of every function, view, policy and grant is in db/src/ (db/migrations/fixtures links
+// there), included into migrations with graphile-migrate's `--!include`.
 import { createHash } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Logger, migrate } from "graphile-migrate";
+// graphile-migrate 2 resolves `--!include` against <migrationsFolder>/fixtures (a link to db/src).
+import { compileIncludes } from "graphile-migrate/dist/migration.js";
+// graphile-migrate keeps its pools for 200 ms after use and exits the process if one of their idle
+// connections is then terminated (a database dropped or restarted): close them when done.
+import { clearAllPools } from "graphile-migrate/dist/pgReal.js";
 import pg from "pg";
 
 export const dbDir = fileURLToPath(new URL(".", import.meta.url));
 export const migrationsFolder = fileURLToPath(new URL("./migrations", import.meta.url));
+export const srcFolder = fileURLToPath(new URL("./src", import.meta.url));
 
 export type Log = (msg: string) => void;
 
@@ -55,12 +63,79 @@ export async function ensureDatabase(url: string): Promise<boolean> {
   }
 }
 
+/**
+ * The twelve migrations of sessions 1-2 were squashed into 000001-baseline on 2026-12-01 (the schema
+ * they produce is identical: db/schema.sql did not change). A database migrated by that chain is
+ * re-stamped to the baseline once; one stopped part-way through the old chain cannot be.
+ */
+export const LEGACY_CHAIN = {
+  lastFilename: "000012.sql",
+  lastHash: "sha1:f4936c63004493c09e00d5697d75b21296b68bb0",
+  count: 12,
+};
+
+/** Re-stamp a database migrated by the pre-baseline chain. Returns true when it did. */
+export async function restampLegacy(client: pg.ClientBase, log: Log = () => {}): Promise<boolean> {
+  const { rows: has } = await client.query<{ ok: boolean }>("select to_regclass('graphile_migrate.migrations') is not null as ok");
+  if (!has[0]?.ok) return false;
+  const { rows } = await client.query<{ filename: string; hash: string }>(
+    "select filename, hash from graphile_migrate.migrations order by filename",
+  );
+  const baselineFile = readdirSync(`${migrationsFolder}/committed`)
+    .filter((f) => f.endsWith(".sql"))
+    .sort()[0];
+  if (!baselineFile) throw new Error("db/migrations/committed has no migrations");
+  const hash = readFileSync(`${migrationsFolder}/committed/${baselineFile}`, "utf8").match(/^--! Hash: (\S+)$/m)?.[1];
+  if (!hash) throw new Error(`db/migrations/committed/${baselineFile} has no hash header`);
+  if (!rows.length || rows[0]?.hash === hash) return false;
+  const last = rows.at(-1);
+  if (rows.length !== LEGACY_CHAIN.count || last?.filename !== LEGACY_CHAIN.lastFilename || last.hash !== LEGACY_CHAIN.lastHash) {
+    throw new Error(
+      `this database was migrated by an older Troll City and stopped at ${last?.filename ?? "?"} (${rows.length} migrations); ` +
+        "upgrade it to 000012 with Troll City at commit ccaf4f9 first, then start this version",
+    );
+  }
+  // graphile-migrate records a migration by its number ("000001.sql").
+  const baseline = `${baselineFile.slice(0, 6)}.sql`;
+  await client.query("begin");
+  try {
+    await client.query("lock table graphile_migrate.migrations in exclusive mode");
+    await client.query("delete from graphile_migrate.migrations");
+    await client.query("insert into graphile_migrate.migrations (hash, previous_hash, filename, date) values ($1, null, $2, now())", [
+      hash,
+      baseline,
+    ]);
+    await client.query("commit");
+  } catch (e) {
+    await client.query("rollback");
+    throw e;
+  }
+  log(`re-stamped the ${LEGACY_CHAIN.count} pre-baseline migrations as ${baseline} (same schema)`);
+  return true;
+}
+
 /** Apply every committed migration not yet applied. Idempotent; takes graphile-migrate's lock. */
 export async function migrateDatabase(url: string, log: Log = () => {}): Promise<void> {
   const logger = new Logger(() => (level: string, message: string) => {
     if (level !== "debug") log(message);
   });
-  await migrate({ connectionString: url, migrationsFolder, logger });
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await restampLegacy(client, log);
+  } finally {
+    await client.end();
+  }
+  try {
+    await migrate({ connectionString: url, migrationsFolder, logger });
+  } finally {
+    clearAllPools();
+  }
+}
+
+/** A working-migration file's SQL with its `--!include`s of db/src files inlined, as commit does. */
+export async function compileMigrationFile(path: string): Promise<string> {
+  return await compileIncludes({ migrationsFolder } as Parameters<typeof compileIncludes>[0], readFileSync(path, "utf8"), new Set([path]));
 }
 
 /** SQL files of the uncommitted working migration (db/migrations/current/). */
@@ -89,7 +164,7 @@ export async function applyCurrentMigration(url: string, log: Log = () => {}, on
     for (const f of files) {
       log(`applying current/${f}`);
       try {
-        await client.query(readFileSync(`${migrationsFolder}/current/${f}`, "utf8"));
+        await client.query(await compileMigrationFile(`${migrationsFolder}/current/${f}`));
       } catch (e) {
         throw new Error(`db/migrations/current/${f}: ${(e as Error).message}`);
       }

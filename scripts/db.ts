@@ -9,6 +9,7 @@ import { cpSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { commit } from "graphile-migrate";
+import { clearAllPools } from "graphile-migrate/dist/pgReal.js";
 import { ensureDatabase, migrateDatabase, migrationsFolder, setupRoles } from "../db/tools.ts";
 import { startCluster } from "../test/support/cluster.ts";
 import { checkGenerated, writeGenerated } from "./generated.ts";
@@ -44,6 +45,7 @@ try {
       },
       rest.join(" ") || null,
     );
+    clearAllPools();
     if (only.length) {
       cpSync(join(folder, "committed"), join(migrationsFolder, "committed"), { recursive: true });
       for (const f of readdirSync(join(migrationsFolder, "current"))) {

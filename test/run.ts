@@ -9,10 +9,12 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { runMigrations as installWorkerSchema, Logger } from "graphile-worker";
 import pg from "pg";
 import { Parser } from "tap-parser";
+import { applySourceFiles, sourceCoverage } from "../db/source.ts";
 import { applyCurrentMigration, currentMigrationFiles, ensureDatabase, migrateDatabase, setupRoles } from "../db/tools.ts";
-import { checkGenerated } from "../scripts/generated.ts";
+import { checkGenerated, dumpSchemaSql } from "../scripts/generated.ts";
 import { startCluster } from "./support/cluster.ts";
 import { cloneDatabase, dbUrl, TEMPLATE_DB, TEST_AUTHENTICATOR_PASSWORD } from "./support/testdb.ts";
 
@@ -71,12 +73,59 @@ function run(
 
 const bin = (name: string) => join(root, "node_modules/.bin", name);
 
-async function checks(cluster: { binDir: string | null }, templateUrl: string) {
-  say("checks: biome, tsc, svelte-check, generated schema files");
+/** The first lines where two texts differ, as a short unified-style excerpt. */
+function firstDifference(a: string, b: string): string {
+  const al = a.split("\n");
+  const bl = b.split("\n");
+  let i = 0;
+  while (i < al.length && al[i] === bl[i]) i++;
+  return [`at line ${i + 1} of the dump:`, ...al.slice(i, i + 6).map((l) => `- ${l}`), ...bl.slice(i, i + 6).map((l) => `+ ${l}`)].join(
+    "\n",
+  );
+}
+
+/**
+ * db/src never drifts from what shipped: every source file applied to a fully migrated database leaves
+ * its schema dump identical, and every function, view and policy has exactly one source file.
+ */
+async function sourceMatchesSchema(cluster: { binDir: string | null; url(db?: string): string }) {
+  const name = "db/src matches the migrated schema (applying every source file leaves the dump identical)";
+  const cover = "every function, view and policy has exactly one file in db/src";
+  const db = await cloneDatabase(cluster.url(), "src");
+  try {
+    const before = dumpSchemaSql(cluster.binDir, db.url);
+    const c = new pg.Client({ connectionString: db.url });
+    await c.connect();
+    try {
+      const problems = await sourceCoverage(c);
+      record("checks", cover, problems.length === 0, problems.join("\n") || undefined);
+      await applySourceFiles(c);
+    } finally {
+      await c.end();
+    }
+    const after = dumpSchemaSql(cluster.binDir, db.url);
+    record(
+      "checks",
+      name,
+      before === after,
+      before === after
+        ? undefined
+        : `${firstDifference(before, after)}\nA file in db/src differs from the migrations: add it to db/migrations/current with --!include`,
+    );
+  } catch (e) {
+    record("checks", name, false, String(e));
+  } finally {
+    await db.drop();
+  }
+}
+
+async function checks(cluster: { binDir: string | null; url(db?: string): string }, templateUrl: string) {
+  say("checks: biome, tsc, svelte-check, generated schema files, db/src");
   const [biome, tsc, svelte] = await Promise.all([
     run(bin("biome"), ["check", "."]),
     run(bin("tsc"), ["-p", "."]),
     run("npm", ["run", "-s", "check", "-w", "web"]),
+    sourceMatchesSchema(cluster),
   ]);
   record("checks", "biome check (format + lint)", biome.code === 0, biome.code ? biome.out.slice(-4000) : undefined);
   record("checks", "tsc --noEmit (strict)", tsc.code === 0, tsc.code ? tsc.out.slice(-4000) : undefined);
@@ -188,6 +237,8 @@ async function vitest(clusterUrl: string) {
   if (r.code !== 0 && !outcomes.some((o) => o.suite === "vitest" && !o.ok)) record("vitest", "vitest exit code", false, r.out.slice(-3000));
 }
 
+const quietWorkerLogger = new Logger(() => () => {});
+
 async function main() {
   say("starting a throwaway PostgreSQL");
   const cluster = await startCluster({ log: say });
@@ -223,6 +274,8 @@ async function main() {
     } finally {
       await c.end();
     }
+    // graphile-worker's own schema, as the worker installs it at start: tests see the real thing.
+    await installWorkerSchema({ connectionString: templateUrl, logger: quietWorkerLogger });
     say("template database migrated");
     if (want("checks")) await checks(cluster, templateUrl);
     if (want("pgtap")) await pgtap(clusterUrl, cluster.binDir);

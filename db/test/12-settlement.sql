@@ -2,6 +2,8 @@
 -- reversals, leaderboards and their errors, coin issuing.
 begin;
 select plan(52);
+create temp table test_start as select now() as t0;
+grant select on test_start to public;
 
 select tests.create_user('st_caster', 'broadcaster');
 select tests.create_user('st_caster2', 'broadcaster');
@@ -95,7 +97,8 @@ select throws_ok($$ select * from app_public.leaderboard('day', 0) $$, 'BADIN', 
 select tests.act_as((select alice from ids));
 select throws_ok($$ select * from app_public.gift_batch_logs() $$, 'DENYD', null, 'a viewer cannot read batch logs');
 select tests.act_as((select admin from ids));
-select is((select cardinality(app_public.gift_batch_logs(10))), 3, 'an admin reads the batch logs');
+select is((select count(*)::int from unnest(app_public.gift_batch_logs(10)) b where b.started_at >= (select t0 from test_start)), 3,
+  'an admin reads the batch logs (this test''s three; a running worker may have logged more)');
 select tests.act_as_owner();
 
 -- Period boundaries are explicit UTC, whatever the session time zone.

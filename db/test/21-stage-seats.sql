@@ -2,21 +2,8 @@
 begin;
 select plan(42);
 
-do $$
-begin
-  if to_regnamespace('graphile_worker') is null then
-    create schema graphile_worker;
-    create table graphile_worker.jobs (task_identifier text, payload json, run_at timestamptz, key text);
-    create function graphile_worker.add_job(identifier text, payload json default null, queue_name text default null,
-      run_at timestamptz default null, max_attempts integer default null, job_key text default null,
-      priority integer default null, flags text[] default null, job_key_mode text default 'replace') returns void
-      language sql as $f$
-        delete from graphile_worker.jobs where key = job_key;
-        insert into graphile_worker.jobs values (identifier, payload, coalesce(run_at, now()), job_key);
-      $f$;
-  end if;
-end;
-$$;
+-- graphile-worker's real schema is in place (the worker installs it at start; the test runner before
+-- the tests): jobs are read through its public API, the graphile_worker.jobs view.
 
 select tests.create_user('caster', 'broadcaster');
 select tests.create_user('guest1');
@@ -95,13 +82,13 @@ select is(
   (select expires_at - interval '1 second' from app_public.stream_seats where id = (select id from seats where name = 'guest2')),
   'expiry job scheduled a second before expires_at');
 select is(
-  (select payload::jsonb from graphile_worker.jobs where key = 'stream_seats__enforce:' || (select id from seats where name = 'guest2')),
-  jsonb_build_object('seat_id', (select id from seats where name = 'guest2')),
-  'accepting enqueues enforcement now (grant publish), by seat id');
+  (select task_identifier || ' ' || (run_at <= now())::text from graphile_worker.jobs where key = 'stream_seats__enforce:' || (select id from seats where name = 'guest2')),
+  'stream_seats__enforce true',
+  'accepting enqueues enforcement now (grant publish), keyed by seat id');
 select is((select payload ->> 'action' from app_private.stream_events where kind = 'seat' order by id desc limit 1), 'accepted', 'accept publishes a seat event');
 
 -- Revoke.
-delete from graphile_worker.jobs;
+do $$ begin perform graphile_worker.remove_job(key) from graphile_worker.jobs where key is not null; end $$;
 select tests.act_as(pg_temp.uid('guest2'));
 select throws_ok(format('select app_public.revoke_seat(%L, %L)', (select id from seats where name = 'guest1'), 'no'), 'DENYD', null, 'a guest cannot revoke another seat');
 select tests.act_as(pg_temp.uid('viewer1'));

@@ -1,0 +1,4310 @@
+--! Previous: -
+--! Hash: sha1:622e17a9c2bccd58f8c8ee469a184fdc4f5e1516
+--! Message: baseline
+
+--! split: 001-baseline.sql
+-- Baseline: the schema as it stood after the first twelve migrations (foundation, outbox, browse,
+-- gift economy, stage seats and LiveKit, realtime chat and presence, playback and viral mode, and the
+-- hot-path rewrites of sessions 1-2), squashed into one migration on 2026-12-01.
+--
+-- Why a baseline: the functions, views, policies and grants now each have one current file in
+-- db/src/<domain>/, included here (graphile-migrate's --!include inlines them at commit, so this
+-- file and its hash never change afterwards). Tables, types, indexes, constraints and triggers are
+-- the roll-forward record: they are written below in pg_dump's form, in an order PostgreSQL can
+-- restore. A database migrated by the old twelve migrations has exactly this schema (the test suite
+-- compares the dumps) and is re-stamped to this baseline on start (db/tools.ts#restampLegacy).
+
+-- Lock the doors first: nothing is executable or usable unless granted.
+revoke all on schema public from public;
+grant usage on schema public to anon, authenticated;
+alter default privileges revoke all on sequences from public;
+alter default privileges revoke execute on functions from public;
+
+-- Extensions live in public (trusted extensions: the database owner may create them).
+create extension if not exists pgcrypto with schema public;
+
+-- Restore-safe settings, as pg_dump uses them: bodies are checked when first run, names are qualified.
+set local check_function_bodies = false;
+set local search_path = '';
+
+CREATE SCHEMA app_hidden;
+
+COMMENT ON SCHEMA app_hidden IS 'Helpers the request roles may call but that are not part of the API surface.';
+
+CREATE SCHEMA app_private;
+
+COMMENT ON SCHEMA app_private IS 'Money, secrets and internals: request roles have no usage on this schema.';
+
+CREATE SCHEMA app_public;
+
+COMMENT ON SCHEMA app_public IS 'The API: every table, view and function here is served by PostGraphile and PostgREST.';
+
+CREATE DOMAIN app_private.stream_event_kind AS text
+	CONSTRAINT stream_event_kind_check CHECK ((VALUE = ANY (ARRAY['chat'::text, 'chat_deleted'::text, 'gift'::text, 'viewer_count'::text, 'seat'::text, 'leaderboard'::text, 'earnings'::text, 'stream_state'::text])));
+
+COMMENT ON DOMAIN app_private.stream_event_kind IS 'Kinds of stream events (a domain, not a table CHECK: its check is compiled once per session instead of once per INSERT).';
+
+CREATE TYPE app_public.app_role AS ENUM (
+    'viewer',
+    'broadcaster',
+    'moderator',
+    'admin'
+);
+
+COMMENT ON TYPE app_public.app_role IS 'What a user may do in the app; data on the user, checked in SQL.';
+
+CREATE TYPE app_public.chat_message AS (
+	id bigint,
+	stream_id uuid,
+	sender_id uuid,
+	body text,
+	client_id text,
+	sender jsonb,
+	created_at timestamp with time zone
+);
+
+COMMENT ON TYPE app_public.chat_message IS 'A chat message as clients render it: the sender''s identity travels with it.';
+
+COMMENT ON COLUMN app_public.chat_message.client_id IS 'Opaque id the sending client chose, echoed so it can match its optimistic message.';
+
+COMMENT ON COLUMN app_public.chat_message.sender IS 'id, username, display_name, avatar_url, role, badge (host, moderator, admin or null) and vehicle_status of the sender.';
+
+CREATE TYPE app_public.gift_receipt AS (
+	gift_ledger_id bigint,
+	stream_id uuid,
+	gift_id uuid,
+	quantity integer,
+	coins bigint,
+	status text,
+	balance bigint,
+	replayed boolean,
+	created_at timestamp with time zone
+);
+
+COMMENT ON TYPE app_public.gift_receipt IS 'What send_gift accepted: ledger id, price paid, the sender''s balance now, and whether this was a replay of an earlier request with the same idempotency key.';
+
+CREATE TYPE app_public.leaderboard_entry AS (
+	rank integer,
+	user_id uuid,
+	username text,
+	display_name text,
+	avatar_url text,
+	coins bigint,
+	gifts bigint
+);
+
+COMMENT ON TYPE app_public.leaderboard_entry IS 'One leaderboard row: a broadcaster (by coins received) or a gifter (by coins spent).';
+
+CREATE TYPE app_public.livekit_grant AS (
+	room text,
+	identity text,
+	can_publish boolean,
+	can_subscribe boolean,
+	can_publish_data boolean,
+	room_admin boolean,
+	ttl_seconds integer
+);
+
+COMMENT ON TYPE app_public.livekit_grant IS 'What a LiveKit token for one user and one stream may do; computed from database state only.';
+
+COMMENT ON COLUMN app_public.livekit_grant.room IS 'LiveKit room name: the stream id.';
+
+COMMENT ON COLUMN app_public.livekit_grant.identity IS 'LiveKit identity: always the user id.';
+
+COMMENT ON COLUMN app_public.livekit_grant.can_publish IS 'Publish audio/video: the broadcaster and holders of an active seat.';
+
+COMMENT ON COLUMN app_public.livekit_grant.can_subscribe IS 'Watch the stage: everyone allowed in the room.';
+
+COMMENT ON COLUMN app_public.livekit_grant.can_publish_data IS 'Send data messages: publishers only.';
+
+COMMENT ON COLUMN app_public.livekit_grant.room_admin IS 'Administer the room (admins).';
+
+COMMENT ON COLUMN app_public.livekit_grant.ttl_seconds IS 'Token lifetime: minutes for publishers (never past the seat''s expiry), an hour for viewers.';
+
+CREATE TYPE app_public.playback_state AS (
+	stream_id uuid,
+	provider text,
+	mode text,
+	hls_provider text,
+	hls_url text,
+	hls_ready boolean,
+	latency_mode text,
+	pending text,
+	switched_at timestamp with time zone,
+	viewer_count integer
+);
+
+COMMENT ON TYPE app_public.playback_state IS 'What a player needs to pick its path.';
+
+COMMENT ON COLUMN app_public.playback_state.provider IS 'The current path''s provider: livekit (the WebRTC stage), mux, cdn or origin.';
+
+COMMENT ON COLUMN app_public.playback_state.mode IS 'stage (WebRTC, sub-second latency) or hls (viral mode).';
+
+COMMENT ON COLUMN app_public.playback_state.hls_url IS 'The derived HLS URL (app_public.streams_hls_url).';
+
+COMMENT ON COLUMN app_public.playback_state.hls_ready IS 'The last health check of exactly this URL passed: a player may fall back to it.';
+
+COMMENT ON COLUMN app_public.playback_state.latency_mode IS 'low (stage) or standard (HLS).';
+
+COMMENT ON COLUMN app_public.playback_state.pending IS 'A transition the worker is checking: to_hls, to_stage or verify.';
+
+COMMENT ON COLUMN app_public.playback_state.viewer_count IS 'Viewers now (null until the realtime feature counts them).';
+
+CREATE TYPE app_public.stream_event AS (
+	id bigint,
+	kind text,
+	at timestamp with time zone,
+	payload jsonb
+);
+
+COMMENT ON TYPE app_public.stream_event IS 'One relayed stream event, exactly as the broadcast socket and the streamEvents subscription deliver it.';
+
+COMMENT ON COLUMN app_public.stream_event.id IS 'Delivery number: increasing per stream in delivery order; resume after the last one seen.';
+
+COMMENT ON COLUMN app_public.stream_event.kind IS 'chat, chat_deleted, gift, viewer_count, seat, leaderboard, earnings or stream_state.';
+
+COMMENT ON COLUMN app_public.stream_event.at IS 'When the event was produced.';
+
+COMMENT ON COLUMN app_public.stream_event.payload IS 'Self-contained event data (see docs/realtime-protocol.md).';
+
+CREATE TYPE app_public.wallet_summary AS (
+	user_id uuid,
+	balance bigint,
+	updated_at timestamp with time zone
+);
+
+COMMENT ON TYPE app_public.wallet_summary IS 'A user''s spendable coins.';
+
+--! Included chat/can_moderate_stream.sql
+create or replace function app_hidden.can_moderate_stream(stream_id uuid) returns boolean
+  language plpgsql stable
+  set search_path = ''
+as $$
+declare
+  v_uid uuid := app_public.current_user_id();
+begin
+  return exists (select 1 from app_public.streams s where s.id = can_moderate_stream.stream_id and s.broadcaster_id = v_uid)
+      or exists (select 1 from app_public.users u where u.id = v_uid and u.role in ('moderator', 'admin'));
+end;
+$$;
+revoke all on function app_hidden.can_moderate_stream(stream_id uuid) from public, anon, authenticated;
+grant execute on function app_hidden.can_moderate_stream(stream_id uuid) to anon, authenticated;
+comment on function app_hidden.can_moderate_stream(stream_id uuid) is
+  'True when the caller is the stream''s broadcaster or a moderator/admin.';
+--! EndIncluded chat/can_moderate_stream.sql
+
+--! Included shared/add_job.sql
+create or replace function app_private.add_job(task text, payload json, run_at timestamptz, job_key text, queue_name text default null) returns void
+  language plpgsql volatile
+  set search_path = ''
+as $$
+begin
+  if to_regnamespace('graphile_worker') is null then
+    raise exception 'graphile_worker is not installed: start the worker once (npm start or npm run worker)' using errcode = 'CONFG';
+  end if;
+  perform graphile_worker.add_job(task, payload, queue_name, run_at, 25, job_key);
+end;
+$$;
+revoke all on function app_private.add_job(task text, payload json, run_at timestamp with time zone, job_key text, queue_name text) from public, anon, authenticated;
+comment on function app_private.add_job(task text, payload json, run_at timestamp with time zone, job_key text, queue_name text) is
+  'Enqueue a graphile-worker job (replacing a pending one with the same key; jobs of one named queue run one at a time). CONFG when the worker schema is missing.';
+--! EndIncluded shared/add_job.sql
+
+--! Included realtime/apply_viewer_count.sql
+create or replace function app_private.apply_viewer_count(stream_id uuid, viewer_count integer) returns text
+  language plpgsql volatile
+  set search_path = ''
+as $$
+declare
+  v_cfg app_private.playback_settings;
+  v_state app_private.stream_playback;
+  v_stream app_public.streams;
+begin
+  if viewer_count is null then
+    return null;
+  end if;
+  select * into v_cfg from app_private.playback_settings;
+  select * into v_stream from app_public.streams s where s.id = apply_viewer_count.stream_id;
+  if v_stream.id is null or v_stream.status <> 'live' then
+    return null;
+  end if;
+  if viewer_count >= v_cfg.viral_enter_viewers then
+    insert into app_private.stream_playback (stream_id) values (v_stream.id) on conflict do nothing;
+  end if;
+  select * into v_state from app_private.stream_playback p where p.stream_id = v_stream.id;
+  if v_state.stream_id is null or v_state.pinned then
+    return null;
+  end if;
+  if viewer_count >= v_cfg.viral_enter_viewers and app_public.streams_hls_url(v_stream) is not null
+     and (v_state.mode = 'stage' and v_state.pending is null or v_state.pending = 'to_stage') then
+    return app_private.request_transition(v_stream.id, 'hls', 'threshold', null);
+  end if;
+  if viewer_count < v_cfg.viral_exit_viewers
+     and (v_state.mode = 'hls' and v_state.pending is null or v_state.mode = 'stage' and v_state.pending = 'to_hls') then
+    return app_private.request_transition(v_stream.id, 'stage', 'threshold', null);
+  end if;
+  return null;
+end;
+$$;
+revoke all on function app_private.apply_viewer_count(stream_id uuid, viewer_count integer) from public, anon, authenticated;
+comment on function app_private.apply_viewer_count(stream_id uuid, viewer_count integer) is
+  'Viral-mode thresholds for one stream and its current viewer count; returns the transition it requested.';
+--! EndIncluded realtime/apply_viewer_count.sql
+
+--! Included accounts/base64url.sql
+create or replace function app_private.base64url(data bytea) returns text
+  language sql immutable strict parallel safe
+  set search_path = ''
+as $$
+  select translate(rtrim(replace(encode(data, 'base64'), E'\n', ''), '='), '+/', '-_')
+$$;
+revoke all on function app_private.base64url(data bytea) from public, anon, authenticated;
+--! EndIncluded accounts/base64url.sql
+
+--! Included playback/claim_hls_checks.sql
+create or replace function app_private.claim_hls_checks(lease_seconds integer default 30, max_rows integer default 100)
+returns table (stream_id uuid, pending text)
+  language plpgsql volatile
+  set search_path = ''
+as $$
+begin
+  -- A stream that ended has nothing left to switch.
+  update app_private.stream_playback p set pending = null, pending_reason = null, check_due_at = null
+    from app_public.streams s
+   where s.id = p.stream_id and s.status <> 'live' and p.pending is not null;
+  return query
+    with due as (
+      select p.stream_id from app_private.stream_playback p
+       where p.check_due_at <= now()
+       order by p.check_due_at
+       limit max_rows
+       for update skip locked
+    )
+    update app_private.stream_playback p
+       set check_due_at = now() + make_interval(secs => lease_seconds)
+      from due
+     where p.stream_id = due.stream_id
+    returning p.stream_id, p.pending;
+end;
+$$;
+revoke all on function app_private.claim_hls_checks(lease_seconds integer, max_rows integer) from public, anon, authenticated;
+comment on function app_private.claim_hls_checks(lease_seconds integer, max_rows integer) is
+  'Due checks for the worker (streams__viral_tick enqueues one streams__check_hls job each); leased, not removed.';
+--! EndIncluded playback/claim_hls_checks.sql
+
+--! Included realtime/clear_presence.sql
+create or replace function app_private.clear_presence(node_id text) returns void
+  language sql volatile
+  set search_path = ''
+as $$
+  delete from app_private.presence_counts p where p.node_id = clear_presence.node_id;
+$$;
+revoke all on function app_private.clear_presence(node_id text) from public, anon, authenticated;
+comment on function app_private.clear_presence(node_id text) is
+  'A Node process shutting down removes its presence rows.';
+--! EndIncluded realtime/clear_presence.sql
+
+--! Included accounts/configure_auth.sql
+create or replace function app_private.configure_auth(jwt_secret text, jwt_audience text, jwt_ttl_seconds integer) returns void
+  language plpgsql
+  set search_path = ''
+as $$
+begin
+  if jwt_secret is null or char_length(jwt_secret) < 32 then
+    raise exception 'JWT secret must be at least 32 characters' using errcode = 'BADIN';
+  end if;
+  if jwt_ttl_seconds is null or jwt_ttl_seconds not between 60 and 86400 then
+    raise exception 'JWT lifetime must be between 60 and 86400 seconds, got %', jwt_ttl_seconds using errcode = 'BADIN';
+  end if;
+  insert into app_private.settings (key, value)
+  values ('jwt_secret', jwt_secret), ('jwt_audience', jwt_audience), ('jwt_ttl_seconds', jwt_ttl_seconds::text)
+  on conflict (key) do update set value = excluded.value;
+end;
+$$;
+revoke all on function app_private.configure_auth(jwt_secret text, jwt_audience text, jwt_ttl_seconds integer) from public, anon, authenticated;
+comment on function app_private.configure_auth(jwt_secret text, jwt_audience text, jwt_ttl_seconds integer) is
+  'Called by the server at start with its validated config.';
+--! EndIncluded accounts/configure_auth.sql
+
+--! Included playback/configure_playback.sql
+create or replace function app_private.configure_playback(
+  origin_base_url text,
+  cdn_base_url text,
+  mux_base_url text default null,
+  origin_path_template text default null,
+  viral_enter_viewers integer default null,
+  viral_exit_viewers integer default null
+) returns void
+  language plpgsql volatile
+  set search_path = ''
+as $$
+declare
+  v_old app_private.playback_settings;
+  v_new app_private.playback_settings;
+begin
+  select * into v_old from app_private.playback_settings for update;
+  update app_private.playback_settings s set
+    origin_base_url = nullif(rtrim(configure_playback.origin_base_url, '/'), ''),
+    cdn_base_url = nullif(rtrim(configure_playback.cdn_base_url, '/'), ''),
+    mux_base_url = coalesce(nullif(rtrim(configure_playback.mux_base_url, '/'), ''), s.mux_base_url),
+    origin_path_template = coalesce(configure_playback.origin_path_template, s.origin_path_template),
+    viral_enter_viewers = coalesce(configure_playback.viral_enter_viewers, s.viral_enter_viewers),
+    viral_exit_viewers = coalesce(configure_playback.viral_exit_viewers, s.viral_exit_viewers)
+  returning * into v_new;
+  -- A stream already on HLS may now have another URL: verify it (viewers stay where they are).
+  if (v_old.origin_base_url, v_old.cdn_base_url, v_old.mux_base_url, v_old.origin_path_template)
+     is distinct from (v_new.origin_base_url, v_new.cdn_base_url, v_new.mux_base_url, v_new.origin_path_template) then
+    update app_private.stream_playback p
+       set pending = 'verify', pending_reason = 'config', check_due_at = now(), attempts = 0
+     where p.mode = 'hls' and p.pending is null;
+  end if;
+exception
+  when check_violation then
+    raise exception 'invalid playback settings: %', sqlerrm using errcode = 'BADIN';
+end;
+$$;
+revoke all on function app_private.configure_playback(origin_base_url text, cdn_base_url text, mux_base_url text, origin_path_template text, viral_enter_viewers integer, viral_exit_viewers integer) from public, anon, authenticated;
+comment on function app_private.configure_playback(origin_base_url text, cdn_base_url text, mux_base_url text, origin_path_template text, viral_enter_viewers integer, viral_exit_viewers integer) is
+  'Called by the server at start with PLAYBACK_* config. Null keeps the current value (origin and CDN: null clears).';
+--! EndIncluded playback/configure_playback.sql
+
+--! Included stage/expire_due_seats.sql
+create or replace function app_private.expire_due_seats(stream_id uuid) returns void
+  language sql volatile
+  set search_path = ''
+as $$
+  update app_public.stream_seats s
+     set status = 'expired', ended_at = now(), end_reason = 'expired'
+   where s.stream_id = expire_due_seats.stream_id and s.status in ('invited', 'active') and s.expires_at <= now();
+$$;
+revoke all on function app_private.expire_due_seats(stream_id uuid) from public, anon, authenticated;
+comment on function app_private.expire_due_seats(stream_id uuid) is
+  'Marks a stream''s overdue open seats expired (before new seats take slots).';
+--! EndIncluded stage/expire_due_seats.sql
+
+CREATE TABLE app_public.stream_seats (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    stream_id uuid NOT NULL,
+    user_id uuid NOT NULL,
+    slot smallint NOT NULL,
+    status text DEFAULT 'invited'::text NOT NULL,
+    invited_by uuid,
+    duration_seconds integer,
+    expires_at timestamp with time zone,
+    accepted_at timestamp with time zone,
+    ended_at timestamp with time zone,
+    ended_by uuid,
+    end_reason text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT stream_seats_check CHECK (((status = ANY (ARRAY['invited'::text, 'active'::text])) = (ended_at IS NULL))),
+    CONSTRAINT stream_seats_check1 CHECK (((status <> 'active'::text) OR (accepted_at IS NOT NULL))),
+    CONSTRAINT stream_seats_duration_seconds_check CHECK (((duration_seconds >= 10) AND (duration_seconds <= 86400))),
+    CONSTRAINT stream_seats_end_reason_check CHECK ((char_length(end_reason) <= 200)),
+    CONSTRAINT stream_seats_slot_check CHECK (((slot >= 1) AND (slot <= 12))),
+    CONSTRAINT stream_seats_status_check CHECK ((status = ANY (ARRAY['invited'::text, 'active'::text, 'left'::text, 'revoked'::text, 'expired'::text, 'ended'::text])))
+);
+
+ALTER TABLE ONLY app_public.stream_seats FORCE ROW LEVEL SECURITY;
+
+COMMENT ON TABLE app_public.stream_seats IS 'A guest''s slot on a stream''s stage. Changed only through invite_to_seat, accept_seat, leave_seat, revoke_seat.';
+
+COMMENT ON COLUMN app_public.stream_seats.slot IS 'Position on stage, 1..seat_cap of the stream.';
+
+COMMENT ON COLUMN app_public.stream_seats.status IS 'invited, active (publishing), left, revoked, expired or ended (the stream ended).';
+
+COMMENT ON COLUMN app_public.stream_seats.invited_by IS 'Who sent the invitation.';
+
+COMMENT ON COLUMN app_public.stream_seats.duration_seconds IS 'How long the seat lasts once accepted; null: until left or revoked.';
+
+COMMENT ON COLUMN app_public.stream_seats.expires_at IS 'When the invitation (while invited) or the seat (while active) expires; enforced within a second.';
+
+COMMENT ON COLUMN app_public.stream_seats.accepted_at IS 'When the guest accepted.';
+
+COMMENT ON COLUMN app_public.stream_seats.ended_at IS 'When the seat stopped being open.';
+
+COMMENT ON COLUMN app_public.stream_seats.ended_by IS 'Who ended it (the guest, or the manager who revoked it).';
+
+COMMENT ON COLUMN app_public.stream_seats.end_reason IS 'Why it ended (the revoke reason, or a system reason).';
+
+--! Included stage/expire_seat.sql
+create or replace function app_private.expire_seat(seat_id uuid) returns app_public.stream_seats
+  language plpgsql volatile
+  set search_path = ''
+as $$
+declare
+  v_seat app_public.stream_seats;
+begin
+  update app_public.stream_seats s
+     set status = 'expired', ended_at = now(), end_reason = 'expired'
+   where s.id = expire_seat.seat_id and s.status in ('invited', 'active') and s.expires_at <= now()
+  returning * into v_seat;
+  if v_seat.id is null then
+    select * into v_seat from app_public.stream_seats s where s.id = expire_seat.seat_id;
+  end if;
+  return v_seat;
+end;
+$$;
+revoke all on function app_private.expire_seat(seat_id uuid) from public, anon, authenticated;
+comment on function app_private.expire_seat(seat_id uuid) is
+  'Worker: marks the seat expired when it is due; returns the seat (null when gone).';
+--! EndIncluded stage/expire_seat.sql
+
+--! Included chat/flush_chat_transcript.sql
+create or replace function app_private.flush_chat_transcript(max_rows int default 10000) returns int
+  language plpgsql volatile
+  set search_path = ''
+as $$
+declare
+  v_moved int;
+  v_days int;
+begin
+  -- One statement per batch: delete from the buffer, insert into the transcript. SKIP LOCKED makes
+  -- concurrent flushes safe; messages of streams or users deleted meanwhile are dropped.
+  with moved as (
+    delete from app_private.chat_messages m
+     where m.id in (select b.id from app_private.chat_messages b order by b.id limit max_rows for update skip locked)
+    returning m.*
+  )
+  insert into app_private.chat_transcript (id, stream_id, sender_id, body, client_id, sender, created_at, deleted_at)
+  select mv.id, mv.stream_id, mv.sender_id, mv.body, mv.client_id, mv.sender, mv.created_at, mv.deleted_at
+    from moved mv
+   where exists (select 1 from app_public.streams s where s.id = mv.stream_id)
+     and exists (select 1 from app_public.users u where u.id = mv.sender_id)
+  on conflict (id) do nothing;
+  get diagnostics v_moved = row_count;
+  select coalesce(max(value)::int, 30) into v_days from app_private.settings where key = 'chat_transcript_retention_days';
+  delete from app_private.chat_transcript t
+   where t.id in (select o.id from app_private.chat_transcript o
+                   where o.created_at < now() - make_interval(days => v_days) limit max_rows);
+  return v_moved;
+end;
+$$;
+revoke all on function app_private.flush_chat_transcript(max_rows integer) from public, anon, authenticated;
+comment on function app_private.flush_chat_transcript(max_rows integer) is
+  'Moves up to max_rows buffered chat messages into the durable transcript in one statement and prunes messages older than the chat_transcript_retention_days setting (default 30). Returns the number moved.';
+--! EndIncluded chat/flush_chat_transcript.sql
+
+--! Included realtime/flush_presence.sql
+create or replace function app_private.flush_presence(node_id text, counts jsonb) returns void
+  language plpgsql volatile
+  set search_path = ''
+as $$
+begin
+  perform set_config('synchronous_commit', 'off', true);
+  insert into app_private.presence_counts as p (node_id, stream_id, viewers, updated_at)
+  select flush_presence.node_id, c.key::uuid, c.value::int, now()
+    from jsonb_each_text(coalesce(counts, '{}')) c
+  on conflict on constraint presence_counts_pkey do update set viewers = excluded.viewers, updated_at = excluded.updated_at;
+  delete from app_private.presence_counts p
+   where p.node_id = flush_presence.node_id and not (coalesce(counts, '{}') ? p.stream_id::text);
+end;
+$$;
+revoke all on function app_private.flush_presence(node_id text, counts jsonb) from public, anon, authenticated;
+comment on function app_private.flush_presence(node_id text, counts jsonb) is
+  'A Node process reports its live connections per stream ({"<stream id>": n}); streams it no longer serves are removed. Called every few seconds, also as a liveness signal.';
+--! EndIncluded realtime/flush_presence.sql
+
+--! Included gifts/gift_audit.sql
+create or replace function app_private.gift_audit() returns table (invariant text, detail text)
+  language sql stable
+  set search_path = ''
+  set jit = off  -- JIT compiling this many joins costs more than running them at test and audit sizes
+as $$
+  with fates as (
+    select g.id, g.receiver_id, g.sender_id, g.stream_id, g.coins, g.fee_coins, g.quantity, g.created_at,
+           (q.gift_ledger_id is not null) as queued, o.n as outcomes, o.batch_id, o.outcome
+      from app_private.gift_ledger g
+      left join app_private.gift_settlement_queue q on q.gift_ledger_id = g.id
+      left join (select o.gift_ledger_id, count(*) as n, min(o.batch_id) as batch_id, min(o.outcome) as outcome
+                   from app_private.gift_outcomes o group by 1) o on o.gift_ledger_id = g.id
+  ), settled as (
+    select f.* from fates f
+     where f.outcome = 'settled'
+       and not exists (select 1 from app_private.coin_transactions t where t.kind = 'gift_reversal' and t.gift_ledger_id = f.id)
+  )
+  -- Every wallet equals the sum of its entries in the journal.
+  select 'wallet = journal', format('user %s: wallet %s, journal %s', coalesce(w.user_id, e.user_id), coalesce(w.balance, 0), coalesce(e.total, 0))
+    from app_private.wallets w
+    full join (select ce.user_id, sum(ce.amount) as total from app_private.coin_entries ce where ce.account = 'user' group by ce.user_id) e
+      on e.user_id = w.user_id
+   where coalesce(w.balance, 0) <> coalesce(e.total, 0)
+  union all
+  -- Escrow holds exactly the queued gifts.
+  select 'escrow = pending gifts', format('escrow %s, pending %s', e.total, p.total)
+    from (select coalesce(sum(ce.amount), 0) as total from app_private.coin_entries ce where ce.account = 'escrow') e,
+         (select coalesce(sum(q.coins), 0) as total from app_private.gift_settlement_queue q) p
+   where e.total <> p.total
+  union all
+  -- Conservation: wallets + pending + platform = coins issued.
+  select 'coins conserved', format('wallets %s + pending %s + platform %s <> issued %s', w.total, p.total, f.total, i.total)
+    from (select coalesce(sum(balance), 0) as total from app_private.wallets) w,
+         (select coalesce(sum(q.coins), 0) as total from app_private.gift_settlement_queue q) p,
+         (select coalesce(sum(ce.amount), 0) as total from app_private.coin_entries ce where ce.account = 'platform') f,
+         (select coalesce(-sum(ce.amount), 0) as total from app_private.coin_entries ce where ce.account = 'issuer') i
+   where w.total + p.total + f.total <> i.total
+  union all
+  -- Exactly once: every gift is either queued or taken by exactly one batch.
+  select 'gift has exactly one fate', format('gift %s: queued %s, taken by %s batches', f.id, f.queued, coalesce(f.outcomes, 0))
+    from fates f
+   where f.queued::int + coalesce(f.outcomes, 0) <> 1
+  union all
+  select 'queue/batch entries name ledger gifts', format('gift %s', x.id)
+    from (select q.gift_ledger_id as id from app_private.gift_settlement_queue q
+          union all
+          select o.gift_ledger_id from app_private.gift_outcomes o) x
+   where not exists (select 1 from app_private.gift_ledger g where g.id = x.id)
+  union all
+  -- Queue rows are exact copies of their ledger rows.
+  select 'queue row = ledger row', format('gift %s', q.gift_ledger_id)
+    from app_private.gift_settlement_queue q
+    join app_private.gift_ledger g on g.id = q.gift_ledger_id
+   where (q.sender_id, q.receiver_id, q.stream_id, q.quantity, q.coins, q.fee_coins, q.created_at)
+         is distinct from (g.sender_id, g.receiver_id, g.stream_id, g.quantity, g.coins, g.fee_coins, g.created_at)
+  union all
+  -- Settled gifts: each one credited exactly once (receiver credits per batch = net of that batch's gifts).
+  select 'batch credits = settled gifts', format('batch %s receiver %s: credited %s, settled net %s', coalesce(c.batch_id, g.batch_id),
+                                                coalesce(c.user_id, g.receiver_id), coalesce(c.total, 0), coalesce(g.total, 0))
+    from (select t.batch_id, t.credit_user_id as user_id, sum(t.amount) as total from app_private.coin_transactions t
+           where t.kind = 'gift_settlement' group by 1, 2) c
+    full join (select f.batch_id, f.receiver_id, sum(f.coins - f.fee_coins) as total from fates f
+                where f.outcome = 'settled' and f.coins > f.fee_coins group by 1, 2) g
+      on g.batch_id = c.batch_id and g.receiver_id = c.user_id
+   where coalesce(c.total, 0) <> coalesce(g.total, 0)
+  union all
+  -- Stats equal aggregates recomputed from the ledger (settled gifts, minus reversed ones).
+  select 'broadcaster_stats = ledger', format('%s %s %s: stats %s/%s/%s, ledger %s/%s/%s', coalesce(s.broadcaster_id, l.receiver_id),
+         coalesce(s.period, l.period), coalesce(s.period_start, l.period_start), s.coins, s.earned_coins, s.gifts, l.coins, l.earned, l.gifts)
+    from app_public.broadcaster_stats s
+    full join (
+      select g.receiver_id, p.period, app_public.period_start(p.period, g.created_at) as period_start,
+             sum(g.coins) as coins, sum(g.coins - g.fee_coins) as earned, sum(g.quantity) as gifts
+        from settled g cross join (values ('day'), ('week'), ('month'), ('all_time')) p(period)
+       group by 1, 2, 3) l
+      on l.receiver_id = s.broadcaster_id and l.period = s.period and l.period_start = s.period_start
+   where (coalesce(s.coins, 0), coalesce(s.earned_coins, 0), coalesce(s.gifts, 0)) <> (coalesce(l.coins, 0), coalesce(l.earned, 0), coalesce(l.gifts, 0))
+  union all
+  select 'stream_gifter_stats = ledger', format('stream %s gifter %s: stats %s, ledger %s', coalesce(s.stream_id, l.stream_id),
+         coalesce(s.gifter_id, l.sender_id), s.coins, l.coins)
+    from app_public.stream_gifter_stats s
+    full join (select g.stream_id, g.sender_id, sum(g.coins) as coins, sum(g.quantity) as gifts from settled g group by 1, 2) l
+      on l.stream_id = s.stream_id and l.sender_id = s.gifter_id
+   where (coalesce(s.coins, 0), coalesce(s.gifts, 0)) <> (coalesce(l.coins, 0), coalesce(l.gifts, 0))
+  union all
+  select 'broadcaster_gifter_stats = ledger', format('broadcaster %s gifter %s: stats %s, ledger %s', coalesce(s.broadcaster_id, l.receiver_id),
+         coalesce(s.gifter_id, l.sender_id), s.coins, l.coins)
+    from app_public.broadcaster_gifter_stats s
+    full join (select g.receiver_id, g.sender_id, sum(g.coins) as coins, sum(g.quantity) as gifts from settled g group by 1, 2) l
+      on l.receiver_id = s.broadcaster_id and l.sender_id = s.gifter_id
+   where (coalesce(s.coins, 0), coalesce(s.gifts, 0)) <> (coalesce(l.coins, 0), coalesce(l.gifts, 0))
+$$;
+revoke all on function app_private.gift_audit() from public, anon, authenticated;
+comment on function app_private.gift_audit() is
+  'Invariants of the gift economy; each row returned is a violation (zero rows = healthy). Full scans: run it in tests and audits, not per request.';
+--! EndIncluded gifts/gift_audit.sql
+
+CREATE TABLE app_private.gift_ledger (
+    id bigint NOT NULL,
+    sender_id uuid NOT NULL,
+    receiver_id uuid NOT NULL,
+    stream_id uuid NOT NULL,
+    gift_id uuid NOT NULL,
+    quantity integer NOT NULL,
+    unit_price integer NOT NULL,
+    coins bigint NOT NULL,
+    fee_coins bigint NOT NULL,
+    idempotency_key text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT gift_ledger_check CHECK (((fee_coins >= 0) AND (fee_coins <= coins))),
+    CONSTRAINT gift_ledger_check1 CHECK ((coins = ((unit_price)::bigint * quantity))),
+    CONSTRAINT gift_ledger_check4 CHECK ((sender_id <> receiver_id)),
+    CONSTRAINT gift_ledger_coins_check CHECK ((coins > 0)),
+    CONSTRAINT gift_ledger_idempotency_key_check CHECK (((char_length(idempotency_key) >= 1) AND (char_length(idempotency_key) <= 200))),
+    CONSTRAINT gift_ledger_quantity_check CHECK (((quantity >= 1) AND (quantity <= 1000))),
+    CONSTRAINT gift_ledger_unit_price_check CHECK ((unit_price > 0))
+);
+
+COMMENT ON TABLE app_private.gift_ledger IS 'Every accepted gift, appended by send_gift (it is also the journal entry of the hold: sender -> escrow). Never edited: its settlement is recorded in gift_batch_items, its status is gift_ledger_status.';
+
+COMMENT ON COLUMN app_private.gift_ledger.fee_coins IS 'Platform fee fixed when the gift was sent (gift_fee_bps at that time, rounded down).';
+
+--! Included gifts/gift_receipt_for.sql
+create or replace function app_private.gift_receipt_for(g app_private.gift_ledger, stream_id uuid, gift_id uuid, quantity integer)
+  returns app_public.gift_receipt
+  language plpgsql stable
+  set search_path = ''
+as $$
+begin
+  if (g.stream_id, g.gift_id, g.quantity) is distinct from (gift_receipt_for.stream_id, gift_receipt_for.gift_id, gift_receipt_for.quantity) then
+    raise exception 'idempotency key "%" was already used for another gift (ledger entry %)', g.idempotency_key, g.id
+      using errcode = 'IDEMP';
+  end if;
+  return row(g.id, g.stream_id, g.gift_id, g.quantity, g.coins, (app_private.gift_status(g.id)).status,
+             (select w.balance from app_private.wallets w where w.user_id = g.sender_id), true, g.created_at)::app_public.gift_receipt;
+end;
+$$;
+revoke all on function app_private.gift_receipt_for(g app_private.gift_ledger, stream_id uuid, gift_id uuid, quantity integer) from public, anon, authenticated;
+comment on function app_private.gift_receipt_for(g app_private.gift_ledger, stream_id uuid, gift_id uuid, quantity integer) is
+  'Receipt for a replayed send_gift request; IDEMP when the key was used with other arguments.';
+--! EndIncluded gifts/gift_receipt_for.sql
+
+--! Included gifts/gift_setting.sql
+create or replace function app_private.gift_setting(key text, fallback integer) returns integer
+  language plpgsql stable
+  set search_path = ''
+as $$
+declare
+  v_value integer;
+begin
+  select s.value::integer into v_value from app_private.settings s where s.key = gift_setting.key;
+  return coalesce(v_value, fallback);
+end;
+$$;
+revoke all on function app_private.gift_setting(key text, fallback integer) from public, anon, authenticated;
+comment on function app_private.gift_setting(key text, fallback integer) is
+  'Integer gift setting from app_private.settings: gift_fee_bps (platform fee, basis points), gift_batch_size.';
+--! EndIncluded gifts/gift_setting.sql
+
+--! Included gifts/gift_status.sql
+create or replace function app_private.gift_status(gift_ledger_id bigint, out status text, out batch_id bigint, out settled_at timestamptz)
+  language plpgsql stable
+  set search_path = ''
+as $$
+begin
+  if exists (select 1 from app_private.gift_settlement_queue q where q.gift_ledger_id = gift_status.gift_ledger_id) then
+    status := 'pending';
+    return;
+  end if;
+  select i.outcome, i.batch_id, l.started_at into status, batch_id, settled_at
+    from app_private.gift_batch_items i join app_public.gift_batch_logs l on l.id = i.batch_id
+   where i.gift_ids @> gift_status.gift_ledger_id;
+end;
+$$;
+revoke all on function app_private.gift_status(gift_ledger_id bigint, OUT status text, OUT batch_id bigint, OUT settled_at timestamp with time zone) from public, anon, authenticated;
+comment on function app_private.gift_status(gift_ledger_id bigint, OUT status text, OUT batch_id bigint, OUT settled_at timestamp with time zone) is
+  'Status of one gift: pending while queued, else settled/failed with the batch (index lookup). Null status: no such gift.';
+--! EndIncluded gifts/gift_status.sql
+
+--! Included playback/hls_check_target.sql
+create or replace function app_private.hls_check_target(stream_id uuid) returns table (pending text, url text)
+  language sql stable
+  set search_path = ''
+as $$
+  select p.pending, app_public.streams_hls_url(s)
+    from app_private.stream_playback p
+    join app_public.streams s on s.id = p.stream_id
+   where p.stream_id = hls_check_target.stream_id and p.pending is not null
+$$;
+revoke all on function app_private.hls_check_target(stream_id uuid) from public, anon, authenticated;
+comment on function app_private.hls_check_target(stream_id uuid) is
+  'What the streams__check_hls job must check for the stream (no row: nothing pending).';
+--! EndIncluded playback/hls_check_target.sql
+
+--! Included gifts/issue_coins.sql
+create or replace function app_private.issue_coins(user_id uuid, coins bigint, kind text, reference text default null, note text default null)
+  returns table (coin_transaction_id bigint, duplicate boolean, balance bigint)
+  language plpgsql volatile
+  set search_path = ''
+as $$
+#variable_conflict use_column
+declare
+  v_tx bigint;
+  v_balance bigint;
+begin
+  if issue_coins.coins is null or issue_coins.coins not between 1 and 100000000 then
+    raise exception 'coins to issue must be between 1 and 100000000, got %', issue_coins.coins using errcode = 'BADIN';
+  end if;
+  if not exists (select 1 from app_public.users u where u.id = issue_coins.user_id) then
+    raise exception 'user % not found', issue_coins.user_id using errcode = 'NOFND';
+  end if;
+  insert into app_private.coin_transactions (kind, debit_account, credit_account, credit_user_id, amount, reference, note)
+    values (issue_coins.kind, 'issuer', 'user', issue_coins.user_id, issue_coins.coins, issue_coins.reference, issue_coins.note)
+    on conflict (kind, reference) where reference is not null do nothing
+    returning id into v_tx;
+  if v_tx is null then
+    select t.id into v_tx from app_private.coin_transactions t where t.kind = issue_coins.kind and t.reference = issue_coins.reference;
+    select w.balance into v_balance from app_private.wallets w where w.user_id = issue_coins.user_id;
+    return query select v_tx, true, coalesce(v_balance, 0::bigint);
+    return;
+  end if;
+  insert into app_private.wallets as w (user_id, balance) values (issue_coins.user_id, issue_coins.coins)
+    on conflict (user_id) do update set balance = w.balance + excluded.balance, updated_at = now()
+    returning w.balance into v_balance;
+  return query select v_tx, false, v_balance;
+end;
+$$;
+revoke all on function app_private.issue_coins(user_id uuid, coins bigint, kind text, reference text, note text) from public, anon, authenticated;
+comment on function app_private.issue_coins(user_id uuid, coins bigint, kind text, reference text, note text) is
+  'Credits new coins (issuer -> user). Idempotent per (kind, reference): a repeat returns the first transaction with duplicate = true.';
+--! EndIncluded gifts/issue_coins.sql
+
+--! Included stage/livekit_grant_for.sql
+create or replace function app_private.livekit_grant_for(stream_id uuid, user_id uuid) returns app_public.livekit_grant
+  language plpgsql stable
+  set search_path = ''
+as $$
+declare
+  v_user app_public.users;
+  v_stream app_public.streams;
+  v_seat_expires timestamptz;
+  v_on_seat boolean := false;
+  v_publish boolean;
+  v_ttl integer;
+begin
+  if user_id is null then
+    raise exception 'sign in to join a stage' using errcode = 'NOAUT';
+  end if;
+  select * into v_user from app_public.users u where u.id = livekit_grant_for.user_id;
+  if v_user.id is null then
+    raise exception 'user % not found: sign in again', user_id using errcode = 'NOAUT';
+  end if;
+  if v_user.is_banned then
+    raise exception 'user % is banned', v_user.username using errcode = 'BANND';
+  end if;
+  select * into v_stream from app_public.streams s where s.id = livekit_grant_for.stream_id;
+  if v_stream.id is null then
+    raise exception 'stream % not found', stream_id using errcode = 'NOFND';
+  end if;
+  if v_stream.status <> 'live' then
+    raise exception 'stream % is not live', stream_id using errcode = 'NLIVE';
+  end if;
+  select true, s.expires_at into v_on_seat, v_seat_expires
+    from app_public.stream_seats s
+   where s.stream_id = v_stream.id and s.user_id = v_user.id and s.status = 'active'
+     and (s.expires_at is null or s.expires_at > now());
+  v_publish := v_user.id = v_stream.broadcaster_id or coalesce(v_on_seat, false);
+  v_ttl := case
+    when not v_publish then 3600
+    when v_user.id = v_stream.broadcaster_id or v_seat_expires is null then 300
+    else greatest(1, least(300, ceil(extract(epoch from v_seat_expires - now()))::integer))
+  end;
+  return row(v_stream.id::text, v_user.id::text, v_publish, true, v_publish, v_user.role = 'admin', v_ttl)::app_public.livekit_grant;
+end;
+$$;
+revoke all on function app_private.livekit_grant_for(stream_id uuid, user_id uuid) from public, anon, authenticated;
+comment on function app_private.livekit_grant_for(stream_id uuid, user_id uuid) is
+  'The LiveKit grant of a user in a stream''s room (server side: token minting, webhooks, enforcement). Errors: NOAUT, BANND, NOFND, NLIVE.';
+--! EndIncluded stage/livekit_grant_for.sql
+
+--! Included chat/log_moderation.sql
+create or replace function app_private.log_moderation(stream_id uuid, action text, target_user_id uuid, reason text, details jsonb default '{}')
+  returns void
+  language sql volatile
+  set search_path = ''
+as $$
+  insert into app_public.moderation_actions (stream_id, actor_id, action, target_user_id, reason, details)
+  values (stream_id, app_public.current_user_id(), action, target_user_id, reason, coalesce(details, '{}'));
+$$;
+revoke all on function app_private.log_moderation(stream_id uuid, action text, target_user_id uuid, reason text, details jsonb) from public, anon, authenticated;
+comment on function app_private.log_moderation(stream_id uuid, action text, target_user_id uuid, reason text, details jsonb) is
+  'Appends to the moderation log as the current user.';
+--! EndIncluded chat/log_moderation.sql
+
+CREATE TABLE app_public.streams (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    broadcaster_id uuid NOT NULL,
+    title text NOT NULL,
+    status text DEFAULT 'live'::text NOT NULL,
+    started_at timestamp with time zone DEFAULT now() NOT NULL,
+    ended_at timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    seat_cap smallint DEFAULT 4 NOT NULL,
+    chat_slow_mode_seconds integer DEFAULT 0 NOT NULL,
+    CONSTRAINT streams_chat_slow_mode_seconds_check CHECK (((chat_slow_mode_seconds >= 0) AND (chat_slow_mode_seconds <= 3600))),
+    CONSTRAINT streams_check CHECK (((status = 'ended'::text) = (ended_at IS NOT NULL))),
+    CONSTRAINT streams_seat_cap_check CHECK (((seat_cap >= 0) AND (seat_cap <= 12))),
+    CONSTRAINT streams_status_check CHECK ((status = ANY (ARRAY['live'::text, 'ended'::text]))),
+    CONSTRAINT streams_title_check CHECK (((char_length(title) >= 1) AND (char_length(title) <= 140)))
+);
+
+ALTER TABLE ONLY app_public.streams FORCE ROW LEVEL SECURITY;
+
+COMMENT ON TABLE app_public.streams IS 'One broadcast. Created by go_live, closed by end_stream.';
+
+COMMENT ON COLUMN app_public.streams.broadcaster_id IS 'The user who owns the stream and publishes on its stage.';
+
+COMMENT ON COLUMN app_public.streams.status IS 'live or ended.';
+
+COMMENT ON COLUMN app_public.streams.seat_cap IS 'How many guest seats the stage has (0-12); the broadcaster is not counted.';
+
+COMMENT ON COLUMN app_public.streams.chat_slow_mode_seconds IS 'Slow mode: minimum seconds between two messages of one viewer (0 = off). Set with setSlowMode.';
+
+CREATE TABLE app_public.users (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    username text NOT NULL,
+    display_name text NOT NULL,
+    avatar_url text,
+    role app_public.app_role DEFAULT 'viewer'::app_public.app_role NOT NULL,
+    is_banned boolean DEFAULT false NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    vehicle_status text,
+    CONSTRAINT users_avatar_url_check CHECK ((avatar_url ~ '^https?://[^\s]+$'::text)),
+    CONSTRAINT users_display_name_check CHECK (((char_length(display_name) >= 1) AND (char_length(display_name) <= 64))),
+    CONSTRAINT users_username_check CHECK ((username ~ '^[A-Za-z][A-Za-z0-9_]{2,23}$'::text)),
+    CONSTRAINT users_vehicle_status_check CHECK (((vehicle_status IS NULL) OR ((char_length(vehicle_status) between 1 and 40) AND (vehicle_status !~ '[[:cntrl:]]'::text))))
+);
+
+ALTER TABLE ONLY app_public.users FORCE ROW LEVEL SECURITY;
+
+COMMENT ON TABLE app_public.users IS 'A person using Troll City: public profile and app role.';
+
+COMMENT ON COLUMN app_public.users.id IS 'Stable id; the JWT `sub`.';
+
+COMMENT ON COLUMN app_public.users.username IS 'Unique (case-insensitive) handle: a letter, then 2-23 letters, digits or underscores.';
+
+COMMENT ON COLUMN app_public.users.display_name IS 'Name shown in chat and on stage.';
+
+COMMENT ON COLUMN app_public.users.avatar_url IS 'http(s) URL of the avatar image.';
+
+COMMENT ON COLUMN app_public.users.role IS 'App role: viewer, broadcaster, moderator or admin.';
+
+COMMENT ON COLUMN app_public.users.is_banned IS 'Banned users cannot sign in, chat, gift or join a stage.';
+
+COMMENT ON COLUMN app_public.users.vehicle_status IS 'Cosmetic badge: the ride the user currently shows next to their name (1-40 characters), or null.';
+
+--! Included stage/manages_stage.sql
+create or replace function app_private.manages_stage(stream app_public.streams, actor app_public.users) returns boolean
+  language sql stable
+  set search_path = ''
+as $$
+  select actor.id = stream.broadcaster_id or actor.role in ('moderator', 'admin')
+$$;
+revoke all on function app_private.manages_stage(stream app_public.streams, actor app_public.users) from public, anon, authenticated;
+comment on function app_private.manages_stage(stream app_public.streams, actor app_public.users) is
+  'Invites and revokes seats: the stream''s broadcaster, moderators and admins.';
+--! EndIncluded stage/manages_stage.sql
+
+--! Included chat/moderation_target.sql
+create or replace function app_private.moderation_target(stream_id uuid, user_id uuid) returns app_public.streams
+  language plpgsql stable
+  set search_path = ''
+as $$
+declare
+  v_stream app_public.streams;
+  v_actor app_public.app_role;
+  v_target app_public.app_role;
+begin
+  if app_public.current_user_id() is null then
+    raise exception 'sign in to moderate' using errcode = 'NOAUT';
+  end if;
+  select * into v_stream from app_public.streams s where s.id = moderation_target.stream_id;
+  if v_stream.id is null then
+    raise exception 'stream % not found', stream_id using errcode = 'NOFND';
+  end if;
+  select u.role into v_actor from app_public.users u where u.id = app_public.current_user_id();
+  if v_stream.broadcaster_id <> app_public.current_user_id() and v_actor not in ('moderator', 'admin') then
+    raise exception 'only the broadcaster or a moderator may moderate stream %', stream_id using errcode = 'DENYD';
+  end if;
+  select u.role into v_target from app_public.users u where u.id = moderation_target.user_id;
+  if v_target is null then
+    raise exception 'user % not found', user_id using errcode = 'NOFND';
+  end if;
+  if user_id = app_public.current_user_id() then
+    raise exception 'you cannot moderate yourself' using errcode = 'BADIN';
+  end if;
+  if user_id = v_stream.broadcaster_id then
+    raise exception 'the broadcaster of stream % cannot be muted or banned in it', stream_id using errcode = 'DENYD';
+  end if;
+  if v_target in ('moderator', 'admin') and v_actor is distinct from 'admin' then
+    raise exception 'only an admin may mute or ban moderator %', user_id using errcode = 'DENYD';
+  end if;
+  return v_stream;
+end;
+$$;
+revoke all on function app_private.moderation_target(stream_id uuid, user_id uuid) from public, anon, authenticated;
+comment on function app_private.moderation_target(stream_id uuid, user_id uuid) is
+  'Shared checks for mute/ban: NOAUT, NOFND, DENYD, BADIN.';
+--! EndIncluded chat/moderation_target.sql
+
+--! Included realtime/next_stream_event_batches.sql
+create or replace function app_private.next_stream_event_batches(max_events int default 10000, max_payload int default 7900)
+  returns table (stream_id uuid, payload text, events int)
+  language plpgsql volatile
+  set search_path = ''
+as $$
+declare
+  r record;
+  v_base bigint;
+  v_n int;
+  v_head text;
+  v_buf text := '';
+  v_buf_len int := 0;
+  v_count int := 0;
+  v_event text;
+  v_event_len int;
+begin
+  if max_payload is null or max_payload < 200 or max_payload > 7999 then
+    raise exception 'max_payload must be 200-7999 bytes (NOTIFY payloads must stay below 8000)' using errcode = 'BADIN';
+  end if;
+  select count(*) into v_n from (
+    select 1 from app_private.stream_events e where e.seq is null limit max_events
+  ) p;
+  if v_n = 0 then
+    return;
+  end if;
+  -- Reserve v_n delivery numbers (only the relay uses this sequence, under its lock).
+  v_base := nextval('app_private.stream_event_seq');
+  if v_n > 1 then
+    perform setval('app_private.stream_event_seq', v_base + v_n - 1);
+  end if;
+  with picked as (
+    select e.id, v_base + row_number() over (order by e.id) - 1 as seq
+      from app_private.stream_events e
+     where e.seq is null
+     order by e.id
+     limit v_n
+  )
+  update app_private.stream_events e set seq = p.seq from picked p where e.id = p.id;
+
+  for r in
+    select e.stream_id, e.seq, e.kind, e.created_at, e.payload
+      from app_private.stream_events e
+     where e.seq between v_base and v_base + v_n - 1
+     order by e.stream_id, e.seq
+  loop
+    if stream_id is distinct from r.stream_id then
+      if v_buf_len > 0 then
+        payload := v_head || v_buf || ']}';
+        events := v_count;
+        return next;
+      end if;
+      stream_id := r.stream_id;
+      v_head := '{"stream_id":"' || r.stream_id || '","events":[';
+      v_buf := '';
+      v_buf_len := 0;
+      v_count := 0;
+    end if;
+    v_event := json_build_object('id', r.seq, 'kind', r.kind, 'at', r.created_at, 'payload', r.payload)::text;
+    v_event_len := octet_length(v_event);
+    if octet_length(v_head) + v_event_len + 2 > max_payload then
+      -- Too big for any NOTIFY: deliver a stub; clients fetch the event with streamEventsSince.
+      v_event := json_build_object('id', r.seq, 'kind', r.kind, 'at', r.created_at, 'truncated', true)::text;
+      v_event_len := octet_length(v_event);
+    end if;
+    if v_buf_len > 0 and octet_length(v_head) + v_buf_len + 1 + v_event_len + 2 > max_payload then
+      payload := v_head || v_buf || ']}';
+      events := v_count;
+      return next;
+      v_buf := '';
+      v_buf_len := 0;
+      v_count := 0;
+    end if;
+    if v_buf_len > 0 then
+      v_buf := v_buf || ',';
+      v_buf_len := v_buf_len + 1;
+    end if;
+    v_buf := v_buf || v_event;
+    v_buf_len := v_buf_len + v_event_len;
+    v_count := v_count + 1;
+  end loop;
+  if v_buf_len > 0 then
+    payload := v_head || v_buf || ']}';
+    events := v_count;
+    return next;
+  end if;
+end;
+$$;
+revoke all on function app_private.next_stream_event_batches(max_events integer, max_payload integer) from public, anon, authenticated;
+comment on function app_private.next_stream_event_batches(max_events integer, max_payload integer) is
+  'Numbers up to max_events pending outbox events in delivery order (seq) and returns them as per-stream JSON batches {"stream_id", "events": [{id, kind, at, payload}]} of at most max_payload bytes each.';
+--! EndIncluded realtime/next_stream_event_batches.sql
+
+--! Included playback/playback_metrics.sql
+create or replace function app_private.playback_metrics() returns table (streams_hls integer, streams_check_failing integer, checks_failed integer, failure_reports integer)
+  language sql stable
+  set search_path = ''
+as $$
+  select (select count(*) from app_private.stream_playback where mode = 'hls')::integer,
+         (select count(*) from app_private.stream_playback where last_check_ok = false)::integer,
+         (select count(*) from app_private.hls_checks where not ok)::integer,
+         (select count(*) from app_private.playback_failure_reports)::integer
+$$;
+revoke all on function app_private.playback_metrics() from public, anon, authenticated;
+comment on function app_private.playback_metrics() is
+  'Figures for /metrics (trollcity_playback_*).';
+--! EndIncluded playback/playback_metrics.sql
+
+--! Included playback/playback_viewer_count.sql
+create or replace function app_private.playback_viewer_count(s app_public.streams) returns integer
+  language plpgsql stable
+  set search_path = ''
+as $$
+declare
+  v_count integer;
+begin
+  if to_regprocedure('app_public.streams_viewer_count(app_public.streams)') is null then
+    return null;
+  end if;
+  execute 'select app_public.streams_viewer_count($1)' using s into v_count;
+  return v_count;
+end;
+$$;
+revoke all on function app_private.playback_viewer_count(s app_public.streams) from public, anon, authenticated;
+comment on function app_private.playback_viewer_count(s app_public.streams) is
+  'The viewer count from app_public.streams_viewer_count when the realtime feature provides it, else null.';
+--! EndIncluded playback/playback_viewer_count.sql
+
+CREATE TABLE app_public.gift_batch_logs (
+    id bigint NOT NULL,
+    started_at timestamp with time zone NOT NULL,
+    finished_at timestamp with time zone NOT NULL,
+    max_rows integer NOT NULL,
+    processed integer NOT NULL,
+    settled integer NOT NULL,
+    failed integer NOT NULL,
+    coins_settled bigint NOT NULL,
+    fees bigint NOT NULL,
+    streams integer NOT NULL,
+    backlog_count bigint NOT NULL,
+    duration_ms numeric(12,3) NOT NULL,
+    oldest_settled_lag_ms numeric(14,3),
+    oldest_pending_lag_ms numeric(14,3),
+    CONSTRAINT gift_batch_logs_check CHECK ((processed = (settled + failed)))
+);
+
+ALTER TABLE ONLY app_public.gift_batch_logs FORCE ROW LEVEL SECURITY;
+
+COMMENT ON TABLE app_public.gift_batch_logs IS 'One row per settlement batch (also when there was nothing to settle: proof that the schedule runs). Admins only.';
+
+COMMENT ON COLUMN app_public.gift_batch_logs.processed IS 'Gifts taken from the queue in this batch (settled + failed).';
+
+COMMENT ON COLUMN app_public.gift_batch_logs.failed IS 'Gifts refunded to the sender because the receiver could not be credited (banned).';
+
+COMMENT ON COLUMN app_public.gift_batch_logs.backlog_count IS 'Gifts still pending when the batch finished.';
+
+COMMENT ON COLUMN app_public.gift_batch_logs.oldest_settled_lag_ms IS 'Age of the oldest gift settled by this batch (sent -> settled).';
+
+COMMENT ON COLUMN app_public.gift_batch_logs.oldest_pending_lag_ms IS 'Age of the oldest gift still pending when the batch finished.';
+
+--! Included gifts/process_gift_ledger_batch.sql
+create or replace function app_private.process_gift_ledger_batch(max_rows integer default null) returns app_public.gift_batch_logs
+  language plpgsql volatile
+  set search_path = ''
+  set jit = off  -- a batch is a few short statements; compiling them costs more than it saves
+as $$
+declare
+  v_max integer := coalesce(max_rows, app_private.gift_setting('gift_batch_size', 10000));
+  v_started timestamptz := clock_timestamp();
+  v_batch_id bigint := nextval(pg_get_serial_sequence('app_public.gift_batch_logs', 'id'));
+  v_log app_public.gift_batch_logs;
+  v_settled_ids int8multirange;
+  v_failed_ids int8multirange;
+  v_oldest_pending timestamptz;
+begin
+  if v_max is null or v_max not between 1 and 1000000 then
+    raise exception 'max_rows must be between 1 and 1000000, got %', v_max using errcode = 'BADIN';
+  end if;
+  -- Scratch space: this batch's gifts summed per (receiver, sender, stream, UTC day, outcome), a few
+  -- hundred rows however large the batch. Kept for the session (plans stay cached), emptied at
+  -- commit and at the start of each batch (a test may run two batches in one transaction).
+  create temp table if not exists gift_batch_sums (
+    receiver_id uuid, sender_id uuid, stream_id uuid, day timestamptz, settled boolean,
+    gifts bigint, coins bigint, fee_coins bigint, quantity bigint, oldest timestamptz
+  ) on commit delete rows;
+  delete from pg_temp.gift_batch_sums;
+
+  -- 1. Take queued gifts in arrival order (rows other batches hold are skipped), delete them from the
+  --    queue, sum them, and keep their ids as ranges. Gifts to banned receivers fail (refunded below).
+  --    The only per-gift work in the whole batch happens in this one statement.
+  with picked as (
+    select q.ctid as row_id from app_private.gift_settlement_queue q
+     order by q.gift_ledger_id
+     limit v_max
+     for update skip locked
+  ), taken as (
+    delete from app_private.gift_settlement_queue q
+     where q.ctid = any (array(select p.row_id from picked p))
+    returning q.*
+  ), banned as (
+    select u.id from app_public.users u
+     where u.is_banned and u.id in (select distinct t.receiver_id from taken t)
+  ), judged as (
+    select t.*, t.receiver_id not in (select b.id from banned b) as settled from taken t
+  ), sums as (
+    insert into pg_temp.gift_batch_sums
+    select j.receiver_id, j.sender_id, j.stream_id, app_public.period_start('day', j.created_at),
+           j.settled, count(*), sum(j.coins), sum(j.fee_coins), sum(j.quantity), min(j.created_at)
+      from judged j
+     group by 1, 2, 3, 4, 5
+  )
+  select range_agg(int8range(j.gift_ledger_id, j.gift_ledger_id, '[]')) filter (where j.settled),
+         range_agg(int8range(j.gift_ledger_id, j.gift_ledger_id, '[]')) filter (where not j.settled)
+    into v_settled_ids, v_failed_ids
+    from judged j;
+
+  -- 2. Wallet credits: one per user per batch, in user id order (receivers' net coins, refunds to senders).
+  insert into app_private.wallets as w (user_id, balance)
+  select c.user_id, sum(c.amount)
+    from (select b.receiver_id as user_id, b.coins - b.fee_coins as amount from pg_temp.gift_batch_sums b where b.settled
+          union all
+          select b.sender_id, b.coins from pg_temp.gift_batch_sums b where not b.settled) c
+   group by c.user_id
+  having sum(c.amount) > 0
+   order by c.user_id
+  on conflict (user_id) do update set balance = w.balance + excluded.balance, updated_at = now();
+
+  -- 3. The journal: escrow -> receiver (net), escrow -> platform (fees), escrow -> sender (refunds).
+  insert into app_private.coin_transactions (kind, debit_account, credit_account, credit_user_id, amount, batch_id)
+  select 'gift_settlement', 'escrow', 'user', b.receiver_id, sum(b.coins - b.fee_coins), v_batch_id
+    from pg_temp.gift_batch_sums b where b.settled
+   group by b.receiver_id having sum(b.coins - b.fee_coins) > 0
+  union all
+  select 'gift_fee', 'escrow', 'platform', null, sum(b.fee_coins), v_batch_id
+    from pg_temp.gift_batch_sums b where b.settled having sum(b.fee_coins) > 0
+  union all
+  select 'gift_refund', 'escrow', 'user', b.sender_id, sum(b.coins), v_batch_id
+    from pg_temp.gift_batch_sums b where not b.settled
+   group by b.sender_id;
+
+  -- 4. Materialised stats, each in key order. Buckets by the time the gift was sent (UTC): every
+  --    period's bucket of a gift is the bucket of its day (period_start() is inlined by the planner).
+  insert into app_public.broadcaster_stats as s (broadcaster_id, period, period_start, coins, earned_coins, gifts)
+  select b.receiver_id, p.period, app_public.period_start(p.period, b.day), sum(b.coins), sum(b.coins - b.fee_coins), sum(b.quantity)
+    from pg_temp.gift_batch_sums b
+   cross join (values ('day'), ('week'), ('month'), ('all_time')) p(period)
+   where b.settled
+   group by 2, 3, 1
+   order by 2, 3, 1
+  on conflict (period, period_start, broadcaster_id) do update
+     set coins = s.coins + excluded.coins, earned_coins = s.earned_coins + excluded.earned_coins,
+         gifts = s.gifts + excluded.gifts, updated_at = now();
+
+  insert into app_public.stream_gifter_stats as s (stream_id, gifter_id, coins, gifts)
+  select b.stream_id, b.sender_id, sum(b.coins), sum(b.quantity)
+    from pg_temp.gift_batch_sums b where b.settled
+   group by 1, 2 order by 1, 2
+  on conflict (stream_id, gifter_id) do update
+     set coins = s.coins + excluded.coins, gifts = s.gifts + excluded.gifts, updated_at = now();
+
+  insert into app_public.broadcaster_gifter_stats as s (broadcaster_id, gifter_id, coins, gifts)
+  select b.receiver_id, b.sender_id, sum(b.coins), sum(b.quantity)
+    from pg_temp.gift_batch_sums b where b.settled
+   group by 1, 2 order by 1, 2
+  on conflict (broadcaster_id, gifter_id) do update
+     set coins = s.coins + excluded.coins, gifts = s.gifts + excluded.gifts, updated_at = now();
+
+  -- 5. One leaderboard event per affected stream (through the outbox; never NOTIFY here).
+  perform app_private.publish_stream_event(a.stream_id, 'leaderboard',
+                                           app_private.stream_leaderboard_event(a.stream_id, a.receiver_id, v_batch_id))
+     from (select distinct b.stream_id, b.receiver_id from pg_temp.gift_batch_sums b where b.settled) a;
+
+  -- 6. The batch log, then which gifts it took (as id ranges).
+  select q.created_at into v_oldest_pending from app_private.gift_settlement_queue q order by q.gift_ledger_id limit 1;
+  insert into app_public.gift_batch_logs (id, started_at, finished_at, max_rows, processed, settled, failed, coins_settled, fees,
+                                          streams, backlog_count, duration_ms, oldest_settled_lag_ms, oldest_pending_lag_ms)
+  select v_batch_id, v_started, clock_timestamp(), v_max,
+         coalesce(sum(b.gifts), 0), coalesce(sum(b.gifts) filter (where b.settled), 0), coalesce(sum(b.gifts) filter (where not b.settled), 0),
+         coalesce(sum(b.coins) filter (where b.settled), 0),
+         coalesce(sum(b.fee_coins) filter (where b.settled), 0),
+         count(distinct b.stream_id) filter (where b.settled),
+         (select count(*) from app_private.gift_settlement_queue),
+         extract(epoch from clock_timestamp() - v_started) * 1000,
+         extract(epoch from v_started - min(b.oldest)) * 1000,
+         extract(epoch from clock_timestamp() - v_oldest_pending) * 1000
+    from pg_temp.gift_batch_sums b
+  returning * into v_log;
+  insert into app_private.gift_batch_items (batch_id, outcome, gift_ids)
+  select v_batch_id, o.outcome, o.ids
+    from (values ('settled', v_settled_ids), ('failed', v_failed_ids)) o(outcome, ids)
+   where o.ids is not null;
+  return v_log;
+end;
+$$;
+revoke all on function app_private.process_gift_ledger_batch(max_rows integer) from public, anon, authenticated;
+comment on function app_private.process_gift_ledger_batch(max_rows integer) is
+  'Settles up to max_rows pending gifts (default: setting gift_batch_size) in one transaction: FOR UPDATE SKIP LOCKED, one credit per receiver, fees, stats, one leaderboard event per stream, one gift_batch_logs row. Safe to run concurrently and after a crash (an uncommitted batch leaves its gifts pending).';
+--! EndIncluded gifts/process_gift_ledger_batch.sql
+
+--! Included realtime/prune_stream_events.sql
+create or replace function app_private.prune_stream_events() returns int
+  language plpgsql volatile
+  set search_path = ''
+as $$
+declare
+  v_secs int;
+  v_n int;
+begin
+  update app_private.relay_state set pruned_at = now() where pruned_at <= now() - interval '5 seconds';
+  if not found then
+    return 0;
+  end if;
+  select coalesce(max(value)::int, 120) into v_secs from app_private.settings where key = 'stream_events_retention_seconds';
+  delete from app_private.stream_events e where e.created_at < now() - make_interval(secs => v_secs);
+  get diagnostics v_n = row_count;
+  return v_n;
+end;
+$$;
+revoke all on function app_private.prune_stream_events() from public, anon, authenticated;
+comment on function app_private.prune_stream_events() is
+  'Deletes outbox events older than the stream_events_retention_seconds setting (default 120; the catch-up window); at most every 5 s.';
+--! EndIncluded realtime/prune_stream_events.sql
+
+--! Included realtime/publish_stream_event.sql
+create or replace function app_private.publish_stream_event(stream_id uuid, kind text, payload jsonb) returns void
+  language plpgsql volatile
+as $$
+begin
+  insert into app_private.stream_events (stream_id, kind, payload)
+    values (publish_stream_event.stream_id, publish_stream_event.kind, publish_stream_event.payload);
+end;
+$$;
+revoke all on function app_private.publish_stream_event(stream_id uuid, kind text, payload jsonb) from public, anon, authenticated;
+comment on function app_private.publish_stream_event(stream_id uuid, kind text, payload jsonb) is
+  'Append an event to the outbox. Never NOTIFY from a hot write: the relay does that, once per stream per tick.';
+--! EndIncluded realtime/publish_stream_event.sql
+
+--! Included realtime/publish_viewer_counts.sql
+create or replace function app_private.publish_viewer_counts() returns int
+  language plpgsql volatile
+  set search_path = ''
+as $$
+declare
+  v_n int;
+begin
+  update app_private.relay_state set counts_at = now() where counts_at <= now() - interval '1 second';
+  if not found then
+    return 0;
+  end if;
+  delete from app_private.presence_counts p where p.updated_at < now() - interval '30 seconds';
+  with live as (
+    select p.stream_id, sum(p.viewers)::int as viewers
+      from app_private.presence_counts p
+     where p.updated_at > now() - interval '15 seconds'
+     group by p.stream_id
+  ), changed as (
+    select coalesce(l.stream_id, v.stream_id) as stream_id, coalesce(l.viewers, 0) as viewers
+      from live l
+      full join app_private.stream_viewer_counts v on v.stream_id = l.stream_id
+     where coalesce(l.viewers, 0) is distinct from v.viewers
+  ), saved as (
+    insert into app_private.stream_viewer_counts as v (stream_id, viewers, published_at)
+    select c.stream_id, c.viewers, now() from changed c
+    on conflict (stream_id) do update set viewers = excluded.viewers, published_at = excluded.published_at
+    returning v.stream_id, v.viewers
+  )
+  insert into app_private.stream_events (stream_id, kind, payload)
+  select s.stream_id, 'viewer_count', jsonb_build_object('viewers', s.viewers) from saved s;
+  get diagnostics v_n = row_count;
+  delete from app_private.stream_viewer_counts v where v.viewers = 0 and v.published_at < now() - interval '1 minute';
+  return v_n;
+end;
+$$;
+revoke all on function app_private.publish_viewer_counts() from public, anon, authenticated;
+comment on function app_private.publish_viewer_counts() is
+  'Turns fresh presence counts into viewer_count events for streams whose count changed; at most once per second.';
+--! EndIncluded realtime/publish_viewer_counts.sql
+
+--! Included gifts/purchase_coins.sql
+create or replace function app_private.purchase_coins(provider text, provider_event_id text, user_id uuid, coins integer,
+                                           amount_cents integer default null, currency text default null, payload jsonb default '{}')
+  returns table (coin_transaction_id bigint, duplicate boolean, balance bigint)
+  language plpgsql volatile
+  set search_path = ''
+as $$
+#variable_conflict use_column
+declare
+  v_issued record;
+begin
+  if provider is null or provider !~ '^[a-z][a-z0-9_-]{1,30}$' then
+    raise exception 'payment provider name "%" is invalid', provider using errcode = 'BADIN';
+  end if;
+  if provider_event_id is null or char_length(provider_event_id) not between 1 and 200 then
+    raise exception 'payment event id must be 1-200 characters' using errcode = 'BADIN';
+  end if;
+  select * into v_issued
+    from app_private.issue_coins(purchase_coins.user_id, purchase_coins.coins, 'purchase',
+                                 purchase_coins.provider || ':' || purchase_coins.provider_event_id,
+                                 'payment ' || purchase_coins.provider || ' ' || purchase_coins.provider_event_id);
+  if not v_issued.duplicate then
+    insert into app_private.payment_events (provider, event_id, user_id, coins, amount_cents, currency, payload, coin_transaction_id)
+      values (purchase_coins.provider, purchase_coins.provider_event_id, purchase_coins.user_id, purchase_coins.coins,
+              purchase_coins.amount_cents, purchase_coins.currency, coalesce(purchase_coins.payload, '{}'), v_issued.coin_transaction_id);
+  end if;
+  return query select v_issued.coin_transaction_id, v_issued.duplicate, v_issued.balance;
+end;
+$$;
+revoke all on function app_private.purchase_coins(provider text, provider_event_id text, user_id uuid, coins integer, amount_cents integer, currency text, payload jsonb) from public, anon, authenticated;
+comment on function app_private.purchase_coins(provider text, provider_event_id text, user_id uuid, coins integer, amount_cents integer, currency text, payload jsonb) is
+  'Credits purchased coins for a verified payment-provider event; idempotent on (provider, event id). Called by the webhook route only.';
+--! EndIncluded gifts/purchase_coins.sql
+
+--! Included playback/record_hls_check.sql
+create or replace function app_private.record_hls_check(stream_id uuid, url text, ok boolean, error text, detail jsonb default '{}')
+returns text
+  language plpgsql volatile
+  set search_path = ''
+as $$
+declare
+  v_state app_private.stream_playback;
+  v_stream app_public.streams;
+  v_cfg app_private.playback_settings;
+  v_url text;
+  v_delay integer;
+begin
+  select * into v_state from app_private.stream_playback p where p.stream_id = record_hls_check.stream_id for update;
+  select * into v_stream from app_public.streams s where s.id = record_hls_check.stream_id;
+  if v_state.stream_id is null or v_state.pending is null then
+    return 'stale';
+  end if;
+  select * into v_cfg from app_private.playback_settings;
+  v_url := app_public.streams_hls_url(v_stream);
+  insert into app_private.hls_checks (stream_id, purpose, url, ok, error, detail)
+    values (v_state.stream_id, v_state.pending, url, ok, error, coalesce(detail, '{}'));
+
+  if v_state.pending = 'to_stage' then
+    -- The stage is the broadcaster's own room: switching back needs no HLS check.
+    update app_private.stream_playback p
+       set mode = 'stage', mode_reason = v_state.pending_reason, switched_at = now(),
+           pending = null, pending_reason = null, check_due_at = null, attempts = 0
+     where p.stream_id = v_state.stream_id;
+    perform app_private.publish_stream_event(v_state.stream_id, 'stream_state', jsonb_build_object(
+      'type', 'playback', 'mode', 'stage', 'provider', 'livekit', 'latency_mode', 'low',
+      'hls_url', null, 'reason', v_state.pending_reason, 'switched_at', now()));
+    return 'switched_to_stage';
+  end if;
+
+  if url is distinct from v_url then
+    -- The configuration changed while the job ran: check the new URL right away.
+    update app_private.stream_playback p set check_due_at = now() where p.stream_id = v_state.stream_id;
+    return 'stale';
+  end if;
+
+  if not ok then
+    v_delay := least(v_cfg.retry_max_seconds, v_cfg.retry_base_seconds * (2 ^ least(v_state.attempts, 16))::integer);
+    update app_private.stream_playback p
+       set attempts = v_state.attempts + 1, last_check_at = now(), last_check_ok = false, last_check_url = url,
+           last_error = left(coalesce(record_hls_check.error, 'check failed'), 500),
+           check_due_at = now() + make_interval(secs => v_delay)
+     where p.stream_id = v_state.stream_id;
+    return 'retry';
+  end if;
+
+  if v_state.pending = 'verify' then
+    update app_private.stream_playback p
+       set last_check_at = now(), last_check_ok = true, last_check_url = url, last_error = null,
+           pending = null, pending_reason = null, check_due_at = null, attempts = 0
+     where p.stream_id = v_state.stream_id;
+    return 'verified';
+  end if;
+
+  -- pending = 'to_hls' and the URL works: switch and tell every viewer.
+  update app_private.stream_playback p
+     set mode = 'hls', mode_reason = v_state.pending_reason, switched_at = now(),
+         last_check_at = now(), last_check_ok = true, last_check_url = url, last_error = null,
+         pending = null, pending_reason = null, check_due_at = null, attempts = 0
+   where p.stream_id = v_state.stream_id;
+  perform app_private.publish_stream_event(v_state.stream_id, 'stream_state', jsonb_build_object(
+    'type', 'playback', 'mode', 'hls', 'provider', v_state.hls_provider, 'latency_mode', 'standard',
+    'hls_url', url, 'reason', v_state.pending_reason, 'switched_at', now()));
+  return 'switched_to_hls';
+end;
+$$;
+revoke all on function app_private.record_hls_check(stream_id uuid, url text, ok boolean, error text, detail jsonb) from public, anon, authenticated;
+comment on function app_private.record_hls_check(stream_id uuid, url text, ok boolean, error text, detail jsonb) is
+  'Result of a streams__check_hls job: switches (and publishes a stream_state event) only on a passing check of the current URL; a failure keeps the current path, records why and schedules a retry with backoff.';
+--! EndIncluded playback/record_hls_check.sql
+
+--! Included realtime/relay_stream_events.sql
+create or replace function app_private.relay_stream_events(max_events int default 10000, max_payload int default 7900)
+  returns table (notifies int, events int)
+  language plpgsql volatile
+  set search_path = ''
+as $$
+declare
+  b record;
+  v_notifies int := 0;
+  v_events int := 0;
+begin
+  -- Only one relay at a time, across all processes: the others skip this tick.
+  if not pg_try_advisory_xact_lock(hashtextextended('trollcity.stream_events.relay', 0)) then
+    return query select 0, 0;
+    return;
+  end if;
+  perform set_config('synchronous_commit', 'off', true);
+  perform app_private.publish_viewer_counts();
+  for b in select * from app_private.next_stream_event_batches(max_events, max_payload) loop
+    perform pg_notify('stream_events:' || b.stream_id, b.payload);
+    v_notifies := v_notifies + 1;
+    v_events := v_events + b.events;
+  end loop;
+  perform app_private.prune_stream_events();
+  return query select v_notifies, v_events;
+end;
+$$;
+revoke all on function app_private.relay_stream_events(max_events integer, max_payload integer) from public, anon, authenticated;
+comment on function app_private.relay_stream_events(max_events integer, max_payload integer) is
+  'Relay tick (every 50-100 ms from each server process; one runs at a time under an advisory lock, the others skip): publishes viewer counts, then sends one NOTIFY per stream batch on channel stream_events:<stream id>. Returns (notifies, events).';
+--! EndIncluded realtime/relay_stream_events.sql
+
+--! Included playback/request_transition.sql
+create or replace function app_private.request_transition(stream_id uuid, target text, reason text, requested_by uuid) returns text
+  language plpgsql volatile
+  set search_path = ''
+as $$
+declare
+  v_state app_private.stream_playback;
+begin
+  select * into v_state from app_private.stream_playback p where p.stream_id = request_transition.stream_id for update;
+  if v_state.stream_id is null then
+    return null;
+  end if;
+  if target = 'hls' then
+    if v_state.mode = 'hls' then
+      -- Already there: a pending switch back is cancelled.
+      if v_state.pending = 'to_stage' then
+        update app_private.stream_playback p set pending = null, pending_reason = null, check_due_at = null
+         where p.stream_id = v_state.stream_id;
+      end if;
+      return null;
+    end if;
+    if v_state.pending = 'to_hls' then
+      return 'to_hls';
+    end if;
+    update app_private.stream_playback p
+       set pending = 'to_hls', pending_reason = reason, requested_by = request_transition.requested_by,
+           requested_at = now(), check_due_at = now(), attempts = 0
+     where p.stream_id = v_state.stream_id;
+    return 'to_hls';
+  elsif target = 'stage' then
+    if v_state.mode = 'stage' then
+      if v_state.pending = 'to_hls' then
+        update app_private.stream_playback p set pending = null, pending_reason = null, check_due_at = null
+         where p.stream_id = v_state.stream_id;
+      end if;
+      return null;
+    end if;
+    if v_state.pending = 'to_stage' then
+      return 'to_stage';
+    end if;
+    update app_private.stream_playback p
+       set pending = 'to_stage', pending_reason = reason, requested_by = request_transition.requested_by,
+           requested_at = now(), check_due_at = now(), attempts = 0
+     where p.stream_id = v_state.stream_id;
+    return 'to_stage';
+  end if;
+  raise exception 'transition target must be hls or stage (got "%")', target using errcode = 'BADIN';
+end;
+$$;
+revoke all on function app_private.request_transition(stream_id uuid, target text, reason text, requested_by uuid) from public, anon, authenticated;
+comment on function app_private.request_transition(stream_id uuid, target text, reason text, requested_by uuid) is
+  'Sets (or cancels) the pending transition of a stream; the worker checks and switches.';
+--! EndIncluded playback/request_transition.sql
+
+--! Included accounts/require_user.sql
+create or replace function app_private.require_user() returns app_public.users
+  language plpgsql stable
+  set search_path = ''
+as $$
+declare
+  v_user app_public.users;
+begin
+  select * into v_user from app_public.users u where u.id = app_public.current_user_id();
+  if v_user.id is null then
+    raise exception 'sign in first' using errcode = 'NOAUT';
+  end if;
+  if v_user.is_banned then
+    raise exception 'user % is banned', v_user.username using errcode = 'BANND';
+  end if;
+  return v_user;
+end;
+$$;
+revoke all on function app_private.require_user() from public, anon, authenticated;
+comment on function app_private.require_user() is
+  'The signed-in, unbanned caller. Errors: NOAUT, BANND.';
+--! EndIncluded accounts/require_user.sql
+
+--! Included gifts/reverse_gift.sql
+create or replace function app_private.reverse_gift(gift_ledger_id bigint, reason text) returns bigint
+  language plpgsql volatile
+  set search_path = ''
+as $$
+declare
+  v_gift app_private.gift_ledger;
+  v_status text;
+  v_tx bigint;
+  v_net bigint;
+begin
+  if reason is null or char_length(btrim(reason)) not between 1 and 200 then
+    raise exception 'a reason (1-200 characters) is required to reverse a gift' using errcode = 'BADIN';
+  end if;
+  select * into v_gift from app_private.gift_ledger g where g.id = reverse_gift.gift_ledger_id;
+  if not found then
+    raise exception 'gift ledger entry % not found', gift_ledger_id using errcode = 'NOFND';
+  end if;
+  -- Lock the queue row too (if any), so a batch cannot settle the gift while we look at it.
+  perform 1 from app_private.gift_settlement_queue q where q.gift_ledger_id = v_gift.id for update;
+  v_status := (app_private.gift_status(v_gift.id)).status;
+  if v_status is distinct from 'settled' then
+    raise exception 'gift ledger entry % is %, only settled gifts can be reversed', gift_ledger_id, coalesce(v_status, 'unknown')
+      using errcode = 'CONFL';
+  end if;
+  -- Both wallets, in user id order (the same order settlement uses).
+  perform 1 from app_private.wallets w where w.user_id in (v_gift.sender_id, v_gift.receiver_id) order by w.user_id for update;
+  select t.id into v_tx from app_private.coin_transactions t where t.kind = 'gift_reversal' and t.reference = v_gift.id::text;
+  if found then
+    return v_tx;  -- already reversed
+  end if;
+  v_net := v_gift.coins - v_gift.fee_coins;
+  if v_net > 0 then
+    update app_private.wallets w set balance = w.balance - v_net, updated_at = now()
+     where w.user_id = v_gift.receiver_id and w.balance >= v_net;
+    if not found then
+      raise exception 'insufficient funds: reversing gift % needs % coins from user %', v_gift.id, v_net, v_gift.receiver_id
+        using errcode = 'INSFD';
+    end if;
+  end if;
+  insert into app_private.wallets as w (user_id, balance) values (v_gift.sender_id, v_gift.coins)
+    on conflict (user_id) do update set balance = w.balance + excluded.balance, updated_at = now();
+  insert into app_private.coin_transactions (kind, debit_account, debit_user_id, credit_account, credit_user_id, amount, gift_ledger_id, reference, note)
+    values ('gift_reversal', 'user', v_gift.receiver_id, 'user', v_gift.sender_id, greatest(v_net, 0), v_gift.id, v_gift.id::text, btrim(reason))
+    returning id into v_tx;
+  if v_gift.fee_coins > 0 then
+    insert into app_private.coin_transactions (kind, debit_account, credit_account, credit_user_id, amount, gift_ledger_id, reference, note)
+      values ('gift_fee_reversal', 'platform', 'user', v_gift.sender_id, v_gift.fee_coins, v_gift.id, v_gift.id::text, btrim(reason));
+  end if;
+  update app_public.broadcaster_stats s
+     set coins = s.coins - v_gift.coins, earned_coins = s.earned_coins - v_net, gifts = s.gifts - v_gift.quantity, updated_at = now()
+   where s.broadcaster_id = v_gift.receiver_id
+     and (s.period, s.period_start) in (select p.period, app_public.period_start(p.period, v_gift.created_at)
+                                          from (values ('day'), ('week'), ('month'), ('all_time')) p(period));
+  update app_public.stream_gifter_stats s
+     set coins = s.coins - v_gift.coins, gifts = s.gifts - v_gift.quantity, updated_at = now()
+   where s.stream_id = v_gift.stream_id and s.gifter_id = v_gift.sender_id;
+  update app_public.broadcaster_gifter_stats s
+     set coins = s.coins - v_gift.coins, gifts = s.gifts - v_gift.quantity, updated_at = now()
+   where s.broadcaster_id = v_gift.receiver_id and s.gifter_id = v_gift.sender_id;
+  return v_tx;
+end;
+$$;
+revoke all on function app_private.reverse_gift(gift_ledger_id bigint, reason text) from public, anon, authenticated;
+comment on function app_private.reverse_gift(gift_ledger_id bigint, reason text) is
+  'Refund/chargeback of a settled gift: reversing entries (receiver -> sender net, platform -> sender fee) and stats decremented. Idempotent. Errors: NOFND, CONFL (not settled), INSFD (receiver already spent the coins), BADIN.';
+--! EndIncluded gifts/reverse_gift.sql
+
+--! Included playback/scan_viral_thresholds.sql
+create or replace function app_private.scan_viral_thresholds() returns integer
+  language plpgsql volatile
+  set search_path = ''
+as $$
+declare
+  v_stream app_public.streams;
+  v_n integer := 0;
+begin
+  if to_regprocedure('app_public.streams_viewer_count(app_public.streams)') is null then
+    return 0;
+  end if;
+  for v_stream in select * from app_public.streams s where s.status = 'live' loop
+    if app_private.apply_viewer_count(v_stream.id, app_private.playback_viewer_count(v_stream)) is not null then
+      v_n := v_n + 1;
+    end if;
+  end loop;
+  return v_n;
+end;
+$$;
+revoke all on function app_private.scan_viral_thresholds() from public, anon, authenticated;
+comment on function app_private.scan_viral_thresholds() is
+  'Applies the thresholds to every live stream using the realtime viewer counts (no-op until they exist).';
+--! EndIncluded playback/scan_viral_thresholds.sql
+
+--! Included accounts/sign_jwt.sql
+create or replace function app_private.sign_jwt(user_id uuid) returns text
+  language plpgsql stable
+  set search_path = ''
+as $$
+declare
+  v_secret text;
+  v_audience text;
+  v_ttl integer;
+  v_now bigint := floor(extract(epoch from now()));
+  v_input text;
+begin
+  select max(value) filter (where key = 'jwt_secret'),
+         max(value) filter (where key = 'jwt_audience'),
+         max(value) filter (where key = 'jwt_ttl_seconds')::integer
+    into v_secret, v_audience, v_ttl
+    from app_private.settings;
+  if v_secret is null then
+    raise exception 'auth is not configured (the server sets the JWT secret at start)' using errcode = 'CONFG';
+  end if;
+  v_input := app_private.base64url(convert_to('{"alg":"HS256","typ":"JWT"}', 'UTF8'))
+    || '.' || app_private.base64url(convert_to(jsonb_build_object(
+      'role', 'authenticated',
+      'sub', user_id,
+      'aud', v_audience,
+      'iat', v_now,
+      'exp', v_now + v_ttl
+    )::text, 'UTF8'));
+  return v_input || '.' || app_private.base64url(public.hmac(convert_to(v_input, 'UTF8'), convert_to(v_secret, 'UTF8'), 'sha256'));
+end;
+$$;
+revoke all on function app_private.sign_jwt(user_id uuid) from public, anon, authenticated;
+comment on function app_private.sign_jwt(user_id uuid) is
+  'HS256 token for the API: role authenticated, sub = user id, short-lived.';
+--! EndIncluded accounts/sign_jwt.sql
+
+--! Included gifts/stream_leaderboard_event.sql
+create or replace function app_private.stream_leaderboard_event(stream_id uuid, broadcaster_id uuid, batch_id bigint) returns jsonb
+  language sql stable
+  set search_path = ''
+as $$
+  select jsonb_build_object(
+    'type', 'leaderboard',
+    'stream_id', stream_id,
+    'broadcaster_id', broadcaster_id,
+    'batch_id', batch_id,
+    'top_gifters', coalesce((
+      select jsonb_agg(jsonb_build_object('rank', t.rank, 'user_id', t.gifter_id, 'username', u.username,
+                                          'display_name', u.display_name, 'avatar_url', u.avatar_url,
+                                          'coins', t.coins, 'gifts', t.gifts) order by t.rank)
+        from (select s.gifter_id, s.coins, s.gifts, row_number() over (order by s.coins desc, s.gifter_id) as rank
+                from app_public.stream_gifter_stats s
+               where s.stream_id = stream_leaderboard_event.stream_id
+               order by s.coins desc, s.gifter_id limit 10) t
+        join app_public.users u on u.id = t.gifter_id), '[]'::jsonb),
+    'earnings', (
+      select jsonb_build_object(
+        'coins_today', coalesce(max(b.coins) filter (where b.period = 'day'), 0),
+        'coins_all_time', coalesce(max(b.coins) filter (where b.period = 'all_time'), 0),
+        'earned_all_time', coalesce(max(b.earned_coins) filter (where b.period = 'all_time'), 0))
+        from app_public.broadcaster_stats b
+       where b.broadcaster_id = stream_leaderboard_event.broadcaster_id
+         and (b.period, b.period_start) in (('day', app_public.period_start('day', now())), ('all_time', app_public.period_start('all_time'))))
+  )
+$$;
+revoke all on function app_private.stream_leaderboard_event(stream_id uuid, broadcaster_id uuid, batch_id bigint) from public, anon, authenticated;
+--! EndIncluded gifts/stream_leaderboard_event.sql
+
+--! Included shared/tg__append_only.sql
+create or replace function app_private.tg__append_only() returns trigger
+  language plpgsql
+  set search_path = ''
+as $$
+begin
+  raise exception '%.% is append-only: % is not allowed (reverse with new entries instead)',
+    tg_table_schema, tg_table_name, lower(tg_op) using errcode = 'DENYD';
+end;
+$$;
+revoke all on function app_private.tg__append_only() from public, anon, authenticated;
+comment on function app_private.tg__append_only() is
+  'Rejects UPDATE/DELETE/TRUNCATE on ledger tables; corrections are new, reversing entries.';
+--! EndIncluded shared/tg__append_only.sql
+
+--! Included chat/tg__chat_restriction_hint.sql
+create or replace function app_private.tg__chat_restriction_hint() returns trigger
+  language plpgsql volatile
+  set search_path = ''
+as $$
+begin
+  update app_private.user_identities i
+     set restricted_in = i.restricted_in || new.stream_id
+   where i.user_id = new.user_id and not (new.stream_id = any (i.restricted_in));
+  return null;
+end;
+$$;
+revoke all on function app_private.tg__chat_restriction_hint() from public, anon, authenticated;
+comment on function app_private.tg__chat_restriction_hint() is
+  'Adds the stream of a new (or moved) mute or ban to the user''s restricted_in hint.';
+--! EndIncluded chat/tg__chat_restriction_hint.sql
+
+--! Included shared/tg__timestamps.sql
+create or replace function app_private.tg__timestamps() returns trigger
+  language plpgsql
+  set search_path = ''
+as $$
+begin
+  new.created_at = (case when tg_op = 'INSERT' then now() else old.created_at end);
+  new.updated_at = (case when tg_op = 'UPDATE' and old.updated_at >= now() then old.updated_at + interval '1 millisecond' else now() end);
+  return new;
+end;
+$$;
+revoke all on function app_private.tg__timestamps() from public, anon, authenticated;
+comment on function app_private.tg__timestamps() is
+  'Keeps created_at/updated_at honest whatever the client sends.';
+--! EndIncluded shared/tg__timestamps.sql
+
+--! Included gifts/tg_gift_ledger__queue.sql
+create or replace function app_private.tg_gift_ledger__queue() returns trigger
+  language plpgsql
+  set search_path = ''
+as $$
+begin
+  insert into app_private.gift_settlement_queue (gift_ledger_id, sender_id, receiver_id, stream_id, quantity, coins, fee_coins, created_at)
+    values (new.id, new.sender_id, new.receiver_id, new.stream_id, new.quantity, new.coins, new.fee_coins, new.created_at);
+  return null;
+end;
+$$;
+revoke all on function app_private.tg_gift_ledger__queue() from public, anon, authenticated;
+comment on function app_private.tg_gift_ledger__queue() is
+  'Queues every appended gift for settlement, in the same transaction.';
+--! EndIncluded gifts/tg_gift_ledger__queue.sql
+
+--! Included stage/tg_stream_seats__enqueue.sql
+create or replace function app_private.tg_stream_seats__enqueue() returns trigger
+  language plpgsql
+  set search_path = ''
+as $$
+declare
+  v_user app_public.users;
+  v_action text;
+begin
+  if tg_op = 'UPDATE' and new.status is not distinct from old.status and new.expires_at is not distinct from old.expires_at then
+    return null;
+  end if;
+  -- LiveKit must change when a seat starts or stops publishing: enforce now. One serial queue per
+  -- participant, so a late job carrying an older decision never runs after a newer one.
+  if tg_op = 'UPDATE' and new.status is distinct from old.status and 'active' in (new.status, old.status) then
+    perform app_private.add_job('stream_seats__enforce', json_build_object('seat_id', new.id), now(), 'stream_seats__enforce:' || new.id,
+      'livekit:' || new.stream_id || ':' || new.user_id);
+  end if;
+  -- Expiry: one job per seat, a second early; the job waits for expires_at itself.
+  if new.status in ('invited', 'active') and new.expires_at is not null
+     and (tg_op = 'INSERT' or new.expires_at is distinct from old.expires_at) then
+    perform app_private.add_job('stream_seats__enforce', json_build_object('seat_id', new.id),
+      new.expires_at - interval '1 second', 'stream_seats__enforce:expiry:' || new.id, 'livekit:' || new.stream_id || ':' || new.user_id);
+  end if;
+  if tg_op = 'INSERT' or new.status is distinct from old.status then
+    v_action := case new.status when 'invited' then 'invited' when 'active' then 'accepted' else new.status end;
+    select * into v_user from app_public.users u where u.id = new.user_id;
+    perform app_private.publish_stream_event(new.stream_id, 'seat', jsonb_build_object(
+      'action', v_action,
+      'seat', jsonb_build_object(
+        'id', new.id, 'stream_id', new.stream_id, 'user_id', new.user_id, 'slot', new.slot, 'status', new.status,
+        'expires_at', new.expires_at, 'end_reason', new.end_reason),
+      'user', jsonb_build_object(
+        'id', v_user.id, 'username', v_user.username, 'display_name', v_user.display_name, 'avatar_url', v_user.avatar_url)
+    ));
+  end if;
+  return null;
+end;
+$$;
+revoke all on function app_private.tg_stream_seats__enqueue() from public, anon, authenticated;
+comment on function app_private.tg_stream_seats__enqueue() is
+  'Publishes a seat event on every status change and enqueues stream_seats__enforce (now, and at expiry).';
+--! EndIncluded stage/tg_stream_seats__enqueue.sql
+
+--! Included stage/tg_streams__end_seats.sql
+create or replace function app_private.tg_streams__end_seats() returns trigger
+  language plpgsql
+  set search_path = ''
+as $$
+begin
+  update app_public.stream_seats s
+     set status = 'ended', ended_at = now(), end_reason = 'stream ended'
+   where s.stream_id = new.id and s.status in ('invited', 'active');
+  return null;
+end;
+$$;
+revoke all on function app_private.tg_streams__end_seats() from public, anon, authenticated;
+comment on function app_private.tg_streams__end_seats() is
+  'Ends every open seat when its stream ends.';
+--! EndIncluded stage/tg_streams__end_seats.sql
+
+--! Included accounts/tg_users__identity.sql
+create or replace function app_private.tg_users__identity() returns trigger
+  language plpgsql
+  set search_path = ''
+as $$
+begin
+  insert into app_private.user_identities (user_id, role, is_banned, sender, updated_at)
+  values (new.id, new.role, new.is_banned, jsonb_build_object(
+    'id', new.id,
+    'username', new.username,
+    'display_name', new.display_name,
+    'avatar_url', new.avatar_url,
+    'role', new.role,
+    'vehicle_status', new.vehicle_status
+  ), now())
+  on conflict (user_id) do update
+    set role = excluded.role, is_banned = excluded.is_banned, sender = excluded.sender, updated_at = excluded.updated_at;
+  return null;
+end;
+$$;
+revoke all on function app_private.tg_users__identity() from public, anon, authenticated;
+comment on function app_private.tg_users__identity() is
+  'Keeps app_private.user_identities in step with app_public.users.';
+--! EndIncluded accounts/tg_users__identity.sql
+
+--! Included stage/accept_seat.sql
+create or replace function app_public.accept_seat(seat_id uuid) returns app_public.stream_seats
+  language plpgsql volatile
+  security definer
+  set search_path = ''
+as $$
+declare
+  v_me app_public.users := app_private.require_user();
+  v_seat app_public.stream_seats;
+begin
+  select * into v_seat from app_public.stream_seats s where s.id = accept_seat.seat_id for update;
+  if v_seat.id is null then
+    raise exception 'seat % not found', seat_id using errcode = 'NOFND';
+  end if;
+  if v_seat.user_id <> v_me.id then
+    raise exception 'seat % was offered to another user', seat_id using errcode = 'DENYD';
+  end if;
+  if not exists (select 1 from app_public.streams s where s.id = v_seat.stream_id and s.status = 'live') then
+    raise exception 'stream % is not live', v_seat.stream_id using errcode = 'NLIVE';
+  end if;
+  if v_seat.status = 'active' and (v_seat.expires_at is null or v_seat.expires_at > now()) then
+    return v_seat;
+  end if;
+  if v_seat.status <> 'invited' or v_seat.expires_at <= now() then
+    raise exception 'seat % has no open invitation (%)', seat_id,
+      case when v_seat.status in ('invited', 'active') then 'expired' else v_seat.status end using errcode = 'NOFND';
+  end if;
+  update app_public.stream_seats s
+     set status = 'active', accepted_at = now(),
+         expires_at = case when s.duration_seconds is null then null else now() + make_interval(secs => s.duration_seconds) end
+   where s.id = v_seat.id
+  returning * into v_seat;
+  return v_seat;
+end;
+$$;
+revoke all on function app_public.accept_seat(seat_id uuid) from public, anon, authenticated;
+grant execute on function app_public.accept_seat(seat_id uuid) to authenticated;
+comment on function app_public.accept_seat(seat_id uuid) is
+  'Accepts an invitation: the caller may publish on stage until the seat is left, revoked or expires. Errors: NOAUT, BANND, NOFND (no open invitation), DENYD (offered to someone else), NLIVE.';
+--! EndIncluded stage/accept_seat.sql
+
+CREATE TABLE app_public.stream_bans (
+    stream_id uuid NOT NULL,
+    user_id uuid NOT NULL,
+    banned_by uuid,
+    reason text,
+    banned_until timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT stream_bans_reason_check CHECK ((char_length(reason) <= 500))
+);
+
+ALTER TABLE ONLY app_public.stream_bans FORCE ROW LEVEL SECURITY;
+
+COMMENT ON TABLE app_public.stream_bans IS 'Users banned from a stream''s chat (their messages are hidden), until banned_until (null = until unbanned).';
+
+--! Included chat/ban_user.sql
+create or replace function app_public.ban_user(stream_id uuid, user_id uuid, reason text default null, duration_seconds int default null)
+  returns app_public.stream_bans
+  language plpgsql volatile
+  security definer
+  set search_path = ''
+as $$
+declare
+  v_ban app_public.stream_bans;
+begin
+  perform app_private.moderation_target(stream_id, user_id);
+  if duration_seconds is not null and duration_seconds not between 1 and 31622400 then
+    raise exception 'ban duration must be between 1 second and 366 days (or null for indefinitely)' using errcode = 'BADIN';
+  end if;
+  if reason is not null and char_length(reason) > 500 then
+    raise exception 'reason must be at most 500 characters' using errcode = 'BADIN';
+  end if;
+  insert into app_public.stream_bans as b (stream_id, user_id, banned_by, reason, banned_until)
+  values (stream_id, user_id, app_public.current_user_id(), reason, now() + make_interval(secs => duration_seconds))
+  on conflict on constraint stream_bans_pkey do update
+    set banned_by = excluded.banned_by, reason = excluded.reason, banned_until = excluded.banned_until, created_at = now()
+  returning * into v_ban;
+  perform app_private.log_moderation(stream_id, 'ban', user_id, reason, jsonb_build_object('duration_seconds', duration_seconds));
+  -- Every client hides the banned user's messages.
+  perform app_private.publish_stream_event(stream_id, 'chat_deleted', jsonb_build_object('user_id', user_id, 'reason', 'ban'));
+  return v_ban;
+end;
+$$;
+revoke all on function app_public.ban_user(stream_id uuid, user_id uuid, reason text, duration_seconds integer) from public, anon, authenticated;
+grant execute on function app_public.ban_user(stream_id uuid, user_id uuid, reason text, duration_seconds integer) to authenticated;
+comment on function app_public.ban_user(stream_id uuid, user_id uuid, reason text, duration_seconds integer) is
+  'Bans a user from a stream''s chat (null duration = until unbanned) and hides their messages for everyone (a chat_deleted event with user_id). Errors: NOAUT, NOFND, DENYD, BADIN.';
+--! EndIncluded chat/ban_user.sql
+
+--! Included playback/configure_stream_playback.sql
+create or replace function app_public.configure_stream_playback(
+  stream_id uuid,
+  hls_provider text,
+  mux_playback_id text default null,
+  origin_path text default null
+) returns app_public.playback_state
+  language plpgsql volatile
+  security definer
+  set search_path = ''
+as $$
+declare
+  v_uid uuid := app_public.current_user_id();
+  v_stream app_public.streams;
+  v_state app_private.stream_playback;
+begin
+  if v_uid is null then
+    raise exception 'sign in to configure playback' using errcode = 'NOAUT';
+  end if;
+  select * into v_stream from app_public.streams s where s.id = configure_stream_playback.stream_id;
+  if v_stream.id is null then
+    raise exception 'stream % not found', stream_id using errcode = 'NOFND';
+  end if;
+  if v_stream.broadcaster_id <> v_uid
+     and not exists (select 1 from app_public.users u where u.id = v_uid and u.role = 'admin') then
+    raise exception 'only the broadcaster or an admin may configure playback of stream %', stream_id using errcode = 'DENYD';
+  end if;
+  if hls_provider is not null and hls_provider not in ('mux', 'cdn', 'origin') then
+    raise exception 'HLS provider must be mux, cdn or origin (got "%")', hls_provider using errcode = 'BADIN';
+  end if;
+  if hls_provider = 'mux' and (mux_playback_id is null or mux_playback_id !~ '^[A-Za-z0-9]{1,64}$') then
+    raise exception 'a Mux playback id (1-64 letters and digits) is required for provider mux' using errcode = 'BADIN';
+  end if;
+  if origin_path is not null and origin_path !~ '^/[^\s?#]*\.m3u8$' then
+    raise exception 'origin path must start with / and end with .m3u8 (got "%")', origin_path using errcode = 'BADIN';
+  end if;
+  insert into app_private.stream_playback (stream_id) values (v_stream.id) on conflict do nothing;
+  select * into v_state from app_private.stream_playback p where p.stream_id = v_stream.id for update;
+  if v_state.mode = 'hls' or v_state.pending in ('to_hls', 'verify') then
+    raise exception 'stream % is on (or switching to) HLS: switch it back to the stage before changing its HLS source', stream_id
+      using errcode = 'CONFL';
+  end if;
+  update app_private.stream_playback p
+     set hls_provider = configure_stream_playback.hls_provider,
+         mux_playback_id = case when configure_stream_playback.hls_provider = 'mux' then configure_stream_playback.mux_playback_id end,
+         origin_path = case when configure_stream_playback.hls_provider in ('cdn', 'origin') then configure_stream_playback.origin_path end,
+         last_check_ok = null, last_check_url = null, last_error = null
+   where p.stream_id = v_stream.id;
+  return app_public.streams_playback(v_stream);
+end;
+$$;
+revoke all on function app_public.configure_stream_playback(stream_id uuid, hls_provider text, mux_playback_id text, origin_path text) from public, anon, authenticated;
+grant execute on function app_public.configure_stream_playback(stream_id uuid, hls_provider text, mux_playback_id text, origin_path text) to authenticated;
+comment on function app_public.configure_stream_playback(stream_id uuid, hls_provider text, mux_playback_id text, origin_path text) is
+  'Sets the stream''s HLS source: mux (playback id), cdn or origin (origin path, default from configuration), or null. Errors: NOAUT, NOFND, DENYD, BADIN, CONFL (on HLS now).';
+--! EndIncluded playback/configure_stream_playback.sql
+
+--! Included accounts/current_user.sql
+create or replace function app_public.current_user() returns app_public.users
+  language sql stable
+  set search_path = ''
+as $$
+  select u.* from app_public.users u where u.id = app_public.current_user_id()
+$$;
+revoke all on function app_public.current_user() from public, anon, authenticated;
+grant execute on function app_public.current_user() to anon, authenticated;
+comment on function app_public.current_user() is
+  'The signed-in user, or null.';
+--! EndIncluded accounts/current_user.sql
+
+--! Included accounts/current_user_id.sql
+create or replace function app_public.current_user_id() returns uuid
+  language sql stable parallel safe
+as $$
+  select nullif(nullif(pg_catalog.current_setting('request.jwt.claims', true), '')::jsonb ->> 'sub', '')::uuid
+$$;
+revoke all on function app_public.current_user_id() from public, anon, authenticated;
+grant execute on function app_public.current_user_id() to anon, authenticated;
+comment on function app_public.current_user_id() is
+  E'@behavior -queryField\nThe signed-in user''s id, from the verified JWT claims (`sub`); null when anonymous.';
+--! EndIncluded accounts/current_user_id.sql
+
+--! Included chat/delete_chat_message.sql
+create or replace function app_public.delete_chat_message(message_id bigint, reason text default null) returns boolean
+  language plpgsql volatile
+  security definer
+  set search_path = ''
+as $$
+declare
+  v_uid uuid := app_public.current_user_id();
+  v_stream_id uuid;
+  v_sender_id uuid;
+  v_deleted timestamptz;
+begin
+  if v_uid is null then
+    raise exception 'sign in to delete chat messages' using errcode = 'NOAUT';
+  end if;
+  select m.stream_id, m.sender_id, m.deleted_at into v_stream_id, v_sender_id, v_deleted
+    from app_private.chat_messages m where m.id = message_id;
+  if v_stream_id is null then
+    select t.stream_id, t.sender_id, t.deleted_at into v_stream_id, v_sender_id, v_deleted
+      from app_private.chat_transcript t where t.id = message_id;
+  end if;
+  if v_stream_id is null then
+    raise exception 'chat message % not found', message_id using errcode = 'NOFND';
+  end if;
+  if v_sender_id <> v_uid and not app_hidden.can_moderate_stream(v_stream_id) then
+    raise exception 'only the sender, the broadcaster or a moderator may delete chat message %', message_id using errcode = 'DENYD';
+  end if;
+  if v_deleted is not null then
+    return false;
+  end if;
+  update app_private.chat_messages m set deleted_at = now() where m.id = message_id;
+  update app_private.chat_transcript t set deleted_at = now(), deleted_by = v_uid where t.id = message_id;
+  if v_sender_id <> v_uid then
+    perform app_private.log_moderation(v_stream_id, 'delete_message', v_sender_id, reason, jsonb_build_object('message_id', message_id));
+  end if;
+  perform app_private.publish_stream_event(v_stream_id, 'chat_deleted', jsonb_build_object('message_id', message_id));
+  return true;
+end;
+$$;
+revoke all on function app_public.delete_chat_message(message_id bigint, reason text) from public, anon, authenticated;
+grant execute on function app_public.delete_chat_message(message_id bigint, reason text) to authenticated;
+comment on function app_public.delete_chat_message(message_id bigint, reason text) is
+  'Deletes a chat message for everyone (a chat_deleted event); by its sender, the broadcaster or a moderator. False when already deleted. Errors: NOAUT, NOFND, DENYD.';
+--! EndIncluded chat/delete_chat_message.sql
+
+--! Included streams/end_stream.sql
+create or replace function app_public.end_stream(stream_id uuid) returns app_public.streams
+  language plpgsql volatile
+  security definer
+  set search_path = ''
+as $$
+declare
+  v_stream app_public.streams;
+  v_uid uuid := app_public.current_user_id();
+begin
+  if v_uid is null then
+    raise exception 'sign in to end a stream' using errcode = 'NOAUT';
+  end if;
+  select * into v_stream from app_public.streams s where s.id = end_stream.stream_id for update;
+  if v_stream.id is null then
+    raise exception 'stream % not found', stream_id using errcode = 'NOFND';
+  end if;
+  if v_stream.broadcaster_id <> v_uid
+     and not exists (select 1 from app_public.users u where u.id = v_uid and u.role = 'admin') then
+    raise exception 'only the broadcaster or an admin may end stream %', stream_id using errcode = 'DENYD';
+  end if;
+  if v_stream.status = 'ended' then
+    return v_stream;
+  end if;
+  update app_public.streams s set status = 'ended', ended_at = now() where s.id = v_stream.id
+    returning * into v_stream;
+  return v_stream;
+end;
+$$;
+revoke all on function app_public.end_stream(stream_id uuid) from public, anon, authenticated;
+grant execute on function app_public.end_stream(stream_id uuid) to authenticated;
+comment on function app_public.end_stream(stream_id uuid) is
+  'Ends a live stream (idempotent). Errors: NOAUT, NOFND, DENYD (not the broadcaster or an admin).';
+--! EndIncluded streams/end_stream.sql
+
+--! Included gifts/gift_batch_logs.sql
+create or replace function app_public.gift_batch_logs("limit" integer default 50) returns app_public.gift_batch_logs[]
+  language plpgsql stable
+  set search_path = ''
+as $$
+begin
+  if not exists (select 1 from app_public.users u where u.id = app_public.current_user_id() and u.role = 'admin') then
+    raise exception 'only admins may read gift batch logs' using errcode = 'DENYD';
+  end if;
+  if $1 is null or $1 not between 1 and 1000 then
+    raise exception 'limit must be between 1 and 1000, got %', $1 using errcode = 'BADIN';
+  end if;
+  return array(select l from app_public.gift_batch_logs l order by l.id desc limit $1);
+end;
+$$;
+revoke all on function app_public.gift_batch_logs("limit" integer) from public, anon, authenticated;
+grant execute on function app_public.gift_batch_logs("limit" integer) to authenticated;
+comment on function app_public.gift_batch_logs("limit" integer) is
+  E'@name giftBatchLogs\nAdmins: the most recent settlement batches, newest first (batch health). Errors: DENYD, BADIN.';
+--! EndIncluded gifts/gift_batch_logs.sql
+
+--! Included streams/go_live.sql
+create or replace function app_public.go_live(title text) returns app_public.streams
+  language plpgsql volatile
+  security definer
+  set search_path = ''
+as $$
+declare
+  v_user app_public.users;
+  v_stream app_public.streams;
+begin
+  select * into v_user from app_public.users where id = app_public.current_user_id();
+  if v_user.id is null then
+    raise exception 'sign in to go live' using errcode = 'NOAUT';
+  end if;
+  if v_user.is_banned then
+    raise exception 'user % is banned', v_user.username using errcode = 'BANND';
+  end if;
+  if v_user.role not in ('broadcaster', 'admin') then
+    raise exception 'user % is not a broadcaster', v_user.username using errcode = 'DENYD';
+  end if;
+  if title is null or char_length(btrim(title)) not between 1 and 140 then
+    raise exception 'title must be 1-140 characters' using errcode = 'BADIN';
+  end if;
+  if exists (select 1 from app_public.streams s where s.broadcaster_id = v_user.id and s.status = 'live') then
+    raise exception 'user % is already live', v_user.username using errcode = 'CONFL';
+  end if;
+  insert into app_public.streams (broadcaster_id, title) values (v_user.id, btrim(title))
+    returning * into v_stream;
+  return v_stream;
+end;
+$$;
+revoke all on function app_public.go_live(title text) from public, anon, authenticated;
+grant execute on function app_public.go_live(title text) to authenticated;
+comment on function app_public.go_live(title text) is
+  'Starts a live stream owned by the caller. Errors: NOAUT, BANND, DENYD (not a broadcaster), BADIN, CONFL (already live).';
+--! EndIncluded streams/go_live.sql
+
+--! Included gifts/grant_coins.sql
+create or replace function app_public.grant_coins(user_id uuid, coins integer, reason text) returns app_public.wallet_summary
+  language plpgsql volatile
+  security definer
+  set search_path = ''
+as $$
+declare
+  v_uid uuid := app_public.current_user_id();
+  v_out app_public.wallet_summary;
+begin
+  if v_uid is null then
+    raise exception 'sign in to grant coins' using errcode = 'NOAUT';
+  end if;
+  if not exists (select 1 from app_public.users u where u.id = v_uid and u.role = 'admin' and not u.is_banned) then
+    raise exception 'only admins may grant coins' using errcode = 'DENYD';
+  end if;
+  if reason is null or char_length(btrim(reason)) not between 1 and 200 then
+    raise exception 'a reason (1-200 characters) is required to grant coins' using errcode = 'BADIN';
+  end if;
+  if coins is null or coins not between 1 and 10000000 then
+    raise exception 'coins to grant must be between 1 and 10000000, got %', coins using errcode = 'BADIN';
+  end if;
+  perform app_private.issue_coins(grant_coins.user_id, grant_coins.coins, 'grant', null,
+                                  format('by %s: %s', v_uid, btrim(reason)));
+  select w.user_id, w.balance, w.updated_at into v_out from app_private.wallets w where w.user_id = grant_coins.user_id;
+  return v_out;
+end;
+$$;
+revoke all on function app_public.grant_coins(user_id uuid, coins integer, reason text) from public, anon, authenticated;
+grant execute on function app_public.grant_coins(user_id uuid, coins integer, reason text) to authenticated;
+comment on function app_public.grant_coins(user_id uuid, coins integer, reason text) is
+  'Admins: issue coins to a user, with a reason kept in the ledger. Errors: NOAUT, DENYD (not an admin), BADIN, NOFND (no such user).';
+--! EndIncluded gifts/grant_coins.sql
+
+--! Included stage/invite_to_seat.sql
+create or replace function app_public.invite_to_seat(stream_id uuid, user_id uuid, slot integer default null, duration_seconds integer default null)
+  returns app_public.stream_seats
+  language plpgsql volatile
+  security definer
+  set search_path = ''
+as $$
+declare
+  v_me app_public.users := app_private.require_user();
+  v_stream app_public.streams;
+  v_guest app_public.users;
+  v_slot integer := slot;
+  v_seat app_public.stream_seats;
+begin
+  -- Lock the stream: seat assignment is serialised per stream.
+  select * into v_stream from app_public.streams s where s.id = invite_to_seat.stream_id for update;
+  if v_stream.id is null then
+    raise exception 'stream % not found', stream_id using errcode = 'NOFND';
+  end if;
+  if not app_private.manages_stage(v_stream, v_me) then
+    raise exception 'only the broadcaster or a moderator may invite to the stage of stream %', stream_id using errcode = 'DENYD';
+  end if;
+  if v_stream.status <> 'live' then
+    raise exception 'stream % is not live', stream_id using errcode = 'NLIVE';
+  end if;
+  select * into v_guest from app_public.users u where u.id = invite_to_seat.user_id;
+  if v_guest.id is null then
+    raise exception 'user % not found', user_id using errcode = 'NOFND';
+  end if;
+  if v_guest.is_banned then
+    raise exception 'user % is banned', v_guest.username using errcode = 'BANND';
+  end if;
+  if v_guest.id = v_stream.broadcaster_id then
+    raise exception 'user % owns stream % and is always on its stage', v_guest.username, stream_id using errcode = 'BADIN';
+  end if;
+  if duration_seconds is not null and duration_seconds not between 10 and 86400 then
+    raise exception 'seat duration must be 10-86400 seconds, got %', duration_seconds using errcode = 'BADIN';
+  end if;
+  perform app_private.expire_due_seats(v_stream.id);
+  if exists (select 1 from app_public.stream_seats s
+              where s.stream_id = v_stream.id and s.user_id = v_guest.id and s.status in ('invited', 'active')) then
+    raise exception 'user % already has a seat on stream %', v_guest.username, stream_id using errcode = 'SEATF';
+  end if;
+  if (select count(*) from app_public.stream_seats s where s.stream_id = v_stream.id and s.status in ('invited', 'active')) >= v_stream.seat_cap then
+    raise exception 'the stage of stream % is full (% seats)', stream_id, v_stream.seat_cap using errcode = 'SEATF';
+  end if;
+  if v_slot is null then
+    select min(n) into v_slot from generate_series(1, v_stream.seat_cap) n
+     where not exists (select 1 from app_public.stream_seats s
+                        where s.stream_id = v_stream.id and s.slot = n and s.status in ('invited', 'active'));
+  elsif v_slot not between 1 and v_stream.seat_cap then
+    raise exception 'slot must be between 1 and % on stream %, got %', v_stream.seat_cap, stream_id, v_slot using errcode = 'BADIN';
+  elsif exists (select 1 from app_public.stream_seats s
+                 where s.stream_id = v_stream.id and s.slot = v_slot and s.status in ('invited', 'active')) then
+    raise exception 'slot % on stream % is taken', v_slot, stream_id using errcode = 'SEATF';
+  end if;
+  insert into app_public.stream_seats (stream_id, user_id, slot, invited_by, duration_seconds, expires_at)
+  values (v_stream.id, v_guest.id, v_slot, v_me.id, duration_seconds, now() + interval '2 minutes')
+  returning * into v_seat;
+  return v_seat;
+end;
+$$;
+revoke all on function app_public.invite_to_seat(stream_id uuid, user_id uuid, slot integer, duration_seconds integer) from public, anon, authenticated;
+grant execute on function app_public.invite_to_seat(stream_id uuid, user_id uuid, slot integer, duration_seconds integer) to authenticated;
+comment on function app_public.invite_to_seat(stream_id uuid, user_id uuid, slot integer, duration_seconds integer) is
+  'Invites a user to a seat on the stage (the lowest free slot unless one is given). The invitation expires after 2 minutes; the seat lasts duration_seconds once accepted (null: until left or revoked). Broadcaster, moderators and admins only. Errors: NOAUT, BANND, NOFND, DENYD, NLIVE, BADIN, SEATF (already seated, slot taken, stage full).';
+--! EndIncluded stage/invite_to_seat.sql
+
+--! Included gifts/leaderboard.sql
+create or replace function app_public.leaderboard(period text default 'week', "limit" integer default 10)
+  returns app_public.leaderboard_entry[]
+  language plpgsql stable
+  set search_path = ''
+as $$
+begin
+  if $1 is null or $1 not in ('day', 'week', 'month', 'all_time') then
+    raise exception 'period must be day, week, month or all_time, got %', $1 using errcode = 'BADIN';
+  end if;
+  if $2 is null or $2 not between 1 and 100 then
+    raise exception 'limit must be between 1 and 100, got %', $2 using errcode = 'BADIN';
+  end if;
+  return array(
+    select row((row_number() over (order by t.coins desc, t.broadcaster_id))::integer, t.broadcaster_id, u.username, u.display_name,
+               u.avatar_url, t.coins, t.gifts)::app_public.leaderboard_entry
+      from (select s.broadcaster_id, s.coins, s.gifts from app_public.broadcaster_stats s
+             where s.period = $1 and s.period_start = app_public.period_start($1, now()) and s.coins > 0
+             order by s.coins desc, s.broadcaster_id limit $2) t
+      join app_public.users u on u.id = t.broadcaster_id
+     order by t.coins desc, t.broadcaster_id);
+end;
+$$;
+revoke all on function app_public.leaderboard(period text, "limit" integer) from public, anon, authenticated;
+grant execute on function app_public.leaderboard(period text, "limit" integer) to anon, authenticated;
+comment on function app_public.leaderboard(period text, "limit" integer) is
+  'Top broadcasters by coins received in the current period (day, week, month, all_time; UTC boundaries). Reads only materialised stats. Errors: BADIN.';
+--! EndIncluded gifts/leaderboard.sql
+
+--! Included stage/leave_seat.sql
+create or replace function app_public.leave_seat(seat_id uuid) returns app_public.stream_seats
+  language plpgsql volatile
+  security definer
+  set search_path = ''
+as $$
+declare
+  v_me app_public.users;
+  v_seat app_public.stream_seats;
+begin
+  -- A banned guest may still leave.
+  select * into v_me from app_public.users u where u.id = app_public.current_user_id();
+  if v_me.id is null then
+    raise exception 'sign in first' using errcode = 'NOAUT';
+  end if;
+  select * into v_seat from app_public.stream_seats s where s.id = leave_seat.seat_id for update;
+  if v_seat.id is null then
+    raise exception 'seat % not found', seat_id using errcode = 'NOFND';
+  end if;
+  if v_seat.user_id <> v_me.id then
+    raise exception 'seat % belongs to another user (managers use revoke_seat)', seat_id using errcode = 'DENYD';
+  end if;
+  if v_seat.status in ('invited', 'active') then
+    update app_public.stream_seats s
+       set status = 'left', ended_at = now(), ended_by = v_me.id, end_reason = 'left'
+     where s.id = v_seat.id
+    returning * into v_seat;
+  end if;
+  return v_seat;
+end;
+$$;
+revoke all on function app_public.leave_seat(seat_id uuid) from public, anon, authenticated;
+grant execute on function app_public.leave_seat(seat_id uuid) to authenticated;
+comment on function app_public.leave_seat(seat_id uuid) is
+  'Leaves a seat or declines an invitation (idempotent). Errors: NOAUT, NOFND, DENYD (someone else''s seat).';
+--! EndIncluded stage/leave_seat.sql
+
+--! Included streams/live_streams.sql
+create or replace function app_public.live_streams() returns setof app_public.streams
+  language sql stable
+  set search_path = ''
+as $$
+  select s.* from app_public.streams s where s.status = 'live' order by s.started_at desc
+$$;
+revoke all on function app_public.live_streams() from public, anon, authenticated;
+grant execute on function app_public.live_streams() to anon, authenticated;
+comment on function app_public.live_streams() is
+  'Streams that are live now, newest first.';
+--! EndIncluded streams/live_streams.sql
+
+--! Included stage/livekit_grant.sql
+create or replace function app_public.livekit_grant(stream_id uuid) returns app_public.livekit_grant
+  language plpgsql stable
+  security definer
+  set search_path = ''
+as $$
+begin
+  return app_private.livekit_grant_for(livekit_grant.stream_id, app_public.current_user_id());
+end;
+$$;
+revoke all on function app_public.livekit_grant(stream_id uuid) from public, anon, authenticated;
+grant execute on function app_public.livekit_grant(stream_id uuid) to anon, authenticated;
+comment on function app_public.livekit_grant(stream_id uuid) is
+  'The caller''s LiveKit grant for a stream, from database state only (never from the request). Errors: NOAUT (anonymous), BANND, NOFND, NLIVE (stream ended).';
+--! EndIncluded stage/livekit_grant.sql
+
+--! Included accounts/login.sql
+create or replace function app_public.login(username_or_email text, password text) returns text
+  language plpgsql volatile
+  security definer
+  set search_path = ''
+as $$
+declare
+  v_user app_public.users;
+  v_hash text;
+begin
+  select u.* into v_user
+    from app_public.users u
+    left join app_private.user_secrets s on s.user_id = u.id
+   where lower(u.username) = lower(username_or_email) or lower(s.email) = lower(username_or_email)
+   limit 1;
+  select s.password_hash into v_hash from app_private.user_secrets s where s.user_id = v_user.id;
+  -- Same error whether the user is unknown or the password is wrong.
+  if v_user.id is null or v_hash is null or v_hash <> public.crypt(coalesce(password, ''), v_hash) then
+    raise exception 'wrong username/email or password' using errcode = 'CREDS';
+  end if;
+  if v_user.is_banned then
+    raise exception 'user % is banned', v_user.username using errcode = 'BANND';
+  end if;
+  update app_private.user_secrets set last_login_at = now() where user_id = v_user.id;
+  return app_private.sign_jwt(v_user.id);
+end;
+$$;
+revoke all on function app_public.login(username_or_email text, password text) from public, anon, authenticated;
+grant execute on function app_public.login(username_or_email text, password text) to anon;
+comment on function app_public.login(username_or_email text, password text) is
+  'Signs in and returns a short-lived JWT. Errors: CREDS wrong credentials, BANND banned.';
+--! EndIncluded accounts/login.sql
+
+CREATE TABLE app_public.stream_mutes (
+    stream_id uuid NOT NULL,
+    user_id uuid NOT NULL,
+    muted_by uuid,
+    reason text,
+    muted_until timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT stream_mutes_reason_check CHECK ((char_length(reason) <= 500))
+);
+
+ALTER TABLE ONLY app_public.stream_mutes FORCE ROW LEVEL SECURITY;
+
+COMMENT ON TABLE app_public.stream_mutes IS 'Users who may not chat in a stream, until muted_until (null = until unmuted). Managed with muteUser/unmuteUser.';
+
+--! Included chat/mute_user.sql
+create or replace function app_public.mute_user(stream_id uuid, user_id uuid, duration_seconds int default null, reason text default null)
+  returns app_public.stream_mutes
+  language plpgsql volatile
+  security definer
+  set search_path = ''
+as $$
+declare
+  v_mute app_public.stream_mutes;
+begin
+  perform app_private.moderation_target(stream_id, user_id);
+  if duration_seconds is not null and duration_seconds not between 1 and 31622400 then
+    raise exception 'mute duration must be between 1 second and 366 days (or null for indefinitely)' using errcode = 'BADIN';
+  end if;
+  if reason is not null and char_length(reason) > 500 then
+    raise exception 'reason must be at most 500 characters' using errcode = 'BADIN';
+  end if;
+  insert into app_public.stream_mutes as m (stream_id, user_id, muted_by, reason, muted_until)
+  values (stream_id, user_id, app_public.current_user_id(), reason, now() + make_interval(secs => duration_seconds))
+  on conflict on constraint stream_mutes_pkey do update
+    set muted_by = excluded.muted_by, reason = excluded.reason, muted_until = excluded.muted_until, created_at = now()
+  returning * into v_mute;
+  perform app_private.log_moderation(stream_id, 'mute', user_id, reason, jsonb_build_object('duration_seconds', duration_seconds));
+  return v_mute;
+end;
+$$;
+revoke all on function app_public.mute_user(stream_id uuid, user_id uuid, duration_seconds integer, reason text) from public, anon, authenticated;
+grant execute on function app_public.mute_user(stream_id uuid, user_id uuid, duration_seconds integer, reason text) to authenticated;
+comment on function app_public.mute_user(stream_id uuid, user_id uuid, duration_seconds integer, reason text) is
+  'Mutes a user in a stream for duration_seconds (null = until unmuted); muting again replaces the duration. Broadcaster or moderator only. Errors: NOAUT, NOFND, DENYD, BADIN.';
+--! EndIncluded chat/mute_user.sql
+
+--! Included gifts/my_wallet.sql
+create or replace function app_public.my_wallet() returns app_public.wallet_summary
+  language plpgsql stable
+  security definer
+  set search_path = ''
+as $$
+declare
+  v_uid uuid := app_public.current_user_id();
+  v_out app_public.wallet_summary;
+begin
+  if v_uid is null then
+    raise exception 'sign in to see your wallet' using errcode = 'NOAUT';
+  end if;
+  select v_uid, coalesce(w.balance, 0), w.updated_at into v_out
+    from (select 1) one left join app_private.wallets w on w.user_id = v_uid;
+  return v_out;
+end;
+$$;
+revoke all on function app_public.my_wallet() from public, anon, authenticated;
+grant execute on function app_public.my_wallet() to authenticated;
+comment on function app_public.my_wallet() is
+  'The signed-in user''s coin balance (0 without a wallet). Errors: NOAUT.';
+--! EndIncluded gifts/my_wallet.sql
+
+--! Included gifts/period_start.sql
+create or replace function app_public.period_start(period text, at timestamptz default now()) returns timestamptz
+  language sql immutable parallel safe
+as $$
+  select case period
+    when 'day' then pg_catalog.timezone('UTC', pg_catalog.date_trunc('day', pg_catalog.timezone('UTC', at)))
+    when 'week' then pg_catalog.timezone('UTC', pg_catalog.date_trunc('week', pg_catalog.timezone('UTC', at)))
+    when 'month' then pg_catalog.timezone('UTC', pg_catalog.date_trunc('month', pg_catalog.timezone('UTC', at)))
+    when 'all_time' then timestamptz '1970-01-01 00:00:00+00'
+  end
+$$;
+revoke all on function app_public.period_start(period text, at timestamp with time zone) from public, anon, authenticated;
+grant execute on function app_public.period_start(period text, at timestamp with time zone) to anon, authenticated;
+comment on function app_public.period_start(period text, at timestamp with time zone) is
+  E'@behavior -queryField\nStart (UTC) of the leaderboard period containing `at`: day, week (ISO, Monday), month, or all_time (the epoch).';
+--! EndIncluded gifts/period_start.sql
+
+--! Included chat/recent_chat_messages.sql
+create or replace function app_public.recent_chat_messages(stream_id uuid) returns setof app_public.chat_message
+  language sql stable
+  security definer
+  set search_path = ''
+as $$
+  select r.id, r.stream_id, r.sender_id, r.body, r.client_id, r.sender, r.created_at
+    from (
+      (select m.id, m.stream_id, m.sender_id, m.body, m.client_id, m.sender, m.created_at
+         from app_private.chat_messages m
+        where m.stream_id = recent_chat_messages.stream_id and m.deleted_at is null
+        order by m.id desc limit 200)
+      union all
+      (select t.id, t.stream_id, t.sender_id, t.body, t.client_id, t.sender, t.created_at
+         from app_private.chat_transcript t
+        where t.stream_id = recent_chat_messages.stream_id and t.deleted_at is null
+        order by t.id desc limit 200)
+    ) r
+   where not exists (select 1 from app_public.users u where u.id = r.sender_id and u.is_banned)
+     and not exists (select 1 from app_public.stream_bans b
+                      where b.stream_id = r.stream_id and b.user_id = r.sender_id
+                        and (b.banned_until is null or b.banned_until > now()))
+   order by r.id desc
+   limit 50
+$$;
+revoke all on function app_public.recent_chat_messages(stream_id uuid) from public, anon, authenticated;
+grant execute on function app_public.recent_chat_messages(stream_id uuid) to anon, authenticated;
+comment on function app_public.recent_chat_messages(stream_id uuid) is
+  'The last 50 chat messages of a stream (newest first), without deleted messages or messages of banned users: what a new viewer sees.';
+--! EndIncluded chat/recent_chat_messages.sql
+
+--! Included accounts/register.sql
+create or replace function app_public.register(username text, email text, password text) returns text
+  language plpgsql volatile
+  security definer
+  set search_path = ''
+as $$
+declare
+  v_user_id uuid;
+begin
+  if username is null or username !~ '^[A-Za-z][A-Za-z0-9_]{2,23}$' then
+    raise exception 'username must be a letter followed by 2-23 letters, digits or underscores' using errcode = 'BADIN';
+  end if;
+  if email is null or email !~ '^[^@\s]+@[^@\s]+\.[^@\s]+$' then
+    raise exception 'email is not a valid address' using errcode = 'BADIN';
+  end if;
+  if password is null or char_length(password) < 8 or char_length(password) > 200 then
+    raise exception 'password must be 8-200 characters' using errcode = 'BADIN';
+  end if;
+  if exists (select 1 from app_public.users u where lower(u.username) = lower(register.username)) then
+    raise exception 'username "%" is already taken', username using errcode = 'CONFL';
+  end if;
+  if exists (select 1 from app_private.user_secrets s where lower(s.email) = lower(register.email)) then
+    raise exception 'email is already registered' using errcode = 'CONFL';
+  end if;
+  insert into app_public.users (username, display_name) values (username, username)
+    returning id into v_user_id;
+  insert into app_private.user_secrets (user_id, email, password_hash)
+    values (v_user_id, email, public.crypt(password, public.gen_salt('bf', 10)));
+  return app_private.sign_jwt(v_user_id);
+exception
+  when unique_violation then
+    raise exception 'username or email is already registered' using errcode = 'CONFL';
+end;
+$$;
+revoke all on function app_public.register(username text, email text, password text) from public, anon, authenticated;
+grant execute on function app_public.register(username text, email text, password text) to anon;
+comment on function app_public.register(username text, email text, password text) is
+  'Creates an account (app role viewer) and returns a signed JWT. Errors: BADIN invalid input, CONFL username or email taken.';
+--! EndIncluded accounts/register.sql
+
+--! Included playback/report_playback_failure.sql
+create or replace function app_public.report_playback_failure(stream_id uuid, path text, url text default null, reason text default null)
+returns boolean
+  language plpgsql volatile
+  security definer
+  set search_path = ''
+as $$
+declare
+  v_cfg app_private.playback_settings;
+  v_state app_private.stream_playback;
+  v_recent integer;
+begin
+  if path is null or path not in ('hls', 'stage') then
+    raise exception 'path must be hls or stage (got "%")', path using errcode = 'BADIN';
+  end if;
+  if not exists (select 1 from app_public.streams s where s.id = report_playback_failure.stream_id) then
+    raise exception 'stream % not found', stream_id using errcode = 'NOFND';
+  end if;
+  insert into app_private.playback_failure_reports (stream_id, path, url, reason, reporter_id)
+    values (report_playback_failure.stream_id, path, left(url, 2000), left(reason, 500), app_public.current_user_id());
+  -- Many HLS failures on a stream that is on HLS: have the worker verify the URL (alerts if broken).
+  if path = 'hls' then
+    select * into v_state from app_private.stream_playback p where p.stream_id = report_playback_failure.stream_id;
+    if v_state.mode = 'hls' and v_state.pending is null then
+      select * into v_cfg from app_private.playback_settings;
+      select count(*) into v_recent from app_private.playback_failure_reports r
+       where r.stream_id = report_playback_failure.stream_id and r.path = 'hls' and r.reported_at > now() - interval '1 minute';
+      if v_recent >= v_cfg.verify_after_failures then
+        update app_private.stream_playback p
+           set pending = 'verify', pending_reason = 'failures', check_due_at = now(), attempts = 0
+         where p.stream_id = report_playback_failure.stream_id and p.pending is null;
+      end if;
+    end if;
+  end if;
+  return true;
+end;
+$$;
+revoke all on function app_public.report_playback_failure(stream_id uuid, path text, url text, reason text) from public, anon, authenticated;
+grant execute on function app_public.report_playback_failure(stream_id uuid, path text, url text, reason text) to anon, authenticated;
+comment on function app_public.report_playback_failure(stream_id uuid, path text, url text, reason text) is
+  'A player reports that a path failed (fatal HLS error, playlist 404, stage failure). Counted per stream; many HLS failures trigger a re-check. Errors: BADIN, NOFND.';
+--! EndIncluded playback/report_playback_failure.sql
+
+--! Included playback/request_viral_mode.sql
+create or replace function app_public.request_viral_mode(stream_id uuid, mode text) returns app_public.playback_state
+  language plpgsql volatile
+  security definer
+  set search_path = ''
+as $$
+declare
+  v_uid uuid := app_public.current_user_id();
+  v_stream app_public.streams;
+  v_state app_private.stream_playback;
+begin
+  if v_uid is null then
+    raise exception 'sign in to change viral mode' using errcode = 'NOAUT';
+  end if;
+  select * into v_stream from app_public.streams s where s.id = request_viral_mode.stream_id;
+  if v_stream.id is null then
+    raise exception 'stream % not found', stream_id using errcode = 'NOFND';
+  end if;
+  if v_stream.broadcaster_id <> v_uid
+     and not exists (select 1 from app_public.users u where u.id = v_uid and u.role = 'admin') then
+    raise exception 'only the broadcaster or an admin may change viral mode of stream %', stream_id using errcode = 'DENYD';
+  end if;
+  if v_stream.status <> 'live' then
+    raise exception 'stream % is not live', stream_id using errcode = 'NLIVE';
+  end if;
+  if mode is null or mode not in ('hls', 'stage', 'auto') then
+    raise exception 'viral mode must be hls, stage or auto (got "%")', mode using errcode = 'BADIN';
+  end if;
+  insert into app_private.stream_playback (stream_id) values (v_stream.id) on conflict do nothing;
+  select * into v_state from app_private.stream_playback p where p.stream_id = v_stream.id for update;
+  if mode = 'hls' and app_public.streams_hls_url(v_stream) is null then
+    raise exception 'stream % has no HLS source configured (or its provider is not configured on this server)', stream_id
+      using errcode = 'BADIN';
+  end if;
+  update app_private.stream_playback p set pinned = (request_viral_mode.mode <> 'auto') where p.stream_id = v_stream.id;
+  if mode <> 'auto' then
+    perform app_private.request_transition(v_stream.id, mode, 'request', v_uid);
+  end if;
+  return app_public.streams_playback(v_stream);
+end;
+$$;
+revoke all on function app_public.request_viral_mode(stream_id uuid, mode text) from public, anon, authenticated;
+grant execute on function app_public.request_viral_mode(stream_id uuid, mode text) to authenticated;
+comment on function app_public.request_viral_mode(stream_id uuid, mode text) is
+  'Broadcaster/admin: hls asks to switch viewers to HLS (after a health check), stage asks to switch back; both pin the mode. auto hands it back to the viewer-count thresholds. Errors: NOAUT, NOFND, DENYD, NLIVE, BADIN.';
+--! EndIncluded playback/request_viral_mode.sql
+
+--! Included stage/revoke_seat.sql
+create or replace function app_public.revoke_seat(seat_id uuid, reason text) returns app_public.stream_seats
+  language plpgsql volatile
+  security definer
+  set search_path = ''
+as $$
+declare
+  v_me app_public.users := app_private.require_user();
+  v_seat app_public.stream_seats;
+  v_stream app_public.streams;
+begin
+  select * into v_seat from app_public.stream_seats s where s.id = revoke_seat.seat_id for update;
+  if v_seat.id is null then
+    raise exception 'seat % not found', seat_id using errcode = 'NOFND';
+  end if;
+  select * into v_stream from app_public.streams s where s.id = v_seat.stream_id;
+  if not app_private.manages_stage(v_stream, v_me) then
+    raise exception 'only the broadcaster or a moderator may revoke seat % on stream %', seat_id, v_stream.id using errcode = 'DENYD';
+  end if;
+  if char_length(reason) > 200 then
+    raise exception 'reason must be at most 200 characters' using errcode = 'BADIN';
+  end if;
+  if v_seat.status in ('invited', 'active') then
+    update app_public.stream_seats s
+       set status = 'revoked', ended_at = now(), ended_by = v_me.id, end_reason = coalesce(nullif(btrim(reason), ''), 'revoked')
+     where s.id = v_seat.id
+    returning * into v_seat;
+  end if;
+  return v_seat;
+end;
+$$;
+revoke all on function app_public.revoke_seat(seat_id uuid, reason text) from public, anon, authenticated;
+grant execute on function app_public.revoke_seat(seat_id uuid, reason text) to authenticated;
+comment on function app_public.revoke_seat(seat_id uuid, reason text) is
+  'Takes a seat away (idempotent): the guest is ejected from the stage at LiveKit within a second. Broadcaster, moderators and admins only. Errors: NOAUT, BANND, NOFND, DENYD, BADIN.';
+--! EndIncluded stage/revoke_seat.sql
+
+--! Included chat/send_chat_message.sql
+create or replace function app_public.send_chat_message(stream_id uuid, body text, client_id text default null)
+  returns app_public.chat_message
+  language plpgsql volatile
+  security definer
+  set search_path = ''
+as $$
+declare
+  v_uid uuid := app_public.current_user_id();
+  v_body text := btrim(body, E' \t\r\n');
+  v_role app_public.app_role;
+  v_is_banned boolean;
+  v_sender jsonb;
+  v_stream_id uuid;
+  v_status text;
+  v_broadcaster_id uuid;
+  v_slow int;
+  v_exempt boolean;
+  v_hinted boolean;
+  v_rate real := 1.0;   -- tokens per second
+  v_burst real := 5.0;  -- bucket size
+  v_tokens real;
+  v_wait numeric;
+  v_id bigint;
+  v_created_at timestamptz;
+begin
+  -- Ephemeral chat is not durable by accident (rule 4): this transaction's commit does not wait
+  -- for a WAL flush (and it writes no WAL-logged row anyway).
+  perform set_config('synchronous_commit', 'off', true);
+  if v_uid is null then
+    raise exception 'sign in to chat' using errcode = 'NOAUT';
+  end if;
+  if v_body is null or char_length(v_body) = 0 or char_length(v_body) > 500 then
+    raise exception 'chat message must be 1-500 characters' using errcode = 'BADIN';
+  end if;
+  -- Control characters (NUL cannot even reach a text value) and invisible bidi/zero-width controls.
+  if v_body ~ '[[:cntrl:]\u200B-\u200F\u202A-\u202E\u2066-\u2069\uFEFF]' then
+    raise exception 'chat message contains control characters' using errcode = 'BADIN';
+  end if;
+  if client_id is not null and (char_length(client_id) > 64 or client_id ~ '[[:cntrl:]]') then
+    raise exception 'client_id must be at most 64 printable characters' using errcode = 'BADIN';
+  end if;
+
+  -- One read: the sender's identity, with the badge for this stream, and the stream.
+  select i.role, i.is_banned, s.id, s.status, s.broadcaster_id, s.chat_slow_mode_seconds,
+         i.sender || jsonb_build_object('badge', case
+           when s.broadcaster_id = v_uid then 'host'
+           when i.role in ('moderator', 'admin') then i.role::text
+         end),
+         s.broadcaster_id = v_uid or i.role in ('moderator', 'admin'),
+         s.id = any (i.restricted_in)
+    into v_role, v_is_banned, v_stream_id, v_status, v_broadcaster_id, v_slow, v_sender, v_exempt, v_hinted
+    from app_private.user_identities i
+    left join app_public.streams s on s.id = send_chat_message.stream_id
+   where i.user_id = v_uid;
+  if not found or v_is_banned or v_stream_id is null or v_status <> 'live' then
+    if not found then
+      raise exception 'user % not found', v_uid using errcode = 'NOAUT';
+    end if;
+    if v_is_banned then
+      raise exception 'user % is banned', v_sender ->> 'username' using errcode = 'BANND';
+    end if;
+    if v_stream_id is null then
+      raise exception 'stream % not found', stream_id using errcode = 'NOFND';
+    end if;
+    raise exception 'stream % is not live', stream_id using errcode = 'NLIVE';
+  end if;
+
+  -- Stream bans and mutes: looked up only where the sender's hint names this stream (the hint is a
+  -- superset of where such rows exist; the lookups decide).
+  if v_hinted and not v_exempt then
+    if exists (select 1 from app_public.stream_bans b
+                where b.stream_id = v_stream_id and b.user_id = v_uid and (b.banned_until is null or b.banned_until > now())) then
+      raise exception 'user % is banned from stream %', v_sender ->> 'username', v_stream_id using errcode = 'BANND';
+    end if;
+    if exists (select 1 from app_public.stream_mutes m
+                where m.stream_id = v_stream_id and m.user_id = v_uid and (m.muted_until is null or m.muted_until > now())) then
+      raise exception 'user % is muted in stream %', v_sender ->> 'username', v_stream_id using errcode = 'MUTED';
+    end if;
+  end if;
+
+  if not v_exempt then
+    -- Slow mode: one message per chat_slow_mode_seconds per user and stream.
+    if v_slow > 0 then
+      insert into app_private.chat_slow_mode as s (stream_id, user_id, last_at) values (v_stream_id, v_uid, now())
+      on conflict on constraint chat_slow_mode_pkey do update set last_at = excluded.last_at
+        where s.last_at <= now() - make_interval(secs => v_slow);
+      if not found then
+        select round(greatest(ceil(extract(epoch from (s.last_at + make_interval(secs => v_slow) - now())) * 10), 1) / 10, 1)
+          into v_wait from app_private.chat_slow_mode s where s.stream_id = v_stream_id and s.user_id = v_uid;
+        raise exception 'slow mode in stream %: retry after % seconds', v_stream_id, v_wait
+          using errcode = 'RATEL', detail = json_build_object('retry_after', v_wait)::text;
+      end if;
+    end if;
+    -- Per-user token bucket: v_rate messages per second, bursts of v_burst.
+    insert into app_private.chat_rate_buckets as b (user_id, tokens, refilled_at) values (v_uid, v_burst - 1, now())
+    on conflict (user_id) do update
+      set tokens = least(v_burst, b.tokens + extract(epoch from now() - b.refilled_at)::real * v_rate) - 1,
+          refilled_at = now()
+      where least(v_burst, b.tokens + extract(epoch from now() - b.refilled_at)::real * v_rate) >= 1;
+    if not found then
+      select least(v_burst, b.tokens + extract(epoch from now() - b.refilled_at)::real * v_rate) into v_tokens
+        from app_private.chat_rate_buckets b where b.user_id = v_uid;
+      v_wait := round(greatest(ceil(((1 - v_tokens) / v_rate * 10)::numeric), 1) / 10, 1);
+      raise exception 'chat rate limit for user %: retry after % seconds', v_sender ->> 'username', v_wait
+        using errcode = 'RATEL', detail = json_build_object('retry_after', v_wait)::text;
+    end if;
+  end if;
+
+  insert into app_private.chat_messages (stream_id, sender_id, body, client_id, sender)
+  values (v_stream_id, v_uid, v_body, send_chat_message.client_id, v_sender)
+  returning chat_messages.id, chat_messages.created_at into v_id, v_created_at;
+  perform app_private.publish_stream_event(v_stream_id, 'chat', jsonb_build_object(
+    'message_id', v_id,
+    'body', v_body,
+    'client_id', send_chat_message.client_id,
+    'sender', v_sender,
+    'created_at', v_created_at
+  ));
+  return row(v_id, v_stream_id, v_uid, v_body, send_chat_message.client_id, v_sender, v_created_at)::app_public.chat_message;
+end;
+$$;
+revoke all on function app_public.send_chat_message(stream_id uuid, body text, client_id text) from public, anon, authenticated;
+grant execute on function app_public.send_chat_message(stream_id uuid, body text, client_id text) to authenticated;
+comment on function app_public.send_chat_message(stream_id uuid, body text, client_id text) is
+  E'Sends a chat message to a live stream; it reaches viewers as a `chat` event carrying the sender''s identity.\nBody trimmed, 1-500 characters, no control characters. Rate limited per user (1/s, bursts of 5) and by the stream''s slow mode; the broadcaster and moderators are exempt.\nErrors: NOAUT, BADIN, NOFND, NLIVE, BANND (banned here or everywhere), MUTED, RATEL (retry after the seconds in the message).';
+--! EndIncluded chat/send_chat_message.sql
+
+--! Included gifts/send_gift.sql
+create or replace function app_public.send_gift(stream_id uuid, gift_id uuid, quantity integer default 1, idempotency_key text default null)
+  returns app_public.gift_receipt
+  language plpgsql volatile
+  security definer
+  set search_path = ''
+as $$
+#variable_conflict use_column
+declare
+  v_uid uuid := app_public.current_user_id();
+  v_sender app_public.users;
+  v_stream app_public.streams;
+  v_gift app_public.gifts;
+  v_row app_private.gift_ledger;
+  v_coins bigint;
+  v_balance bigint;
+begin
+  if v_uid is null then
+    raise exception 'sign in to send gifts' using errcode = 'NOAUT';
+  end if;
+  if send_gift.idempotency_key is not null then
+    if char_length(send_gift.idempotency_key) not between 1 and 200 then
+      raise exception 'idempotency key must be 1-200 characters' using errcode = 'BADIN';
+    end if;
+    select * into v_row from app_private.gift_ledger g
+     where g.sender_id = v_uid and g.idempotency_key = send_gift.idempotency_key;
+    if found then
+      return app_private.gift_receipt_for(v_row, send_gift.stream_id, send_gift.gift_id, send_gift.quantity);
+    end if;
+  end if;
+  if send_gift.quantity is null or send_gift.quantity not between 1 and 1000 then
+    raise exception 'quantity must be between 1 and 1000, got %', send_gift.quantity using errcode = 'BADIN';
+  end if;
+  select * into v_sender from app_public.users u where u.id = v_uid;
+  if not found then
+    raise exception 'user % no longer exists', v_uid using errcode = 'NOAUT';
+  end if;
+  if v_sender.is_banned then
+    raise exception 'user % is banned', v_sender.username using errcode = 'BANND';
+  end if;
+  select * into v_stream from app_public.streams s where s.id = send_gift.stream_id;
+  if not found then
+    raise exception 'stream % not found', send_gift.stream_id using errcode = 'NOFND';
+  end if;
+  if v_stream.status <> 'live' then
+    raise exception 'stream % is not live', send_gift.stream_id using errcode = 'NLIVE';
+  end if;
+  if v_stream.broadcaster_id = v_uid then
+    raise exception 'user % cannot send gifts to their own stream %', v_sender.username, v_stream.id using errcode = 'DENYD';
+  end if;
+  select * into v_gift from app_public.gifts gi where gi.id = send_gift.gift_id;
+  if not found then
+    raise exception 'gift % not found', send_gift.gift_id using errcode = 'NOFND';
+  end if;
+  if not v_gift.active then
+    raise exception 'gift "%" is no longer available', v_gift.name using errcode = 'BADIN';
+  end if;
+
+  -- The debit first: the sender's own row only. No row, or too little: nothing is recorded (and no
+  -- ledger id is spent on a gift that is refused).
+  v_coins := v_gift.coin_price::bigint * send_gift.quantity;
+  update app_private.wallets w set balance = w.balance - v_coins, updated_at = now()
+   where w.user_id = v_uid and w.balance >= v_coins
+   returning w.balance into v_balance;
+  if not found then
+    raise exception 'insufficient funds: % × "%" costs % coins, user % has %', send_gift.quantity, v_gift.name, v_coins,
+      v_sender.username, coalesce((select w.balance from app_private.wallets w where w.user_id = v_uid), 0)
+      using errcode = 'INSFD';
+  end if;
+
+  -- The hold (sender -> escrow); the trigger queues it for settlement.
+  insert into app_private.gift_ledger (sender_id, receiver_id, stream_id, gift_id, quantity, unit_price, coins, fee_coins, idempotency_key)
+    values (v_uid, v_stream.broadcaster_id, v_stream.id, v_gift.id, send_gift.quantity, v_gift.coin_price, v_coins,
+            v_coins * app_private.gift_setting('gift_fee_bps', 2000) / 10000, send_gift.idempotency_key)
+    on conflict (sender_id, idempotency_key) where idempotency_key is not null do nothing
+    returning * into v_row;
+  if not found then
+    -- A concurrent request with the same key committed first: undo this debit (the whole function
+    -- runs in the caller's transaction, so raise-and-catch would cost a subtransaction; a reverse
+    -- update of the row we already hold is cheaper) and answer as its replay.
+    update app_private.wallets w set balance = w.balance + v_coins, updated_at = now() where w.user_id = v_uid;
+    select * into v_row from app_private.gift_ledger g
+     where g.sender_id = v_uid and g.idempotency_key = send_gift.idempotency_key;
+    return app_private.gift_receipt_for(v_row, send_gift.stream_id, send_gift.gift_id, send_gift.quantity);
+  end if;
+
+  perform app_private.publish_stream_event(v_stream.id, 'gift', jsonb_build_object(
+    'type', 'gift',
+    'id', v_row.id,
+    'stream_id', v_stream.id,
+    'receiver_id', v_stream.broadcaster_id,
+    'sender', jsonb_build_object('id', v_sender.id, 'username', v_sender.username,
+                                 'display_name', v_sender.display_name, 'avatar_url', v_sender.avatar_url),
+    'gift', jsonb_build_object('id', v_gift.id, 'slug', v_gift.slug, 'name', v_gift.name,
+                               'art_url', v_gift.art_url, 'coin_price', v_gift.coin_price),
+    'quantity', send_gift.quantity,
+    'coins', v_coins,
+    'sent_at', v_row.created_at));
+
+  return row(v_row.id, v_row.stream_id, v_row.gift_id, v_row.quantity, v_row.coins, 'pending', v_balance, false, v_row.created_at)::app_public.gift_receipt;
+end;
+$$;
+revoke all on function app_public.send_gift(stream_id uuid, gift_id uuid, quantity integer, idempotency_key text) from public, anon, authenticated;
+grant execute on function app_public.send_gift(stream_id uuid, gift_id uuid, quantity integer, idempotency_key text) to authenticated;
+comment on function app_public.send_gift(stream_id uuid, gift_id uuid, quantity integer, idempotency_key text) is
+  'Send `quantity` of a catalogue gift to a live stream''s broadcaster. The price comes from the catalogue; the sender is debited at once and the gift is settled to the broadcaster within about 10 s. Idempotent per sender and `idempotencyKey`: the same key with the same arguments returns the original receipt. Errors: NOAUT, BANND, BADIN (quantity 1-1000, gift inactive), NOFND (stream or gift), NLIVE, DENYD (own stream), INSFD (cannot pay; nothing recorded), IDEMP (key reused with other arguments).';
+--! EndIncluded gifts/send_gift.sql
+
+--! Included stage/set_seat_cap.sql
+create or replace function app_public.set_seat_cap(stream_id uuid, seat_cap integer) returns app_public.streams
+  language plpgsql volatile
+  security definer
+  set search_path = ''
+as $$
+declare
+  v_me app_public.users := app_private.require_user();
+  v_stream app_public.streams;
+begin
+  select * into v_stream from app_public.streams s where s.id = set_seat_cap.stream_id for update;
+  if v_stream.id is null then
+    raise exception 'stream % not found', stream_id using errcode = 'NOFND';
+  end if;
+  if not app_private.manages_stage(v_stream, v_me) then
+    raise exception 'only the broadcaster or a moderator may size the stage of stream %', stream_id using errcode = 'DENYD';
+  end if;
+  if seat_cap is null or seat_cap not between 0 and 12 then
+    raise exception 'seat_cap must be between 0 and 12, got %', seat_cap using errcode = 'BADIN';
+  end if;
+  perform app_private.expire_due_seats(v_stream.id);
+  if exists (select 1 from app_public.stream_seats s
+              where s.stream_id = v_stream.id and s.status in ('invited', 'active') and s.slot > set_seat_cap.seat_cap) then
+    raise exception 'stream % has open seats above slot %: revoke them first', stream_id, seat_cap using errcode = 'SEATF';
+  end if;
+  update app_public.streams s set seat_cap = set_seat_cap.seat_cap where s.id = v_stream.id returning * into v_stream;
+  return v_stream;
+end;
+$$;
+revoke all on function app_public.set_seat_cap(stream_id uuid, seat_cap integer) from public, anon, authenticated;
+grant execute on function app_public.set_seat_cap(stream_id uuid, seat_cap integer) to authenticated;
+comment on function app_public.set_seat_cap(stream_id uuid, seat_cap integer) is
+  'Sets how many guest seats the stage has (0-12). Errors: NOAUT, BANND, NOFND, DENYD, BADIN, SEATF (open seats above the cap).';
+--! EndIncluded stage/set_seat_cap.sql
+
+--! Included chat/set_slow_mode.sql
+create or replace function app_public.set_slow_mode(stream_id uuid, seconds int) returns app_public.streams
+  language plpgsql volatile
+  security definer
+  set search_path = ''
+as $$
+declare
+  v_stream app_public.streams;
+begin
+  if app_public.current_user_id() is null then
+    raise exception 'sign in to moderate' using errcode = 'NOAUT';
+  end if;
+  if not exists (select 1 from app_public.streams s where s.id = set_slow_mode.stream_id) then
+    raise exception 'stream % not found', stream_id using errcode = 'NOFND';
+  end if;
+  if not app_hidden.can_moderate_stream(stream_id) then
+    raise exception 'only the broadcaster or a moderator may set slow mode on stream %', stream_id using errcode = 'DENYD';
+  end if;
+  if seconds is null or seconds not between 0 and 3600 then
+    raise exception 'slow mode must be 0 (off) to 3600 seconds' using errcode = 'BADIN';
+  end if;
+  update app_public.streams s set chat_slow_mode_seconds = seconds where s.id = set_slow_mode.stream_id
+    returning * into v_stream;
+  perform app_private.log_moderation(stream_id, 'slow_mode', null, null, jsonb_build_object('seconds', seconds));
+  perform app_private.publish_stream_event(stream_id, 'stream_state', jsonb_build_object('chat_slow_mode_seconds', seconds));
+  return v_stream;
+end;
+$$;
+revoke all on function app_public.set_slow_mode(stream_id uuid, seconds integer) from public, anon, authenticated;
+grant execute on function app_public.set_slow_mode(stream_id uuid, seconds integer) to authenticated;
+comment on function app_public.set_slow_mode(stream_id uuid, seconds integer) is
+  'Sets the stream''s chat slow mode (0 = off, up to 3600 seconds between messages per viewer). Errors: NOAUT, NOFND, DENYD, BADIN.';
+--! EndIncluded chat/set_slow_mode.sql
+
+--! Included accounts/set_user_role.sql
+create or replace function app_public.set_user_role(user_id uuid, role app_public.app_role) returns app_public.users
+  language plpgsql volatile
+  security definer
+  set search_path = ''
+as $$
+declare
+  v_me app_public.users := app_private.require_user();
+  v_user app_public.users;
+begin
+  if v_me.role <> 'admin' then
+    raise exception 'only an admin may change app roles (user % is %)', v_me.username, v_me.role using errcode = 'DENYD';
+  end if;
+  if role is null then
+    raise exception 'role is required' using errcode = 'BADIN';
+  end if;
+  if set_user_role.user_id = v_me.id then
+    raise exception 'admin % may not change their own role', v_me.username using errcode = 'DENYD';
+  end if;
+  update app_public.users u set role = set_user_role.role where u.id = set_user_role.user_id returning * into v_user;
+  if v_user.id is null then
+    raise exception 'user % not found', user_id using errcode = 'NOFND';
+  end if;
+  return v_user;
+end;
+$$;
+revoke all on function app_public.set_user_role(user_id uuid, role app_public.app_role) from public, anon, authenticated;
+grant execute on function app_public.set_user_role(user_id uuid, role app_public.app_role) to authenticated;
+comment on function app_public.set_user_role(user_id uuid, role app_public.app_role) is
+  'Changes a user''s app role. Admins only, never their own. Errors: NOAUT, BANND, DENYD, NOFND, BADIN.';
+--! EndIncluded accounts/set_user_role.sql
+
+--! Included accounts/set_vehicle_status.sql
+create or replace function app_public.set_vehicle_status(status text) returns app_public.users
+  language plpgsql volatile
+  set search_path = ''
+as $$
+declare
+  v_user app_public.users;
+begin
+  if app_public.current_user_id() is null then
+    raise exception 'sign in to set a vehicle status' using errcode = 'NOAUT';
+  end if;
+  status := nullif(btrim(status), '');
+  if status is not null and (char_length(status) > 40 or status ~ '[[:cntrl:]]') then
+    raise exception 'vehicle status must be 1-40 printable characters' using errcode = 'BADIN';
+  end if;
+  update app_public.users u set vehicle_status = status where u.id = app_public.current_user_id()
+    returning * into v_user;
+  return v_user;
+end;
+$$;
+revoke all on function app_public.set_vehicle_status(status text) from public, anon, authenticated;
+grant execute on function app_public.set_vehicle_status(status text) to authenticated;
+comment on function app_public.set_vehicle_status(status text) is
+  'Sets (or clears, with null/empty) the caller''s vehicle status shown in chat. Errors: NOAUT, BADIN.';
+--! EndIncluded accounts/set_vehicle_status.sql
+
+--! Included realtime/stream_events_since.sql
+create or replace function app_public.stream_events_since(stream_id uuid, after_id bigint) returns setof app_public.stream_event
+  language sql stable
+  security definer
+  set search_path = ''
+as $$
+  select e.seq, e.kind, e.created_at, e.payload
+    from app_private.stream_events e
+   where e.stream_id = stream_events_since.stream_id and e.seq > coalesce(after_id, 0)
+   order by e.seq
+   limit 1000
+$$;
+revoke all on function app_public.stream_events_since(stream_id uuid, after_id bigint) from public, anon, authenticated;
+grant execute on function app_public.stream_events_since(stream_id uuid, after_id bigint) to anon, authenticated;
+comment on function app_public.stream_events_since(stream_id uuid, after_id bigint) is
+  'Catch-up after a reconnect: relayed events of a stream with id > after_id, oldest first, at most 1000. Ids are shared by all streams, so gaps are normal. Events are kept for the stream_events_retention_seconds setting (default 120); after a longer absence reload recentChatMessages instead.';
+--! EndIncluded realtime/stream_events_since.sql
+
+--! Included playback/streams_hls_url.sql
+create or replace function app_public.streams_hls_url(s app_public.streams) returns text
+  language sql stable
+  security definer
+  set search_path = ''
+as $$
+  select case p.hls_provider
+      when 'mux' then cfg.mux_base_url || '/' || p.mux_playback_id || '.m3u8'
+      when 'cdn' then cfg.cdn_base_url || coalesce(p.origin_path, replace(cfg.origin_path_template, '{stream_id}', s.id::text))
+      when 'origin' then cfg.origin_base_url || coalesce(p.origin_path, replace(cfg.origin_path_template, '{stream_id}', s.id::text))
+    end
+    from app_private.stream_playback p
+    cross join app_private.playback_settings cfg
+   where p.stream_id = s.id
+$$;
+revoke all on function app_public.streams_hls_url(s app_public.streams) from public, anon, authenticated;
+grant execute on function app_public.streams_hls_url(s app_public.streams) to anon, authenticated;
+comment on function app_public.streams_hls_url(s app_public.streams) is
+  'The stream''s HLS playlist URL derived from configuration (Mux playback id, CDN pull zone + origin path, or self-hosted origin); null when the stream has no HLS source or it is not configured.';
+--! EndIncluded playback/streams_hls_url.sql
+
+--! Included playback/streams_playback.sql
+create or replace function app_public.streams_playback(s app_public.streams) returns app_public.playback_state
+  language sql stable
+  security definer
+  set search_path = ''
+as $$
+  select s.id,
+         case when coalesce(p.mode, 'stage') = 'hls' then p.hls_provider else 'livekit' end,
+         coalesce(p.mode, 'stage'),
+         p.hls_provider,
+         app_public.streams_hls_url(s),
+         coalesce(p.last_check_ok and p.last_check_url = app_public.streams_hls_url(s), false),
+         case when coalesce(p.mode, 'stage') = 'hls' then 'standard' else 'low' end,
+         p.pending,
+         p.switched_at,
+         app_private.playback_viewer_count(s)
+    from (select 1) one
+    left join app_private.stream_playback p on p.stream_id = s.id
+$$;
+revoke all on function app_public.streams_playback(s app_public.streams) from public, anon, authenticated;
+grant execute on function app_public.streams_playback(s app_public.streams) to anon, authenticated;
+comment on function app_public.streams_playback(s app_public.streams) is
+  'Playback state of the stream: current path and provider, HLS URL, latency mode, pending switch, viewer count.';
+--! EndIncluded playback/streams_playback.sql
+
+--! Included realtime/streams_viewer_count.sql
+create or replace function app_public.streams_viewer_count(s app_public.streams) returns integer
+  language plpgsql stable
+  security definer
+  set search_path = ''
+as $$
+begin
+  return (select coalesce(sum(p.viewers), 0)::int
+            from app_private.presence_counts p
+           where p.stream_id = s.id and p.updated_at > now() - interval '15 seconds');
+end;
+$$;
+revoke all on function app_public.streams_viewer_count(s app_public.streams) from public, anon, authenticated;
+grant execute on function app_public.streams_viewer_count(s app_public.streams) to anon, authenticated;
+comment on function app_public.streams_viewer_count(s app_public.streams) is
+  'Viewers connected now (broadcast sockets and streamEvents subscriptions over all server processes), at most a few seconds old.';
+--! EndIncluded realtime/streams_viewer_count.sql
+
+--! Included gifts/top_gifters.sql
+create or replace function app_public.top_gifters(stream_id uuid, "limit" integer default 10)
+  returns app_public.leaderboard_entry[]
+  language plpgsql stable
+  set search_path = ''
+as $$
+begin
+  if $2 is null or $2 not between 1 and 100 then
+    raise exception 'limit must be between 1 and 100, got %', $2 using errcode = 'BADIN';
+  end if;
+  return array(
+    select row((row_number() over (order by t.coins desc, t.gifter_id))::integer, t.gifter_id, u.username, u.display_name,
+               u.avatar_url, t.coins, t.gifts)::app_public.leaderboard_entry
+      from (select s.gifter_id, s.coins, s.gifts from app_public.stream_gifter_stats s
+             where s.stream_id = $1 and s.coins > 0
+             order by s.coins desc, s.gifter_id limit $2) t
+      join app_public.users u on u.id = t.gifter_id
+     order by t.coins desc, t.gifter_id);
+end;
+$$;
+revoke all on function app_public.top_gifters(stream_id uuid, "limit" integer) from public, anon, authenticated;
+grant execute on function app_public.top_gifters(stream_id uuid, "limit" integer) to anon, authenticated;
+comment on function app_public.top_gifters(stream_id uuid, "limit" integer) is
+  'Top gifters of one stream by coins spent (settled gifts). Errors: BADIN.';
+--! EndIncluded gifts/top_gifters.sql
+
+--! Included gifts/top_gifters_of_broadcaster.sql
+create or replace function app_public.top_gifters_of_broadcaster(broadcaster_id uuid, "limit" integer default 10)
+  returns app_public.leaderboard_entry[]
+  language plpgsql stable
+  set search_path = ''
+as $$
+begin
+  if $2 is null or $2 not between 1 and 100 then
+    raise exception 'limit must be between 1 and 100, got %', $2 using errcode = 'BADIN';
+  end if;
+  return array(
+    select row((row_number() over (order by t.coins desc, t.gifter_id))::integer, t.gifter_id, u.username, u.display_name,
+               u.avatar_url, t.coins, t.gifts)::app_public.leaderboard_entry
+      from (select s.gifter_id, s.coins, s.gifts from app_public.broadcaster_gifter_stats s
+             where s.broadcaster_id = $1 and s.coins > 0
+             order by s.coins desc, s.gifter_id limit $2) t
+      join app_public.users u on u.id = t.gifter_id
+     order by t.coins desc, t.gifter_id);
+end;
+$$;
+revoke all on function app_public.top_gifters_of_broadcaster(broadcaster_id uuid, "limit" integer) from public, anon, authenticated;
+grant execute on function app_public.top_gifters_of_broadcaster(broadcaster_id uuid, "limit" integer) to anon, authenticated;
+comment on function app_public.top_gifters_of_broadcaster(broadcaster_id uuid, "limit" integer) is
+  'A broadcaster''s top gifters of all time by coins spent (settled gifts). Errors: BADIN.';
+--! EndIncluded gifts/top_gifters_of_broadcaster.sql
+
+--! Included chat/unban_user.sql
+create or replace function app_public.unban_user(stream_id uuid, user_id uuid) returns boolean
+  language plpgsql volatile
+  security definer
+  set search_path = ''
+as $$
+begin
+  perform app_private.moderation_target(stream_id, user_id);
+  delete from app_public.stream_bans b where b.stream_id = unban_user.stream_id and b.user_id = unban_user.user_id;
+  if not found then
+    return false;
+  end if;
+  perform app_private.log_moderation(stream_id, 'unban', user_id, null);
+  return true;
+end;
+$$;
+revoke all on function app_public.unban_user(stream_id uuid, user_id uuid) from public, anon, authenticated;
+grant execute on function app_public.unban_user(stream_id uuid, user_id uuid) to authenticated;
+comment on function app_public.unban_user(stream_id uuid, user_id uuid) is
+  'Lifts a stream ban; false when the user was not banned. Errors: NOAUT, NOFND, DENYD.';
+--! EndIncluded chat/unban_user.sql
+
+--! Included chat/unmute_user.sql
+create or replace function app_public.unmute_user(stream_id uuid, user_id uuid) returns boolean
+  language plpgsql volatile
+  security definer
+  set search_path = ''
+as $$
+begin
+  perform app_private.moderation_target(stream_id, user_id);
+  delete from app_public.stream_mutes m where m.stream_id = unmute_user.stream_id and m.user_id = unmute_user.user_id;
+  if not found then
+    return false;
+  end if;
+  perform app_private.log_moderation(stream_id, 'unmute', user_id, null);
+  return true;
+end;
+$$;
+revoke all on function app_public.unmute_user(stream_id uuid, user_id uuid) from public, anon, authenticated;
+grant execute on function app_public.unmute_user(stream_id uuid, user_id uuid) to authenticated;
+comment on function app_public.unmute_user(stream_id uuid, user_id uuid) is
+  'Lifts a mute; false when the user was not muted. Errors: NOAUT, NOFND, DENYD.';
+--! EndIncluded chat/unmute_user.sql
+
+--! Included accounts/user_by_username.sql
+create or replace function app_public.user_by_username(username text) returns app_public.users
+  language sql stable
+  set search_path = ''
+as $$
+  select u.* from app_public.users u where lower(u.username) = lower(user_by_username.username)
+$$;
+revoke all on function app_public.user_by_username(username text) from public, anon, authenticated;
+grant execute on function app_public.user_by_username(username text) to anon, authenticated;
+comment on function app_public.user_by_username(username text) is
+  'A user by username (case-insensitive).';
+--! EndIncluded accounts/user_by_username.sql
+
+CREATE SEQUENCE app_private.chat_message_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+CREATE UNLOGGED TABLE app_private.chat_messages (
+    id bigint DEFAULT nextval('app_private.chat_message_id_seq'::regclass) NOT NULL,
+    stream_id uuid NOT NULL,
+    sender_id uuid NOT NULL,
+    body text NOT NULL,
+    client_id text,
+    sender jsonb NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    deleted_at timestamp with time zone
+);
+
+COMMENT ON TABLE app_private.chat_messages IS 'UNLOGGED buffer of accepted chat messages not yet copied into the transcript (flush_chat_transcript moves them in batches).';
+
+CREATE UNLOGGED TABLE app_private.chat_rate_buckets (
+    user_id uuid NOT NULL,
+    tokens real NOT NULL,
+    refilled_at timestamp with time zone NOT NULL
+);
+
+COMMENT ON TABLE app_private.chat_rate_buckets IS 'Per-user token bucket for chat (UNLOGGED: losing it on a crash only forgives a few messages).';
+
+CREATE UNLOGGED TABLE app_private.chat_slow_mode (
+    stream_id uuid NOT NULL,
+    user_id uuid NOT NULL,
+    last_at timestamp with time zone NOT NULL
+);
+
+COMMENT ON TABLE app_private.chat_slow_mode IS 'When each user last chatted in a stream in slow mode (UNLOGGED).';
+
+CREATE TABLE app_private.chat_transcript (
+    id bigint NOT NULL,
+    stream_id uuid NOT NULL,
+    sender_id uuid NOT NULL,
+    body text NOT NULL,
+    client_id text,
+    sender jsonb NOT NULL,
+    created_at timestamp with time zone NOT NULL,
+    deleted_at timestamp with time zone,
+    deleted_by uuid
+);
+
+COMMENT ON TABLE app_private.chat_transcript IS 'Durable chat transcript for moderation and late joiners, written in batches; kept for the chat_transcript_retention_days setting (default 30).';
+
+CREATE TABLE app_private.coin_transactions (
+    id bigint NOT NULL,
+    kind text NOT NULL,
+    debit_account text NOT NULL,
+    debit_user_id uuid,
+    credit_account text NOT NULL,
+    credit_user_id uuid,
+    amount bigint NOT NULL,
+    batch_id bigint,
+    gift_ledger_id bigint,
+    reference text,
+    note text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT coin_transactions_amount_check CHECK ((amount > 0)),
+    CONSTRAINT coin_transactions_check CHECK (((debit_account = 'user'::text) = (debit_user_id IS NOT NULL))),
+    CONSTRAINT coin_transactions_check1 CHECK (((credit_account = 'user'::text) = (credit_user_id IS NOT NULL))),
+    CONSTRAINT coin_transactions_check2 CHECK (((debit_account <> credit_account) OR (debit_user_id <> credit_user_id))),
+    CONSTRAINT coin_transactions_credit_account_check CHECK ((credit_account = ANY (ARRAY['user'::text, 'issuer'::text, 'escrow'::text, 'platform'::text]))),
+    CONSTRAINT coin_transactions_debit_account_check CHECK ((debit_account = ANY (ARRAY['user'::text, 'issuer'::text, 'escrow'::text, 'platform'::text]))),
+    CONSTRAINT coin_transactions_kind_check CHECK ((kind = ANY (ARRAY['purchase'::text, 'grant'::text, 'gift_settlement'::text, 'gift_fee'::text, 'gift_refund'::text, 'gift_reversal'::text, 'gift_fee_reversal'::text]))),
+    CONSTRAINT coin_transactions_reference_check CHECK (((char_length(reference) >= 1) AND (char_length(reference) <= 300)))
+);
+
+COMMENT ON TABLE app_private.coin_transactions IS 'Every coin movement other than a gift hold, as a balanced transfer: debit_account -> credit_account. Append-only; (kind, reference) makes issuing idempotent.';
+
+--! Included gifts/coin_entries.sql
+create or replace view app_private.coin_entries as
+ SELECT 'coin_transaction'::text AS source,
+    t.id,
+    t.kind,
+    t.created_at,
+    t.debit_account AS account,
+    t.debit_user_id AS user_id,
+    - t.amount AS amount
+   FROM app_private.coin_transactions t
+UNION ALL
+ SELECT 'coin_transaction'::text AS source,
+    t.id,
+    t.kind,
+    t.created_at,
+    t.credit_account AS account,
+    t.credit_user_id AS user_id,
+    t.amount
+   FROM app_private.coin_transactions t
+UNION ALL
+ SELECT 'gift_hold'::text AS source,
+    g.id,
+    'gift_hold'::text AS kind,
+    g.created_at,
+    'user'::text AS account,
+    g.sender_id AS user_id,
+    - g.coins AS amount
+   FROM app_private.gift_ledger g
+UNION ALL
+ SELECT 'gift_hold'::text AS source,
+    g.id,
+    'gift_hold'::text AS kind,
+    g.created_at,
+    'escrow'::text AS account,
+    NULL::uuid AS user_id,
+    g.coins AS amount
+   FROM app_private.gift_ledger g;
+revoke all on table app_private.coin_entries from public, anon, authenticated;
+comment on view app_private.coin_entries is
+  'Double-entry view of all coin movements: every movement is two entries summing to zero.';
+--! EndIncluded gifts/coin_entries.sql
+
+ALTER TABLE app_private.coin_transactions ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME app_private.coin_transactions_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+CREATE TABLE app_private.gift_batch_items (
+    batch_id bigint NOT NULL,
+    outcome text NOT NULL,
+    gift_ids int8multirange NOT NULL,
+    CONSTRAINT gift_batch_items_gift_ids_check CHECK ((NOT isempty(gift_ids))),
+    CONSTRAINT gift_batch_items_outcome_check CHECK ((outcome = ANY (ARRAY['settled'::text, 'failed'::text])))
+);
+
+COMMENT ON TABLE app_private.gift_batch_items IS 'Which gifts each settlement batch settled (credited) or failed (refunded), as ranges of gift_ledger ids. Append-only.';
+
+ALTER TABLE app_private.gift_ledger ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME app_private.gift_ledger_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+--! Included gifts/gift_outcomes.sql
+create or replace view app_private.gift_outcomes as
+ SELECT s.id AS gift_ledger_id,
+    i.batch_id,
+    i.outcome,
+    l.started_at AS settled_at
+   FROM app_private.gift_batch_items i
+     JOIN app_public.gift_batch_logs l ON l.id = i.batch_id
+     CROSS JOIN LATERAL unnest(i.gift_ids) r(ids)
+     CROSS JOIN LATERAL generate_series(lower(r.ids), upper(r.ids) - 1) s(id);
+revoke all on table app_private.gift_outcomes from public, anon, authenticated;
+comment on view app_private.gift_outcomes is
+  'Every gift a settlement batch took, with its outcome (settled or failed) and the batch''s start time.';
+--! EndIncluded gifts/gift_outcomes.sql
+
+CREATE TABLE app_private.gift_settlement_queue (
+    gift_ledger_id bigint NOT NULL,
+    sender_id uuid NOT NULL,
+    receiver_id uuid NOT NULL,
+    stream_id uuid NOT NULL,
+    quantity integer NOT NULL,
+    coins bigint NOT NULL,
+    fee_coins bigint NOT NULL,
+    created_at timestamp with time zone NOT NULL
+);
+
+COMMENT ON TABLE app_private.gift_settlement_queue IS 'Accepted gifts waiting for settlement: a copy of what settlement needs from each gift_ledger row, queued by trigger on insert and deleted by the batch that settles it. Escrow holds exactly these coins.';
+
+--! Included gifts/gift_ledger_status.sql
+create or replace view app_private.gift_ledger_status as
+ SELECT g.id,
+    g.sender_id,
+    g.receiver_id,
+    g.stream_id,
+    g.gift_id,
+    g.quantity,
+    g.unit_price,
+    g.coins,
+    g.fee_coins,
+    g.idempotency_key,
+    g.created_at,
+        CASE
+            WHEN q.gift_ledger_id IS NOT NULL THEN 'pending'::text
+            ELSE o.outcome
+        END AS status,
+    o.batch_id,
+    o.settled_at
+   FROM app_private.gift_ledger g
+     LEFT JOIN app_private.gift_settlement_queue q ON q.gift_ledger_id = g.id
+     LEFT JOIN app_private.gift_outcomes o ON o.gift_ledger_id = g.id;
+revoke all on table app_private.gift_ledger_status from public, anon, authenticated;
+comment on view app_private.gift_ledger_status is
+  'The ledger with each gift''s status (pending, settled, failed), batch and settlement time. Scans all batches: for one gift use gift_status(id).';
+--! EndIncluded gifts/gift_ledger_status.sql
+
+CREATE TABLE app_private.hls_checks (
+    id bigint NOT NULL,
+    stream_id uuid NOT NULL,
+    purpose text NOT NULL,
+    url text,
+    ok boolean NOT NULL,
+    error text,
+    detail jsonb DEFAULT '{}'::jsonb NOT NULL,
+    checked_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT hls_checks_purpose_check CHECK ((purpose = ANY (ARRAY['to_hls'::text, 'to_stage'::text, 'verify'::text])))
+);
+
+COMMENT ON TABLE app_private.hls_checks IS 'Every health check the worker ran and what it found (history for admins).';
+
+ALTER TABLE app_private.hls_checks ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME app_private.hls_checks_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+CREATE TABLE app_private.livekit_enforcements (
+    stream_id uuid NOT NULL,
+    user_id uuid NOT NULL,
+    can_publish boolean NOT NULL,
+    state text NOT NULL,
+    attempts integer DEFAULT 1 NOT NULL,
+    last_error text,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT livekit_enforcements_state_check CHECK ((state = ANY (ARRAY['applied'::text, 'removed'::text, 'absent'::text, 'failing'::text])))
+);
+
+COMMENT ON TABLE app_private.livekit_enforcements IS 'Last outcome of making LiveKit agree with the database for one participant. `absent`: not in the room, so the webhook enforces the grant when they (re)join.';
+
+CREATE TABLE app_private.payment_events (
+    provider text NOT NULL,
+    event_id text NOT NULL,
+    user_id uuid NOT NULL,
+    coins integer NOT NULL,
+    amount_cents integer,
+    currency text,
+    payload jsonb NOT NULL,
+    coin_transaction_id bigint NOT NULL,
+    received_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT payment_events_amount_cents_check CHECK ((amount_cents >= 0)),
+    CONSTRAINT payment_events_coins_check CHECK ((coins > 0)),
+    CONSTRAINT payment_events_currency_check CHECK ((currency ~ '^[A-Z]{3}$'::text)),
+    CONSTRAINT payment_events_event_id_check CHECK (((char_length(event_id) >= 1) AND (char_length(event_id) <= 200))),
+    CONSTRAINT payment_events_provider_check CHECK ((provider ~ '^[a-z][a-z0-9_-]{1,30}$'::text))
+);
+
+COMMENT ON TABLE app_private.payment_events IS 'Coin purchases reported by the payment provider''s webhook; one row per provider event.';
+
+CREATE UNLOGGED TABLE app_private.playback_failure_reports (
+    id bigint NOT NULL,
+    stream_id uuid NOT NULL,
+    path text NOT NULL,
+    url text,
+    reason text,
+    reporter_id uuid,
+    reported_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT playback_failure_reports_path_check CHECK ((path = ANY (ARRAY['hls'::text, 'stage'::text])))
+);
+
+COMMENT ON TABLE app_private.playback_failure_reports IS 'Playback failures reported by players (fatal HLS error, 404, stage failure).';
+
+ALTER TABLE app_private.playback_failure_reports ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME app_private.playback_failure_reports_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+CREATE TABLE app_private.playback_settings (
+    id boolean DEFAULT true NOT NULL,
+    mux_base_url text DEFAULT 'https://stream.mux.com'::text NOT NULL,
+    origin_base_url text,
+    cdn_base_url text,
+    origin_path_template text DEFAULT '/live/{stream_id}/index.m3u8'::text NOT NULL,
+    viral_enter_viewers integer DEFAULT 1000 NOT NULL,
+    viral_exit_viewers integer DEFAULT 500 NOT NULL,
+    retry_base_seconds integer DEFAULT 15 NOT NULL,
+    retry_max_seconds integer DEFAULT 300 NOT NULL,
+    verify_after_failures integer DEFAULT 20 NOT NULL,
+    CONSTRAINT playback_settings_cdn_base_url_check CHECK ((cdn_base_url ~ '^https?://[^\s/?#]+(/[^\s?#]*[^\s?#/])?$'::text)),
+    CONSTRAINT playback_settings_check CHECK ((viral_exit_viewers < viral_enter_viewers)),
+    CONSTRAINT playback_settings_check1 CHECK ((retry_base_seconds <= retry_max_seconds)),
+    CONSTRAINT playback_settings_id_check CHECK (id),
+    CONSTRAINT playback_settings_mux_base_url_check CHECK ((mux_base_url ~ '^https?://[^\s/?#]+$'::text)),
+    CONSTRAINT playback_settings_origin_base_url_check CHECK ((origin_base_url ~ '^https?://[^\s/?#]+(/[^\s?#]*[^\s?#/])?$'::text)),
+    CONSTRAINT playback_settings_origin_path_template_check CHECK ((origin_path_template ~ '^/[^\s?#]*\.m3u8$'::text)),
+    CONSTRAINT playback_settings_retry_base_seconds_check CHECK (((retry_base_seconds >= 1) AND (retry_base_seconds <= 3600))),
+    CONSTRAINT playback_settings_retry_max_seconds_check CHECK (((retry_max_seconds >= 1) AND (retry_max_seconds <= 86400))),
+    CONSTRAINT playback_settings_verify_after_failures_check CHECK ((verify_after_failures > 0)),
+    CONSTRAINT playback_settings_viral_enter_viewers_check CHECK ((viral_enter_viewers > 0)),
+    CONSTRAINT playback_settings_viral_exit_viewers_check CHECK ((viral_exit_viewers >= 0))
+);
+
+COMMENT ON TABLE app_private.playback_settings IS 'Playback configuration (one row). cdn_base_url is a pull zone whose origin is origin_base_url: a CDN URL is its host + the stream''s origin path.';
+
+COMMENT ON COLUMN app_private.playback_settings.viral_enter_viewers IS 'Viewer count at or above which a stream asks to switch to HLS.';
+
+COMMENT ON COLUMN app_private.playback_settings.viral_exit_viewers IS 'Viewer count below which a stream switched by threshold asks to switch back to the stage (hysteresis).';
+
+COMMENT ON COLUMN app_private.playback_settings.verify_after_failures IS 'HLS failure reports within a minute that trigger a re-check of a stream already on HLS.';
+
+CREATE UNLOGGED TABLE app_private.presence_counts (
+    node_id text NOT NULL,
+    stream_id uuid NOT NULL,
+    viewers integer NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT presence_counts_viewers_check CHECK ((viewers >= 0))
+);
+
+COMMENT ON TABLE app_private.presence_counts IS 'Live connections per Node process and stream (broadcast sockets + streamEvents subscriptions). Rows not refreshed for 15 s belong to a dead process and are ignored, then deleted.';
+
+CREATE UNLOGGED TABLE app_private.relay_state (
+    id boolean DEFAULT true NOT NULL,
+    counts_at timestamp with time zone DEFAULT '-infinity'::timestamp with time zone NOT NULL,
+    pruned_at timestamp with time zone DEFAULT '-infinity'::timestamp with time zone NOT NULL,
+    CONSTRAINT relay_state_id_check CHECK (id)
+);
+
+COMMENT ON TABLE app_private.relay_state IS 'When the relay last published viewer counts and pruned the outbox.';
+
+CREATE TABLE app_private.settings (
+    key text NOT NULL,
+    value text NOT NULL
+);
+
+COMMENT ON TABLE app_private.settings IS 'Server-written configuration (JWT secret, audience, token lifetime). Never exposed.';
+
+CREATE SEQUENCE app_private.stream_event_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+CREATE UNLOGGED TABLE app_private.stream_events (
+    id bigint NOT NULL,
+    stream_id uuid NOT NULL,
+    kind app_private.stream_event_kind NOT NULL,
+    payload jsonb NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    seq bigint
+);
+
+COMMENT ON TABLE app_private.stream_events IS 'Outbox of stream events, drained by the relay into one NOTIFY per stream per tick. Payloads are self-contained.';
+
+COMMENT ON COLUMN app_private.stream_events.seq IS 'Delivery number assigned by the relay (null until relayed); the id clients resume from.';
+
+ALTER TABLE app_private.stream_events ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME app_private.stream_events_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+CREATE TABLE app_private.stream_playback (
+    stream_id uuid NOT NULL,
+    hls_provider text,
+    mux_playback_id text,
+    origin_path text,
+    mode text DEFAULT 'stage'::text NOT NULL,
+    mode_reason text,
+    pinned boolean DEFAULT false NOT NULL,
+    switched_at timestamp with time zone,
+    pending text,
+    pending_reason text,
+    requested_by uuid,
+    requested_at timestamp with time zone,
+    check_due_at timestamp with time zone,
+    attempts integer DEFAULT 0 NOT NULL,
+    last_check_at timestamp with time zone,
+    last_check_ok boolean,
+    last_check_url text,
+    last_error text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT stream_playback_attempts_check CHECK ((attempts >= 0)),
+    CONSTRAINT stream_playback_check CHECK (((hls_provider IS DISTINCT FROM 'mux'::text) OR (mux_playback_id IS NOT NULL))),
+    CONSTRAINT stream_playback_check1 CHECK (((pending IS NULL) = (check_due_at IS NULL))),
+    CONSTRAINT stream_playback_check2 CHECK (((pending IS NULL) = (pending_reason IS NULL))),
+    CONSTRAINT stream_playback_hls_provider_check CHECK ((hls_provider = ANY (ARRAY['mux'::text, 'cdn'::text, 'origin'::text]))),
+    CONSTRAINT stream_playback_mode_check CHECK ((mode = ANY (ARRAY['stage'::text, 'hls'::text]))),
+    CONSTRAINT stream_playback_mode_reason_check CHECK ((mode_reason = ANY (ARRAY['threshold'::text, 'request'::text]))),
+    CONSTRAINT stream_playback_mux_playback_id_check CHECK ((mux_playback_id ~ '^[A-Za-z0-9]{1,64}$'::text)),
+    CONSTRAINT stream_playback_origin_path_check CHECK ((origin_path ~ '^/[^\s?#]*\.m3u8$'::text)),
+    CONSTRAINT stream_playback_pending_check CHECK ((pending = ANY (ARRAY['to_hls'::text, 'to_stage'::text, 'verify'::text]))),
+    CONSTRAINT stream_playback_pending_reason_check CHECK ((pending_reason = ANY (ARRAY['threshold'::text, 'request'::text, 'failures'::text, 'config'::text])))
+);
+
+COMMENT ON TABLE app_private.stream_playback IS 'Per stream: HLS source (provider and ids) and viral-mode state (mode stage|hls, one pending transition, last check).';
+
+COMMENT ON COLUMN app_private.stream_playback.pinned IS 'Set by a broadcaster/admin request: thresholds leave the mode alone until a request for auto.';
+
+CREATE UNLOGGED TABLE app_private.stream_viewer_counts (
+    stream_id uuid NOT NULL,
+    viewers integer NOT NULL,
+    published_at timestamp with time zone NOT NULL
+);
+
+COMMENT ON TABLE app_private.stream_viewer_counts IS 'The last viewer_count event published per stream (at most one per second).';
+
+CREATE TABLE app_private.user_identities (
+    user_id uuid NOT NULL,
+    role app_public.app_role NOT NULL,
+    is_banned boolean NOT NULL,
+    sender jsonb NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    restricted_in uuid[] DEFAULT '{}'::uuid[] NOT NULL
+);
+
+COMMENT ON TABLE app_private.user_identities IS 'Denormalised sender data (id, username, display name, avatar, role, vehicle status) embedded in every chat event; kept current by a trigger on users, read by primary key on the hot path.';
+
+COMMENT ON COLUMN app_private.user_identities.restricted_in IS 'Streams in which the user has (or had) a mute or ban row: a superset kept by triggers, so send_chat_message looks up mutes and bans only there.';
+
+CREATE TABLE app_private.user_secrets (
+    user_id uuid NOT NULL,
+    email text NOT NULL,
+    password_hash text NOT NULL,
+    last_login_at timestamp with time zone,
+    CONSTRAINT user_secrets_email_check CHECK ((email ~ '^[^@\s]+@[^@\s]+\.[^@\s]+$'::text))
+);
+
+COMMENT ON TABLE app_private.user_secrets IS 'E-mail and bcrypt password hash; never exposed.';
+
+CREATE TABLE app_private.wallets (
+    user_id uuid NOT NULL,
+    balance bigint DEFAULT 0 NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT wallets_balance_check CHECK ((balance >= 0))
+);
+
+COMMENT ON TABLE app_private.wallets IS 'Spendable coins per user. Never negative (constraint). Written only by send_gift (the sender''s own row), settlement and coin issuing; read through my_wallet().';
+
+CREATE TABLE app_private.worker_heartbeats (
+    worker_id text NOT NULL,
+    beat_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+COMMENT ON TABLE app_private.worker_heartbeats IS 'Written by the worker__heartbeat job; /readyz wants a fresh row.';
+
+CREATE TABLE app_public.broadcaster_gifter_stats (
+    broadcaster_id uuid NOT NULL,
+    gifter_id uuid NOT NULL,
+    coins bigint DEFAULT 0 NOT NULL,
+    gifts bigint DEFAULT 0 NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+ALTER TABLE ONLY app_public.broadcaster_gifter_stats FORCE ROW LEVEL SECURITY;
+
+COMMENT ON TABLE app_public.broadcaster_gifter_stats IS 'Coins each gifter has spent on one broadcaster, all time (settled gifts), materialised by settlement.';
+
+CREATE TABLE app_public.broadcaster_stats (
+    broadcaster_id uuid NOT NULL,
+    period text NOT NULL,
+    period_start timestamp with time zone NOT NULL,
+    coins bigint DEFAULT 0 NOT NULL,
+    earned_coins bigint DEFAULT 0 NOT NULL,
+    gifts bigint DEFAULT 0 NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT broadcaster_stats_check CHECK ((period_start = app_public.period_start(period, period_start))),
+    CONSTRAINT broadcaster_stats_period_check CHECK ((period = ANY (ARRAY['day'::text, 'week'::text, 'month'::text, 'all_time'::text])))
+);
+
+ALTER TABLE ONLY app_public.broadcaster_stats FORCE ROW LEVEL SECURITY;
+
+COMMENT ON TABLE app_public.broadcaster_stats IS 'Coins received per broadcaster per period bucket (day, week, month, all_time; UTC), materialised by settlement. Leaderboards read only this.';
+
+COMMENT ON COLUMN app_public.broadcaster_stats.period_start IS 'UTC start of the bucket (the epoch for all_time). Gifts count in the bucket of the time they were sent.';
+
+COMMENT ON COLUMN app_public.broadcaster_stats.coins IS 'Gross coins of the gifts received (what gifters spent).';
+
+COMMENT ON COLUMN app_public.broadcaster_stats.earned_coins IS 'Coins credited to the broadcaster after the platform fee.';
+
+COMMENT ON COLUMN app_public.broadcaster_stats.gifts IS 'Number of gift items received (quantities summed).';
+
+ALTER TABLE app_public.gift_batch_logs ALTER COLUMN id ADD GENERATED BY DEFAULT AS IDENTITY (
+    SEQUENCE NAME app_public.gift_batch_logs_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+CREATE TABLE app_public.gifts (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    slug text NOT NULL,
+    name text NOT NULL,
+    coin_price integer NOT NULL,
+    art_url text NOT NULL,
+    active boolean DEFAULT true NOT NULL,
+    sort_order integer DEFAULT 0 NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT gifts_art_url_check CHECK ((art_url ~ '^(https?://|/)[^\s]+$'::text)),
+    CONSTRAINT gifts_coin_price_check CHECK (((coin_price >= 1) AND (coin_price <= 1000000))),
+    CONSTRAINT gifts_name_check CHECK (((char_length(name) >= 1) AND (char_length(name) <= 40))),
+    CONSTRAINT gifts_slug_check CHECK ((slug ~ '^[a-z][a-z0-9_-]{1,39}$'::text))
+);
+
+ALTER TABLE ONLY app_public.gifts FORCE ROW LEVEL SECURITY;
+
+COMMENT ON TABLE app_public.gifts IS 'Gift catalogue: what viewers can send and what it costs. Prices come only from here.';
+
+COMMENT ON COLUMN app_public.gifts.slug IS 'Stable short name (lowercase letters, digits, - and _).';
+
+COMMENT ON COLUMN app_public.gifts.name IS 'Name shown in the gift panel and on the animation.';
+
+COMMENT ON COLUMN app_public.gifts.coin_price IS 'Price of one gift in coins.';
+
+COMMENT ON COLUMN app_public.gifts.art_url IS 'Image/animation URL (absolute http(s) or a site path).';
+
+COMMENT ON COLUMN app_public.gifts.active IS 'Inactive gifts stay in the catalogue for history but cannot be sent.';
+
+COMMENT ON COLUMN app_public.gifts.sort_order IS 'Position in the gift panel.';
+
+CREATE TABLE app_public.moderation_actions (
+    id bigint NOT NULL,
+    stream_id uuid NOT NULL,
+    actor_id uuid,
+    action text NOT NULL,
+    target_user_id uuid,
+    reason text,
+    details jsonb DEFAULT '{}'::jsonb NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT moderation_actions_action_check CHECK ((action = ANY (ARRAY['mute'::text, 'unmute'::text, 'ban'::text, 'unban'::text, 'delete_message'::text, 'slow_mode'::text])))
+);
+
+ALTER TABLE ONLY app_public.moderation_actions FORCE ROW LEVEL SECURITY;
+
+COMMENT ON TABLE app_public.moderation_actions IS 'Moderation log of a stream (append-only, written by the moderation functions); readable by its broadcaster and moderators.';
+
+ALTER TABLE app_public.moderation_actions ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME app_public.moderation_actions_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+--! Included playback/playback_health.sql
+create or replace view app_public.playback_health with (security_barrier=true) as
+ SELECT p.stream_id,
+    s.title,
+    s.status,
+    p.hls_provider,
+    p.mode,
+    p.pending,
+    p.pending_reason,
+    p.attempts,
+    p.check_due_at,
+    p.last_check_at,
+    p.last_check_ok,
+    p.last_check_url,
+    p.last_error,
+    COALESCE(p.last_check_ok = false, false) AS alerting,
+    (( SELECT count(*) AS count
+           FROM app_private.playback_failure_reports r
+          WHERE r.stream_id = p.stream_id))::integer AS failure_reports,
+    (( SELECT count(*) AS count
+           FROM app_private.playback_failure_reports r
+          WHERE r.stream_id = p.stream_id AND r.reported_at > (now() - '00:05:00'::interval)))::integer AS failure_reports_5m
+   FROM app_private.stream_playback p
+     JOIN app_public.streams s ON s.id = p.stream_id
+  WHERE (EXISTS ( SELECT 1
+           FROM app_public.users u
+          WHERE u.id = app_public.current_user_id() AND u.role = 'admin'::app_public.app_role));
+revoke all on table app_public.playback_health from public, anon, authenticated;
+grant select on table app_public.playback_health to authenticated;
+comment on view app_public.playback_health is
+  'Admins only: playback state per stream, last health check and why it failed (alerting), failure reports from players.';
+comment on column app_public.playback_health.alerting is 'The last health check failed: viewers were kept on the current path; the worker retries.';
+--! EndIncluded playback/playback_health.sql
+
+CREATE TABLE app_public.stream_gifter_stats (
+    stream_id uuid NOT NULL,
+    gifter_id uuid NOT NULL,
+    coins bigint DEFAULT 0 NOT NULL,
+    gifts bigint DEFAULT 0 NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+ALTER TABLE ONLY app_public.stream_gifter_stats FORCE ROW LEVEL SECURITY;
+
+COMMENT ON TABLE app_public.stream_gifter_stats IS 'Coins each gifter has spent in one stream (settled gifts), materialised by settlement.';
+
+ALTER TABLE ONLY app_private.chat_messages
+    ADD CONSTRAINT chat_messages_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY app_private.chat_rate_buckets
+    ADD CONSTRAINT chat_rate_buckets_pkey PRIMARY KEY (user_id);
+
+ALTER TABLE ONLY app_private.chat_slow_mode
+    ADD CONSTRAINT chat_slow_mode_pkey PRIMARY KEY (stream_id, user_id);
+
+ALTER TABLE ONLY app_private.chat_transcript
+    ADD CONSTRAINT chat_transcript_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY app_private.coin_transactions
+    ADD CONSTRAINT coin_transactions_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY app_private.gift_batch_items
+    ADD CONSTRAINT gift_batch_items_pkey PRIMARY KEY (batch_id, outcome);
+
+ALTER TABLE ONLY app_private.gift_ledger
+    ADD CONSTRAINT gift_ledger_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY app_private.gift_settlement_queue
+    ADD CONSTRAINT gift_settlement_queue_pkey PRIMARY KEY (gift_ledger_id);
+
+ALTER TABLE ONLY app_private.hls_checks
+    ADD CONSTRAINT hls_checks_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY app_private.livekit_enforcements
+    ADD CONSTRAINT livekit_enforcements_pkey PRIMARY KEY (stream_id, user_id);
+
+ALTER TABLE ONLY app_private.payment_events
+    ADD CONSTRAINT payment_events_pkey PRIMARY KEY (provider, event_id);
+
+ALTER TABLE ONLY app_private.playback_failure_reports
+    ADD CONSTRAINT playback_failure_reports_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY app_private.playback_settings
+    ADD CONSTRAINT playback_settings_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY app_private.presence_counts
+    ADD CONSTRAINT presence_counts_pkey PRIMARY KEY (node_id, stream_id);
+
+ALTER TABLE ONLY app_private.relay_state
+    ADD CONSTRAINT relay_state_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY app_private.settings
+    ADD CONSTRAINT settings_pkey PRIMARY KEY (key);
+
+ALTER TABLE ONLY app_private.stream_events
+    ADD CONSTRAINT stream_events_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY app_private.stream_playback
+    ADD CONSTRAINT stream_playback_pkey PRIMARY KEY (stream_id);
+
+ALTER TABLE ONLY app_private.stream_viewer_counts
+    ADD CONSTRAINT stream_viewer_counts_pkey PRIMARY KEY (stream_id);
+
+ALTER TABLE ONLY app_private.user_identities
+    ADD CONSTRAINT user_identities_pkey PRIMARY KEY (user_id);
+
+ALTER TABLE ONLY app_private.user_secrets
+    ADD CONSTRAINT user_secrets_pkey PRIMARY KEY (user_id);
+
+ALTER TABLE ONLY app_private.wallets
+    ADD CONSTRAINT wallets_pkey PRIMARY KEY (user_id);
+
+ALTER TABLE ONLY app_private.worker_heartbeats
+    ADD CONSTRAINT worker_heartbeats_pkey PRIMARY KEY (worker_id);
+
+ALTER TABLE ONLY app_public.broadcaster_gifter_stats
+    ADD CONSTRAINT broadcaster_gifter_stats_pkey PRIMARY KEY (broadcaster_id, gifter_id);
+
+ALTER TABLE ONLY app_public.broadcaster_stats
+    ADD CONSTRAINT broadcaster_stats_pkey PRIMARY KEY (period, period_start, broadcaster_id);
+
+ALTER TABLE ONLY app_public.gift_batch_logs
+    ADD CONSTRAINT gift_batch_logs_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY app_public.gifts
+    ADD CONSTRAINT gifts_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY app_public.gifts
+    ADD CONSTRAINT gifts_slug_key UNIQUE (slug);
+
+ALTER TABLE ONLY app_public.moderation_actions
+    ADD CONSTRAINT moderation_actions_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY app_public.stream_bans
+    ADD CONSTRAINT stream_bans_pkey PRIMARY KEY (stream_id, user_id);
+
+ALTER TABLE ONLY app_public.stream_gifter_stats
+    ADD CONSTRAINT stream_gifter_stats_pkey PRIMARY KEY (stream_id, gifter_id);
+
+ALTER TABLE ONLY app_public.stream_mutes
+    ADD CONSTRAINT stream_mutes_pkey PRIMARY KEY (stream_id, user_id);
+
+ALTER TABLE ONLY app_public.stream_seats
+    ADD CONSTRAINT stream_seats_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY app_public.streams
+    ADD CONSTRAINT streams_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY app_public.users
+    ADD CONSTRAINT users_pkey PRIMARY KEY (id);
+
+CREATE INDEX chat_messages_stream_id_id_idx ON app_private.chat_messages USING btree (stream_id, id);
+
+CREATE INDEX chat_transcript_created_at_idx ON app_private.chat_transcript USING btree (created_at);
+
+CREATE INDEX chat_transcript_deleted_by_idx ON app_private.chat_transcript USING btree (deleted_by);
+
+CREATE INDEX chat_transcript_sender_id_idx ON app_private.chat_transcript USING btree (sender_id);
+
+CREATE INDEX chat_transcript_stream_id_id_idx ON app_private.chat_transcript USING btree (stream_id, id);
+
+CREATE INDEX coin_transactions_credit_user_id_idx ON app_private.coin_transactions USING btree (credit_user_id) WHERE (credit_user_id IS NOT NULL);
+
+CREATE INDEX coin_transactions_debit_user_id_idx ON app_private.coin_transactions USING btree (debit_user_id) WHERE (debit_user_id IS NOT NULL);
+
+CREATE INDEX coin_transactions_gift_ledger_id_idx ON app_private.coin_transactions USING btree (gift_ledger_id) WHERE (gift_ledger_id IS NOT NULL);
+
+CREATE UNIQUE INDEX coin_transactions_kind_reference_key ON app_private.coin_transactions USING btree (kind, reference) WHERE (reference IS NOT NULL);
+
+CREATE INDEX gift_batch_items_gift_ids_idx ON app_private.gift_batch_items USING gist (gift_ids);
+
+CREATE INDEX gift_ledger_gift_id_idx ON app_private.gift_ledger USING btree (gift_id);
+
+CREATE UNIQUE INDEX gift_ledger_idempotency_key ON app_private.gift_ledger USING btree (sender_id, idempotency_key) WHERE (idempotency_key IS NOT NULL);
+
+CREATE INDEX gift_ledger_receiver_id_idx ON app_private.gift_ledger USING btree (receiver_id, id);
+
+CREATE INDEX gift_ledger_sender_id_idx ON app_private.gift_ledger USING btree (sender_id, id);
+
+CREATE INDEX gift_ledger_stream_id_idx ON app_private.gift_ledger USING btree (stream_id, id);
+
+CREATE INDEX hls_checks_stream_id_idx ON app_private.hls_checks USING btree (stream_id, checked_at DESC);
+
+CREATE INDEX livekit_enforcements_user_id_idx ON app_private.livekit_enforcements USING btree (user_id);
+
+CREATE INDEX payment_events_coin_transaction_id_idx ON app_private.payment_events USING btree (coin_transaction_id);
+
+CREATE INDEX payment_events_user_id_idx ON app_private.payment_events USING btree (user_id);
+
+CREATE INDEX playback_failure_reports_stream_idx ON app_private.playback_failure_reports USING btree (stream_id, reported_at);
+
+CREATE INDEX presence_counts_stream_id_idx ON app_private.presence_counts USING btree (stream_id);
+
+CREATE INDEX stream_events_created_at_idx ON app_private.stream_events USING btree (created_at);
+
+CREATE INDEX stream_events_pending_idx ON app_private.stream_events USING btree (id) WHERE (seq IS NULL);
+
+CREATE INDEX stream_events_stream_id_id_idx ON app_private.stream_events USING btree (stream_id, id);
+
+CREATE INDEX stream_events_stream_id_seq_idx ON app_private.stream_events USING btree (stream_id, seq) WHERE (seq IS NOT NULL);
+
+CREATE INDEX stream_playback_check_due_idx ON app_private.stream_playback USING btree (check_due_at) WHERE (check_due_at IS NOT NULL);
+
+CREATE INDEX stream_playback_requested_by_idx ON app_private.stream_playback USING btree (requested_by);
+
+CREATE UNIQUE INDEX user_secrets_email_lower_key ON app_private.user_secrets USING btree (lower(email));
+
+CREATE INDEX broadcaster_gifter_stats_gifter_id_idx ON app_public.broadcaster_gifter_stats USING btree (gifter_id);
+
+CREATE INDEX broadcaster_gifter_stats_top_idx ON app_public.broadcaster_gifter_stats USING btree (broadcaster_id, coins DESC, gifter_id);
+
+CREATE INDEX broadcaster_stats_broadcaster_id_idx ON app_public.broadcaster_stats USING btree (broadcaster_id);
+
+CREATE INDEX broadcaster_stats_leaderboard_idx ON app_public.broadcaster_stats USING btree (period, period_start, coins DESC, broadcaster_id);
+
+CREATE INDEX gift_batch_logs_started_at_idx ON app_public.gift_batch_logs USING btree (started_at);
+
+CREATE INDEX gifts_active_sort_idx ON app_public.gifts USING btree (sort_order, coin_price) WHERE active;
+
+CREATE INDEX moderation_actions_actor_id_idx ON app_public.moderation_actions USING btree (actor_id);
+
+CREATE INDEX moderation_actions_stream_id_id_idx ON app_public.moderation_actions USING btree (stream_id, id);
+
+CREATE INDEX moderation_actions_target_user_id_idx ON app_public.moderation_actions USING btree (target_user_id);
+
+CREATE INDEX stream_bans_banned_by_idx ON app_public.stream_bans USING btree (banned_by);
+
+CREATE INDEX stream_bans_user_id_idx ON app_public.stream_bans USING btree (user_id);
+
+CREATE INDEX stream_gifter_stats_gifter_id_idx ON app_public.stream_gifter_stats USING btree (gifter_id);
+
+CREATE INDEX stream_gifter_stats_top_idx ON app_public.stream_gifter_stats USING btree (stream_id, coins DESC, gifter_id);
+
+CREATE INDEX stream_mutes_muted_by_idx ON app_public.stream_mutes USING btree (muted_by);
+
+CREATE INDEX stream_mutes_user_id_idx ON app_public.stream_mutes USING btree (user_id);
+
+CREATE INDEX stream_seats_ended_by_idx ON app_public.stream_seats USING btree (ended_by);
+
+CREATE INDEX stream_seats_invited_by_idx ON app_public.stream_seats USING btree (invited_by);
+
+CREATE UNIQUE INDEX stream_seats_open_slot_key ON app_public.stream_seats USING btree (stream_id, slot) WHERE (status = ANY (ARRAY['invited'::text, 'active'::text]));
+
+CREATE UNIQUE INDEX stream_seats_open_user_key ON app_public.stream_seats USING btree (stream_id, user_id) WHERE (status = ANY (ARRAY['invited'::text, 'active'::text]));
+
+CREATE INDEX stream_seats_stream_id_idx ON app_public.stream_seats USING btree (stream_id);
+
+CREATE INDEX stream_seats_user_id_idx ON app_public.stream_seats USING btree (user_id);
+
+CREATE INDEX streams_broadcaster_id_idx ON app_public.streams USING btree (broadcaster_id);
+
+CREATE INDEX streams_live_started_at_idx ON app_public.streams USING btree (started_at DESC) WHERE (status = 'live'::text);
+
+CREATE UNIQUE INDEX streams_one_live_per_broadcaster ON app_public.streams USING btree (broadcaster_id) WHERE (status = 'live'::text);
+
+CREATE UNIQUE INDEX users_username_lower_key ON app_public.users USING btree (lower(username));
+
+CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON app_private.stream_playback FOR EACH ROW EXECUTE FUNCTION app_private.tg__timestamps();
+
+CREATE TRIGGER _200_append_only BEFORE DELETE OR UPDATE ON app_private.coin_transactions FOR EACH ROW EXECUTE FUNCTION app_private.tg__append_only();
+
+CREATE TRIGGER _200_append_only BEFORE DELETE OR UPDATE ON app_private.gift_batch_items FOR EACH ROW EXECUTE FUNCTION app_private.tg__append_only();
+
+CREATE TRIGGER _200_append_only BEFORE UPDATE ON app_private.gift_ledger FOR EACH ROW EXECUTE FUNCTION app_private.tg__append_only();
+
+CREATE TRIGGER _200_append_only BEFORE DELETE OR UPDATE ON app_private.payment_events FOR EACH ROW EXECUTE FUNCTION app_private.tg__append_only();
+
+CREATE TRIGGER _200_append_only_delete BEFORE DELETE ON app_private.gift_ledger FOR EACH ROW EXECUTE FUNCTION app_private.tg__append_only();
+
+CREATE TRIGGER _200_append_only_truncate BEFORE TRUNCATE ON app_private.coin_transactions FOR EACH STATEMENT EXECUTE FUNCTION app_private.tg__append_only();
+
+CREATE TRIGGER _200_append_only_truncate BEFORE TRUNCATE ON app_private.gift_batch_items FOR EACH STATEMENT EXECUTE FUNCTION app_private.tg__append_only();
+
+CREATE TRIGGER _200_append_only_truncate BEFORE TRUNCATE ON app_private.gift_ledger FOR EACH STATEMENT EXECUTE FUNCTION app_private.tg__append_only();
+
+CREATE TRIGGER _300_queue_for_settlement AFTER INSERT ON app_private.gift_ledger FOR EACH ROW EXECUTE FUNCTION app_private.tg_gift_ledger__queue();
+
+CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON app_public.gifts FOR EACH ROW EXECUTE FUNCTION app_private.tg__timestamps();
+
+CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON app_public.stream_seats FOR EACH ROW EXECUTE FUNCTION app_private.tg__timestamps();
+
+CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON app_public.streams FOR EACH ROW EXECUTE FUNCTION app_private.tg__timestamps();
+
+CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON app_public.users FOR EACH ROW EXECUTE FUNCTION app_private.tg__timestamps();
+
+CREATE TRIGGER _500_chat_restriction_hint AFTER INSERT OR UPDATE OF stream_id, user_id ON app_public.stream_bans FOR EACH ROW EXECUTE FUNCTION app_private.tg__chat_restriction_hint();
+
+CREATE TRIGGER _500_chat_restriction_hint AFTER INSERT OR UPDATE OF stream_id, user_id ON app_public.stream_mutes FOR EACH ROW EXECUTE FUNCTION app_private.tg__chat_restriction_hint();
+
+CREATE TRIGGER _500_end_seats AFTER UPDATE OF status ON app_public.streams FOR EACH ROW WHEN (((new.status = 'ended'::text) AND (old.status IS DISTINCT FROM 'ended'::text))) EXECUTE FUNCTION app_private.tg_streams__end_seats();
+
+CREATE TRIGGER _500_identity AFTER INSERT OR UPDATE OF username, display_name, avatar_url, role, is_banned, vehicle_status ON app_public.users FOR EACH ROW EXECUTE FUNCTION app_private.tg_users__identity();
+
+CREATE TRIGGER _900_enqueue AFTER INSERT OR UPDATE ON app_public.stream_seats FOR EACH ROW EXECUTE FUNCTION app_private.tg_stream_seats__enqueue();
+
+ALTER TABLE ONLY app_private.chat_transcript
+    ADD CONSTRAINT chat_transcript_deleted_by_fkey FOREIGN KEY (deleted_by) REFERENCES app_public.users(id) ON DELETE SET NULL;
+
+ALTER TABLE ONLY app_private.chat_transcript
+    ADD CONSTRAINT chat_transcript_sender_id_fkey FOREIGN KEY (sender_id) REFERENCES app_public.users(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY app_private.chat_transcript
+    ADD CONSTRAINT chat_transcript_stream_id_fkey FOREIGN KEY (stream_id) REFERENCES app_public.streams(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY app_private.coin_transactions
+    ADD CONSTRAINT coin_transactions_credit_user_id_fkey FOREIGN KEY (credit_user_id) REFERENCES app_public.users(id) ON DELETE RESTRICT;
+
+ALTER TABLE ONLY app_private.coin_transactions
+    ADD CONSTRAINT coin_transactions_debit_user_id_fkey FOREIGN KEY (debit_user_id) REFERENCES app_public.users(id) ON DELETE RESTRICT;
+
+ALTER TABLE ONLY app_private.coin_transactions
+    ADD CONSTRAINT coin_transactions_gift_ledger_id_fkey FOREIGN KEY (gift_ledger_id) REFERENCES app_private.gift_ledger(id) ON DELETE RESTRICT;
+
+ALTER TABLE ONLY app_private.gift_batch_items
+    ADD CONSTRAINT gift_batch_items_batch_id_fkey FOREIGN KEY (batch_id) REFERENCES app_public.gift_batch_logs(id) ON DELETE RESTRICT;
+
+ALTER TABLE ONLY app_private.gift_ledger
+    ADD CONSTRAINT gift_ledger_gift_id_fkey FOREIGN KEY (gift_id) REFERENCES app_public.gifts(id) ON DELETE RESTRICT;
+
+ALTER TABLE ONLY app_private.gift_ledger
+    ADD CONSTRAINT gift_ledger_receiver_id_fkey FOREIGN KEY (receiver_id) REFERENCES app_public.users(id) ON DELETE RESTRICT;
+
+ALTER TABLE ONLY app_private.gift_ledger
+    ADD CONSTRAINT gift_ledger_sender_id_fkey FOREIGN KEY (sender_id) REFERENCES app_public.users(id) ON DELETE RESTRICT;
+
+ALTER TABLE ONLY app_private.gift_ledger
+    ADD CONSTRAINT gift_ledger_stream_id_fkey FOREIGN KEY (stream_id) REFERENCES app_public.streams(id) ON DELETE RESTRICT;
+
+ALTER TABLE ONLY app_private.hls_checks
+    ADD CONSTRAINT hls_checks_stream_id_fkey FOREIGN KEY (stream_id) REFERENCES app_public.streams(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY app_private.livekit_enforcements
+    ADD CONSTRAINT livekit_enforcements_stream_id_fkey FOREIGN KEY (stream_id) REFERENCES app_public.streams(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY app_private.livekit_enforcements
+    ADD CONSTRAINT livekit_enforcements_user_id_fkey FOREIGN KEY (user_id) REFERENCES app_public.users(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY app_private.payment_events
+    ADD CONSTRAINT payment_events_coin_transaction_id_fkey FOREIGN KEY (coin_transaction_id) REFERENCES app_private.coin_transactions(id);
+
+ALTER TABLE ONLY app_private.payment_events
+    ADD CONSTRAINT payment_events_user_id_fkey FOREIGN KEY (user_id) REFERENCES app_public.users(id) ON DELETE RESTRICT;
+
+ALTER TABLE ONLY app_private.stream_playback
+    ADD CONSTRAINT stream_playback_requested_by_fkey FOREIGN KEY (requested_by) REFERENCES app_public.users(id) ON DELETE SET NULL;
+
+ALTER TABLE ONLY app_private.stream_playback
+    ADD CONSTRAINT stream_playback_stream_id_fkey FOREIGN KEY (stream_id) REFERENCES app_public.streams(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY app_private.user_identities
+    ADD CONSTRAINT user_identities_user_id_fkey FOREIGN KEY (user_id) REFERENCES app_public.users(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY app_private.user_secrets
+    ADD CONSTRAINT user_secrets_user_id_fkey FOREIGN KEY (user_id) REFERENCES app_public.users(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY app_private.wallets
+    ADD CONSTRAINT wallets_user_id_fkey FOREIGN KEY (user_id) REFERENCES app_public.users(id) ON DELETE RESTRICT;
+
+ALTER TABLE ONLY app_public.broadcaster_gifter_stats
+    ADD CONSTRAINT broadcaster_gifter_stats_broadcaster_id_fkey FOREIGN KEY (broadcaster_id) REFERENCES app_public.users(id) ON DELETE RESTRICT;
+
+ALTER TABLE ONLY app_public.broadcaster_gifter_stats
+    ADD CONSTRAINT broadcaster_gifter_stats_gifter_id_fkey FOREIGN KEY (gifter_id) REFERENCES app_public.users(id) ON DELETE RESTRICT;
+
+ALTER TABLE ONLY app_public.broadcaster_stats
+    ADD CONSTRAINT broadcaster_stats_broadcaster_id_fkey FOREIGN KEY (broadcaster_id) REFERENCES app_public.users(id) ON DELETE RESTRICT;
+
+ALTER TABLE ONLY app_public.moderation_actions
+    ADD CONSTRAINT moderation_actions_actor_id_fkey FOREIGN KEY (actor_id) REFERENCES app_public.users(id) ON DELETE SET NULL;
+
+ALTER TABLE ONLY app_public.moderation_actions
+    ADD CONSTRAINT moderation_actions_stream_id_fkey FOREIGN KEY (stream_id) REFERENCES app_public.streams(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY app_public.moderation_actions
+    ADD CONSTRAINT moderation_actions_target_user_id_fkey FOREIGN KEY (target_user_id) REFERENCES app_public.users(id) ON DELETE SET NULL;
+
+ALTER TABLE ONLY app_public.stream_bans
+    ADD CONSTRAINT stream_bans_banned_by_fkey FOREIGN KEY (banned_by) REFERENCES app_public.users(id) ON DELETE SET NULL;
+
+ALTER TABLE ONLY app_public.stream_bans
+    ADD CONSTRAINT stream_bans_stream_id_fkey FOREIGN KEY (stream_id) REFERENCES app_public.streams(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY app_public.stream_bans
+    ADD CONSTRAINT stream_bans_user_id_fkey FOREIGN KEY (user_id) REFERENCES app_public.users(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY app_public.stream_gifter_stats
+    ADD CONSTRAINT stream_gifter_stats_gifter_id_fkey FOREIGN KEY (gifter_id) REFERENCES app_public.users(id) ON DELETE RESTRICT;
+
+ALTER TABLE ONLY app_public.stream_gifter_stats
+    ADD CONSTRAINT stream_gifter_stats_stream_id_fkey FOREIGN KEY (stream_id) REFERENCES app_public.streams(id) ON DELETE RESTRICT;
+
+ALTER TABLE ONLY app_public.stream_mutes
+    ADD CONSTRAINT stream_mutes_muted_by_fkey FOREIGN KEY (muted_by) REFERENCES app_public.users(id) ON DELETE SET NULL;
+
+ALTER TABLE ONLY app_public.stream_mutes
+    ADD CONSTRAINT stream_mutes_stream_id_fkey FOREIGN KEY (stream_id) REFERENCES app_public.streams(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY app_public.stream_mutes
+    ADD CONSTRAINT stream_mutes_user_id_fkey FOREIGN KEY (user_id) REFERENCES app_public.users(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY app_public.stream_seats
+    ADD CONSTRAINT stream_seats_ended_by_fkey FOREIGN KEY (ended_by) REFERENCES app_public.users(id) ON DELETE SET NULL;
+
+ALTER TABLE ONLY app_public.stream_seats
+    ADD CONSTRAINT stream_seats_invited_by_fkey FOREIGN KEY (invited_by) REFERENCES app_public.users(id) ON DELETE SET NULL;
+
+ALTER TABLE ONLY app_public.stream_seats
+    ADD CONSTRAINT stream_seats_stream_id_fkey FOREIGN KEY (stream_id) REFERENCES app_public.streams(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY app_public.stream_seats
+    ADD CONSTRAINT stream_seats_user_id_fkey FOREIGN KEY (user_id) REFERENCES app_public.users(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY app_public.streams
+    ADD CONSTRAINT streams_broadcaster_id_fkey FOREIGN KEY (broadcaster_id) REFERENCES app_public.users(id) ON DELETE CASCADE;
+
+ALTER TABLE app_public.broadcaster_gifter_stats ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE app_public.broadcaster_stats ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE app_public.gift_batch_logs ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE app_public.gifts ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE app_public.moderation_actions ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE app_public.stream_bans ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE app_public.stream_gifter_stats ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE app_public.stream_mutes ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE app_public.stream_seats ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE app_public.streams ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE app_public.users ENABLE ROW LEVEL SECURITY;
+
+-- Who may see and do what: row level security policies and grants, one file per table.
+--! Included accounts/users.access.sql
+-- Profiles are public: every viewer renders names and avatars next to chat and gifts.
+drop policy if exists select_all on app_public.users;
+create policy select_all on app_public.users for select
+  using (true);
+-- A user edits only their own profile (and only the columns granted below).
+drop policy if exists update_self on app_public.users;
+create policy update_self on app_public.users for update to authenticated
+  using ((id = ( SELECT app_public.current_user_id() AS current_user_id)))
+  with check ((id = ( SELECT app_public.current_user_id() AS current_user_id)));
+revoke all on table app_public.users from public, anon, authenticated;
+grant select on table app_public.users to anon, authenticated;
+grant update (display_name, avatar_url, vehicle_status) on table app_public.users to authenticated;
+--! EndIncluded accounts/users.access.sql
+--! Included chat/moderation_actions.access.sql
+-- The broadcaster (and moderators/admins) read a stream's moderation log.
+drop policy if exists select_as_moderator on app_public.moderation_actions;
+create policy select_as_moderator on app_public.moderation_actions for select
+  using (app_hidden.can_moderate_stream(stream_id));
+revoke all on table app_public.moderation_actions from public, anon, authenticated;
+grant select on table app_public.moderation_actions to authenticated;
+--! EndIncluded chat/moderation_actions.access.sql
+--! Included chat/stream_bans.access.sql
+-- Moderators of the stream see its bans; a banned user sees their own.
+drop policy if exists select_moderator_or_self on app_public.stream_bans;
+create policy select_moderator_or_self on app_public.stream_bans for select
+  using (((user_id = ( SELECT app_public.current_user_id() AS current_user_id)) OR app_hidden.can_moderate_stream(stream_id)));
+revoke all on table app_public.stream_bans from public, anon, authenticated;
+grant select on table app_public.stream_bans to authenticated;
+--! EndIncluded chat/stream_bans.access.sql
+--! Included chat/stream_mutes.access.sql
+-- Moderators of the stream see its mutes; a muted user sees their own (the UI says so).
+drop policy if exists select_moderator_or_self on app_public.stream_mutes;
+create policy select_moderator_or_self on app_public.stream_mutes for select
+  using (((user_id = ( SELECT app_public.current_user_id() AS current_user_id)) OR app_hidden.can_moderate_stream(stream_id)));
+revoke all on table app_public.stream_mutes from public, anon, authenticated;
+grant select on table app_public.stream_mutes to authenticated;
+--! EndIncluded chat/stream_mutes.access.sql
+--! Included gifts/broadcaster_gifter_stats.access.sql
+-- A broadcaster's top supporters are public, like the stream's.
+drop policy if exists select_all on app_public.broadcaster_gifter_stats;
+create policy select_all on app_public.broadcaster_gifter_stats for select
+  using (true);
+revoke all on table app_public.broadcaster_gifter_stats from public, anon, authenticated;
+grant select on table app_public.broadcaster_gifter_stats to anon, authenticated;
+--! EndIncluded gifts/broadcaster_gifter_stats.access.sql
+--! Included gifts/broadcaster_stats.access.sql
+-- Leaderboards are public.
+drop policy if exists select_all on app_public.broadcaster_stats;
+create policy select_all on app_public.broadcaster_stats for select
+  using (true);
+revoke all on table app_public.broadcaster_stats from public, anon, authenticated;
+grant select on table app_public.broadcaster_stats to anon, authenticated;
+--! EndIncluded gifts/broadcaster_stats.access.sql
+--! Included gifts/gift_batch_logs.access.sql
+-- Batch health is operational data: admins only.
+drop policy if exists select_as_admin on app_public.gift_batch_logs;
+create policy select_as_admin on app_public.gift_batch_logs for select to authenticated
+  using ((EXISTS ( SELECT 1
+   FROM app_public.users u
+  WHERE ((u.id = ( SELECT app_public.current_user_id() AS current_user_id)) AND (u.role = 'admin'::app_public.app_role)))));
+revoke all on table app_public.gift_batch_logs from public, anon, authenticated;
+grant select on table app_public.gift_batch_logs to authenticated;
+--! EndIncluded gifts/gift_batch_logs.access.sql
+--! Included gifts/gifts.access.sql
+-- The catalogue is public (inactive gifts too: old ledger entries and receipts still name them).
+drop policy if exists select_all on app_public.gifts;
+create policy select_all on app_public.gifts for select
+  using (true);
+revoke all on table app_public.gifts from public, anon, authenticated;
+grant select on table app_public.gifts to anon, authenticated;
+--! EndIncluded gifts/gifts.access.sql
+--! Included gifts/stream_gifter_stats.access.sql
+-- Top gifters are shown to everyone watching.
+drop policy if exists select_all on app_public.stream_gifter_stats;
+create policy select_all on app_public.stream_gifter_stats for select
+  using (true);
+revoke all on table app_public.stream_gifter_stats from public, anon, authenticated;
+grant select on table app_public.stream_gifter_stats to anon, authenticated;
+--! EndIncluded gifts/stream_gifter_stats.access.sql
+--! Included stage/stream_seats.access.sql
+-- Who sits on stage is public; invitations and past seats are seen by the guest and the stage managers.
+drop policy if exists select_visible on app_public.stream_seats;
+create policy select_visible on app_public.stream_seats for select
+  using (((status = 'active'::text) OR (user_id = ( SELECT app_public.current_user_id() AS current_user_id)) OR (EXISTS ( SELECT 1
+   FROM app_public.streams s
+  WHERE ((s.id = stream_seats.stream_id) AND (s.broadcaster_id = ( SELECT app_public.current_user_id() AS current_user_id))))) OR (EXISTS ( SELECT 1
+   FROM app_public.users u
+  WHERE ((u.id = ( SELECT app_public.current_user_id() AS current_user_id)) AND (u.role = ANY (ARRAY['moderator'::app_public.app_role, 'admin'::app_public.app_role])))))));
+revoke all on table app_public.stream_seats from public, anon, authenticated;
+grant select on table app_public.stream_seats to anon, authenticated;
+--! EndIncluded stage/stream_seats.access.sql
+--! Included streams/streams.access.sql
+-- Streams are public: anyone may browse and watch.
+drop policy if exists select_all on app_public.streams;
+create policy select_all on app_public.streams for select
+  using (true);
+revoke all on table app_public.streams from public, anon, authenticated;
+grant select on table app_public.streams to anon, authenticated;
+--! EndIncluded streams/streams.access.sql
+--! Included shared/schemas.access.sql
+-- Who may look into which schema: request roles reach app_public (the API) and app_hidden
+-- (helpers); app_private (money, secrets, internals) is closed to them.
+revoke all on schema app_hidden from public, anon, authenticated;
+grant usage on schema app_hidden to anon, authenticated;
+revoke all on schema app_private from public, anon, authenticated;
+revoke all on schema app_public from public, anon, authenticated;
+grant usage on schema app_public to anon, authenticated;
+--! EndIncluded shared/schemas.access.sql
+
+-- Rows the application needs from the start.
+insert into app_private.settings (key, value) values ('gift_fee_bps', '2000'), ('gift_batch_size', '10000');
+insert into app_private.playback_settings default values;
+insert into app_private.relay_state default values;
