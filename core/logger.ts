@@ -1,5 +1,5 @@
 // Logs a person can read: pino's JSON lines when stdout is a file, a pipe or a log collector, and
-// pino-pretty's coloured one-line-per-entry form when stdout is a terminal. LOG_LEVEL tunes both;
+// pino-pretty's coloured, human-readable form when stdout is a terminal. LOG_LEVEL tunes both;
 // LOG_FORMAT=json|pretty overrides the guess.
 import { type Logger, pino } from "pino";
 import pretty from "pino-pretty";
