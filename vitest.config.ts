@@ -16,7 +16,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: "suite",
-          include: ["test/**/*.test.ts", "web/src/**/*.test.ts", "worker/**/*.test.ts"],
+          include: ["test/**/*.test.ts", "core/**/*.test.ts", "web/src/**/*.test.ts", "worker/**/*.test.ts"],
           exclude: timed,
           fileParallelism: true,
           sequence: { groupOrder: 0 },

@@ -7,10 +7,10 @@ import { fileURLToPath } from "node:url";
 import { lexicographicSortSchema, printSchema } from "graphql";
 import pg from "pg";
 import { makeSchema } from "postgraphile";
+import { loadConfig } from "../core/config.ts";
+import { withCredentials } from "../core/database.ts";
 import { makeVerifier } from "../web/src/server/auth.ts";
-import { loadConfig } from "../web/src/server/config.ts";
-import { withCredentials } from "../web/src/server/database.ts";
-import { makePreset } from "../web/src/server/graphql.ts";
+import { makePreset } from "../web/src/server/graphql/index.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 export const SCHEMA_SQL = join(root, "db/schema.sql");

@@ -1,7 +1,9 @@
 // npm run seed: load the demo data into the configured database (DATABASE_URL or the embedded one).
+// Reads the config once (core/config.ts) and passes it down.
+
+import { loadConfig } from "../core/config.ts";
+import { openDatabase } from "../core/database.ts";
 import { seedDemo } from "../db/seed.ts";
-import { loadConfig } from "../web/src/server/config.ts";
-import { openDatabase } from "../web/src/server/database.ts";
 
 const config = loadConfig();
 const db = await openDatabase(config, (m) => console.error(m));

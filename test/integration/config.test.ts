@@ -1,6 +1,6 @@
 // Configuration is validated once at start: bad settings name the variable and how to fix it.
 import { describe, expect, it } from "vitest";
-import { ConfigError, DEV_JWT_SECRET, loadConfig } from "../../web/src/server/config.ts";
+import { ConfigError, DEV_JWT_SECRET, loadConfig } from "../../core/config.ts";
 
 const prod = {
   NODE_ENV: "production",

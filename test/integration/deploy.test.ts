@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { CONFIG_KEYS } from "../../web/src/server/config.ts";
+import { CONFIG_KEYS } from "../../core/config.ts";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const read = (p: string) => readFileSync(`${root}/${p}`, "utf8");

@@ -3,7 +3,7 @@
 import { GraphQLError } from "graphql";
 import { expect, it } from "vitest";
 import { classifyDbError } from "../../web/src/server/errors.ts";
-import { maskError } from "../../web/src/server/graphql.ts";
+import { maskError } from "../../web/src/server/graphql/index.ts";
 
 const dbError = (code: string, message: string, detail?: string) => Object.assign(new Error(message), { code, detail });
 const wrap = (e: Error) => new GraphQLError(e.message, { originalError: e, path: ["x"] });

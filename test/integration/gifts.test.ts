@@ -3,7 +3,7 @@
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEMO_GIFTS, DEMO_VIEWER_COINS, seedDemo } from "../../db/seed.ts";
-import { signPayload, WEBHOOK_PATH } from "../../web/src/server/extensions/gifts.ts";
+import { signPayload, WEBHOOK_PATH } from "../../web/src/server/features/payments.ts";
 import { startTestApp, type TestApp } from "../support/app.ts";
 import { auditViolations, createGiftWorld, type GiftWorld, tokenFor, waitFor } from "../support/gifts.ts";
 

@@ -1,11 +1,11 @@
 // Role and JWT claims per request through PostGraphile with the one-trip adaptor
-// (web/src/server/pg-adaptor.ts): the settings still apply (RLS, grants, identity), stay local to
+// (web/src/server/graphql/pg-adaptor.ts): the settings still apply (RLS, grants, identity), stay local to
 // their transaction on a reused connection, a failed request rolls back, and a request with
 // settings costs two writes to PostgreSQL instead of four.
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { withCredentials } from "../../web/src/server/database.ts";
-import { makeOneTripWithPgClient } from "../../web/src/server/pg-adaptor.ts";
+import { withCredentials } from "../../core/database.ts";
+import { makeOneTripWithPgClient } from "../../web/src/server/graphql/pg-adaptor.ts";
 import { startTestApp, type TestApp } from "../support/app.ts";
 import { createGiftWorld, type GiftWorld, tokenFor } from "../support/gifts.ts";
 import { TEST_AUTHENTICATOR_PASSWORD } from "../support/testdb.ts";

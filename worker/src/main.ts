@@ -1,24 +1,26 @@
-// `npm run worker`: the worker alone (for a separate worker process/container).
+// `npm run worker`: the worker alone (for a separate worker process/container). Reads the config once
+// and passes it down; imports only core/ and this package.
 import pg from "pg";
-import { pino } from "pino";
-import { ConfigError, loadConfig } from "../../web/src/server/config.ts";
-import { openDatabase } from "../../web/src/server/database.ts";
+import { type Config, ConfigError, loadConfig } from "../../core/config.ts";
+import { openDatabase } from "../../core/database.ts";
+import { livekitSettings } from "../../core/livekit/config.ts";
+import { createLogger } from "../../core/logger.ts";
 import { startWorker } from "./index.ts";
 
-let config: ReturnType<typeof loadConfig>;
+let config: Config;
 try {
   config = loadConfig();
 } catch (e) {
   if (e instanceof ConfigError) {
     console.error(e.message);
-    process.exit(78);
+    process.exit(78); // EX_CONFIG
   }
   throw e;
 }
-const logger = pino({ level: config.LOG_LEVEL, name: "worker" });
+const logger = createLogger(config, "worker");
 const db = await openDatabase(config, (m) => logger.info(m));
 const pool = new pg.Pool({ connectionString: db.ownerUrl, max: config.WORKER_CONCURRENCY + 2 });
-const runner = await startWorker({ pool, concurrency: config.WORKER_CONCURRENCY, log: (l, m) => logger[l](m) });
+const runner = await startWorker({ pool, concurrency: config.WORKER_CONCURRENCY, livekit: livekitSettings(config), logger });
 logger.info("worker started");
 const stop = async () => {
   await runner.stop();

@@ -1,5 +1,8 @@
 // One Node process: HTTP server with /healthz, /readyz, /metrics, PostGraphile at /graphql (+ websocket
-// subscriptions), the SvelteKit app (adapter-node handler) for everything else, and graphile-worker.
+// subscriptions), the features (features/: routes, websocket upgrades), the SvelteKit app
+// (adapter-node handler) for everything else, and graphile-worker. Everything the process shares
+// (pools, realtime hub, LiveKit settings) is made here once and handed down: to the features as the
+// ServerContext, to GraphQL as the request context.
 import { existsSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
@@ -9,15 +12,17 @@ import type { Logger } from "pino";
 import { postgraphile } from "postgraphile";
 import { grafserv } from "postgraphile/grafserv/node";
 import { collectDefaultMetrics, Registry } from "prom-client";
+import type { Config } from "../../../core/config.ts";
+import { type Database, openDatabase, seedIfWanted } from "../../../core/database.ts";
+import { livekitSettings } from "../../../core/livekit/config.ts";
 import { migrationsCurrent } from "../../../db/tools.ts";
 import { startWorker } from "../../../worker/src/index.ts";
-import { AuthError, makeVerifier } from "./auth.ts";
-import type { Config } from "./config.ts";
-import { type Database, openDatabase, seedIfWanted } from "./database.ts";
-import { extensionFactories } from "./extensions/index.ts";
-import type { ServerContext, ServerExtension } from "./extensions/types.ts";
-import { makePreset, verifiedSettings } from "./graphql.ts";
+import { AuthError, makeVerifier, type PgSettings } from "./auth.ts";
+import { featureFactories } from "./features/index.ts";
+import type { Feature, ServerContext } from "./features/types.ts";
+import { makePreset } from "./graphql/index.ts";
 import { json, sendError } from "./http.ts";
+import { RealtimeHub } from "./realtime/hub.ts";
 
 export const HEARTBEAT_MAX_AGE_SECONDS = 30;
 
@@ -58,23 +63,33 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   await ownerPool.query("select app_private.configure_auth($1, $2, $3)", [config.JWT_SECRET, config.JWT_AUDIENCE, config.JWT_TTL_SECONDS]);
   await seedIfWanted(config, db, (m) => logger.info(m));
 
-  const runner = config.RUN_WORKER
-    ? await startWorker({ pool: ownerPool, concurrency: config.WORKER_CONCURRENCY, log: (l, m) => logger[l]({ component: "worker" }, m) })
-    : null;
+  const livekit = livekitSettings(config);
+  const runner = config.RUN_WORKER ? await startWorker({ pool: ownerPool, concurrency: config.WORKER_CONCURRENCY, livekit, logger }) : null;
+
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: "trollcity_" });
+  const hub = new RealtimeHub({
+    ownerPool,
+    logger,
+    registry,
+    relayTickMs: config.RELAY_TICK_MS,
+    presenceFlushMs: config.PRESENCE_FLUSH_MS,
+  });
+  hub.start();
 
   const settingsFor = makeVerifier(config);
-  const pgl = postgraphile(makePreset({ config, pool: authPool, settingsFor }));
+  // Settings verified by the HTTP layer before the request reached grafserv.
+  const verified = new WeakMap<IncomingMessage, PgSettings>();
+  const pgl = postgraphile(makePreset({ config, pool: authPool, settingsFor, verified, hub, livekit }));
   const serv = pgl.createServ(grafserv);
   const graphqlHandler = serv.createHandler();
   const upgradeHandler = await serv.getUpgradeHandler();
   const kit = config.RUN_WEB ? await loadSvelteKit(logger) : null;
 
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: "trollcity_" });
-  const ctx: ServerContext = { config, logger, ownerPool, authPool, settingsFor, registry };
-  const extensions: ServerExtension[] = [];
-  for (const factory of extensionFactories) extensions.push(await factory(ctx));
-  const routes = extensions.flatMap((x) => x.routes ?? []);
+  const ctx: ServerContext = { config, logger, ownerPool, authPool, settingsFor, registry, hub, livekit };
+  const features: Feature[] = [];
+  for (const factory of featureFactories) features.push(await factory(ctx));
+  const routes = features.flatMap((x) => x.routes ?? []);
 
   async function readiness() {
     const checks: Record<string, string> = { database: "down", migrations: "unknown", worker: "unknown" };
@@ -123,7 +138,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     if (path === "/graphql" || path === "/graphiql" || path.startsWith("/ruru-static/")) {
       settingsFor(req.headers.authorization).then(
         (settings) => {
-          verifiedSettings.set(req, settings);
+          verified.set(req, settings);
           graphqlHandler(req, res, () => json(res, 404, { error: "not found" }));
         },
         (e: Error) => {
@@ -145,7 +160,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     json(res, 404, { error: "not found" });
   });
   server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    for (const x of extensions) if (x.upgrade?.(req, socket, head)) return;
+    for (const x of features) if (x.upgrade?.(req, socket, head)) return;
     if (upgradeHandler && serv.shouldHandleUpgrade(req, socket, head)) return upgradeHandler(req, socket, head);
     socket.destroy();
   });
@@ -172,7 +187,8 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       closed = true;
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      for (const x of extensions.reverse()) await x.stop?.();
+      for (const x of features.reverse()) await x.stop?.();
+      await hub.stop();
       if (runner) await runner.stop();
       await pgl.release();
       await authPool.end();

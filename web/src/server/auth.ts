@@ -1,7 +1,7 @@
 // API JWT verification: pinned algorithm (HS256), audience and expiry checked, then the claims are
 // handed to PostgreSQL exactly as PostgREST does (`role` + `request.jwt.claims`).
 import { errors, jwtVerify } from "jose";
-import type { Config } from "./config.ts";
+import type { Config } from "../../../core/config.ts";
 
 export const REQUEST_ROLES = new Set(["anon", "authenticated"]);
 

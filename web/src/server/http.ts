@@ -1,7 +1,6 @@
-// Small HTTP helpers shared by routes: JSON replies, bounded JSON bodies, running SQL as the caller.
+// Small HTTP helpers shared by routes: JSON replies, bounded request bodies, errors as JSON replies.
+// (Running SQL as the caller is caller.ts.)
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type pg from "pg";
-import type { PgSettings } from "./auth.ts";
 import { classifyDbError, detailExtensions } from "./errors.ts";
 
 export function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
@@ -19,7 +18,8 @@ export class HttpError extends Error {
   }
 }
 
-export async function readJson(req: IncomingMessage, limit = 64 * 1024): Promise<unknown> {
+/** The request body as text, refused (413) past `limit` bytes. */
+export async function readBody(req: IncomingMessage, limit = 64 * 1024): Promise<string> {
   let size = 0;
   const chunks: Buffer[] = [];
   for await (const chunk of req) {
@@ -27,32 +27,16 @@ export async function readJson(req: IncomingMessage, limit = 64 * 1024): Promise
     if (size > limit) throw new HttpError(413, "BADIN", `request body over ${limit} bytes`);
     chunks.push(chunk as Buffer);
   }
-  const text = Buffer.concat(chunks).toString("utf8");
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+export async function readJson(req: IncomingMessage, limit = 64 * 1024): Promise<unknown> {
+  const text = await readBody(req, limit);
   if (!text) return {};
   try {
     return JSON.parse(text);
   } catch {
     throw new HttpError(400, "BADIN", "request body is not valid JSON");
-  }
-}
-
-/** Run `fn` in a transaction as the request's role and claims (the PostgREST way). */
-export async function withRequestClient<T>(pool: pg.Pool, settings: PgSettings, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query("begin");
-    await client.query("select set_config('role', $1, true), set_config('request.jwt.claims', $2, true)", [
-      settings.role,
-      settings["request.jwt.claims"],
-    ]);
-    const out = await fn(client);
-    await client.query("commit");
-    return out;
-  } catch (e) {
-    await client.query("rollback").catch(() => {});
-    throw e;
-  } finally {
-    client.release();
   }
 }
 

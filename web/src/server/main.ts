@@ -3,13 +3,14 @@
 // the database once (embedded start, migrations, demo seed) and forks N workers, each a full app with
 // its own LISTEN connection and broadcast sockets (DESIGN §3.6); graphile-worker runs in the first.
 // A worker that dies is replaced. With the default (1) everything runs in this one process.
+// The config is read here, once per process, and passed down.
 import cluster, { type Worker } from "node:cluster";
-import { pino } from "pino";
+import { type Config, ConfigError, loadConfig } from "../../../core/config.ts";
+import { openDatabase, seedIfWanted } from "../../../core/database.ts";
+import { createLogger } from "../../../core/logger.ts";
 import { startApp } from "./app.ts";
-import { ConfigError, loadConfig } from "./config.ts";
-import { openDatabase, seedIfWanted } from "./database.ts";
 
-let config: ReturnType<typeof loadConfig>;
+let config: Config;
 try {
   config = loadConfig();
 } catch (e) {
@@ -19,7 +20,7 @@ try {
   }
   throw e;
 }
-const logger = pino({ level: config.LOG_LEVEL, name: "trollcity" });
+const logger = createLogger(config, "trollcity");
 
 if (config.WEB_CONCURRENCY > 1 && cluster.isPrimary) {
   await runPrimary(config.WEB_CONCURRENCY);

@@ -1,10 +1,12 @@
 // GraphQL: `livekitToken(input: {streamId})` returns a LiveKit token signed for the caller's grant,
 // computed by app_public.livekit_grant under the request's role and claims (no client flag is read).
+// The LiveKit settings are the process's, from the request context (`livekit`, see index.ts).
 import { sideEffectWithPgClient } from "postgraphile/@dataplan/pg";
+import { context } from "postgraphile/grafast";
 import { extendSchema, gql } from "postgraphile/utils";
-import { livekitFromEnv, NOT_CONFIGURED } from "../../../../worker/src/livekit/config.ts";
-import { type GrantRow, grantFromRow } from "../../../../worker/src/livekit/grant.ts";
-import { mintToken } from "../../../../worker/src/livekit/token.ts";
+import { NOT_CONFIGURED } from "../../../../core/livekit/config.ts";
+import { type GrantRow, grantFromRow } from "../../../../core/livekit/grant.ts";
+import { mintToken } from "../../../../core/livekit/token.ts";
 
 export const LivekitTokenPlugin = extendSchema((build) => {
   const executor = build.input.pgRegistry.pgExecutors.main;
@@ -40,8 +42,8 @@ export const LivekitTokenPlugin = extendSchema((build) => {
         plans: {
           livekitToken(_$root, fieldArgs) {
             const $streamId = fieldArgs.getRaw(["input", "streamId"]);
-            return sideEffectWithPgClient(executor, $streamId, async (client, streamId) => {
-              const settings = livekitFromEnv();
+            const spec = { streamId: $streamId, settings: context().get("livekit") };
+            return sideEffectWithPgClient(executor, spec, async (client, { streamId, settings }) => {
               if (!settings) throw Object.assign(new Error(NOT_CONFIGURED), { code: "CONFG" });
               const { rows } = await client.query<GrantRow>({ text: "select * from app_public.livekit_grant($1)", values: [streamId] });
               const grant = grantFromRow(rows[0]);

@@ -1,19 +1,19 @@
 // GraphQL: `subscription { streamEvents(streamId) { streamId events { id kind at payload truncated } } }`
 // for integrators and low fan-out uses (viewers use the broadcast socket, DESIGN §3.6). Built on
-// grafast's listen() with this process's realtime hub as the subscriber: the same single LISTEN
+// grafast's listen() with this process's realtime hub (from the request context, `hub`) as the
+// subscriber: the same single LISTEN
 // connection as the broadcast socket, each batch parsed once per process, each subscription counted
 // for presence. Catch-up after a reconnect: the `streamEventsSince(streamId, afterId)` query.
 import type { GrafastSubscriber } from "postgraphile/grafast";
-import { access, lambda, listen, SafeError } from "postgraphile/grafast";
+import { access, context, lambda, listen, SafeError } from "postgraphile/grafast";
 import { extendSchema, gql } from "postgraphile/utils";
-import { CHANNEL_PREFIX, currentHub, type EventBatch, StreamNotFoundError, UUID_RE } from "../realtime/hub.ts";
+import { CHANNEL_PREFIX, type EventBatch, type RealtimeHub, StreamNotFoundError, UUID_RE } from "../realtime/hub.ts";
 
 /** Batches a subscriber may fall behind by before its subscription is ended. */
 const MAX_QUEUED = 500;
 
 /** Subscribe to one stream's batches through the hub; ends the iterator when the client goes away. */
-export function streamBatches(streamId: string): AsyncIterableIterator<EventBatch> {
-  const hub = currentHub();
+export function streamBatches(hub: RealtimeHub, streamId: string): AsyncIterableIterator<EventBatch> {
   const queue: EventBatch[] = [];
   let wake: (() => void) | null = null;
   let finished = false;
@@ -88,14 +88,17 @@ export function streamBatches(streamId: string): AsyncIterableIterator<EventBatc
   return iterator;
 }
 
-/** GrafastSubscriber over the hub: topics are `stream_events:<stream id>`. */
-export const streamEventsSubscriber: GrafastSubscriber<Record<string, EventBatch>> = {
-  subscribe(topic) {
-    const id = String(topic).slice(CHANNEL_PREFIX.length);
-    if (!String(topic).startsWith(CHANNEL_PREFIX) || !UUID_RE.test(id)) throw new SafeError("streamId must be a stream's UUID");
-    return streamBatches(id.toLowerCase());
-  },
-};
+/** GrafastSubscriber over a hub: topics are `stream_events:<stream id>`. */
+export function hubSubscriber(hub: RealtimeHub | undefined): GrafastSubscriber<Record<string, EventBatch>> {
+  return {
+    subscribe(topic) {
+      if (!hub) throw new SafeError("streamEvents is not served by this process");
+      const id = String(topic).slice(CHANNEL_PREFIX.length);
+      if (!String(topic).startsWith(CHANNEL_PREFIX) || !UUID_RE.test(id)) throw new SafeError("streamId must be a stream's UUID");
+      return streamBatches(hub, id.toLowerCase());
+    },
+  };
+}
 
 export const StreamEventsPlugin = extendSchema(() => ({
   typeDefs: gql`
@@ -127,7 +130,8 @@ export const StreamEventsPlugin = extendSchema(() => ({
         streamEvents: {
           subscribePlan(_$root, fieldArgs) {
             const $topic = lambda(fieldArgs.getRaw("streamId"), (id) => `${CHANNEL_PREFIX}${String(id)}`);
-            return listen(streamEventsSubscriber, $topic);
+            const $subscriber = lambda(context().get("hub"), hubSubscriber);
+            return listen($subscriber, $topic);
           },
           plan($event) {
             return $event;

@@ -1,4 +1,5 @@
-// The realtime hub: one per Node process (DESIGN §3 rules 1, 5, 6).
+// The realtime hub: one per Node process (DESIGN §3 rules 1, 5, 6), created and stopped by app.ts and
+// handed to the features (ServerContext.hub) and to GraphQL (the request context's `hub`).
 //   - relay loop: every RELAY_TICK_MS it calls app_private.relay_stream_events(), which under an
 //     advisory lock (one relay at a time across processes) sends one NOTIFY per stream per tick;
 //     every few seconds it also moves buffered chat into the transcript.
@@ -12,6 +13,7 @@ import { hostname } from "node:os";
 import pg from "pg";
 import type { Logger } from "pino";
 import { Counter, Gauge, type Registry } from "prom-client";
+import { stateLog } from "../../../../core/logger.ts";
 
 export const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const CHANNEL_PREFIX = "stream_events:";
@@ -116,13 +118,18 @@ export class RealtimeHub {
   }
 
   start(): void {
-    const every = (ms: number, fn: () => Promise<void>) => {
+    // Each loop logs when it starts failing and when it works again, not once per tick.
+    const every = (what: string, ms: number, fn: () => Promise<void>) => {
+      const state = stateLog(this.log, what);
       let running = false;
       const t = setInterval(() => {
         if (running || this.stopped) return;
         running = true;
         fn()
-          .catch((e: Error) => this.log.warn({ err: e }, `realtime loop: ${e.message}`))
+          .then(
+            () => state.ok(),
+            (e: Error) => state.fail(e),
+          )
           .finally(() => {
             running = false;
           });
@@ -130,11 +137,11 @@ export class RealtimeHub {
       t.unref();
       this.timers.push(t);
     };
-    every(this.opts.relayTickMs, async () => {
+    every("realtime relay", this.opts.relayTickMs, async () => {
       await this.relayOnce();
     });
-    every(this.opts.presenceFlushMs, () => this.flushPresence());
-    every(this.opts.transcriptFlushMs ?? 2000, async () => {
+    every("presence flush", this.opts.presenceFlushMs, () => this.flushPresence());
+    every("chat transcript flush", this.opts.transcriptFlushMs ?? 2000, async () => {
       await this.opts.ownerPool.query("select app_private.flush_chat_transcript()");
     });
   }
@@ -210,6 +217,7 @@ export class RealtimeHub {
         for (const id of this.streams.keys()) await client.query(`listen "${CHANNEL_PREFIX}${id}"`);
         // Events sent while we were away are not in memory: catch-up must go to the database.
         for (const s of this.streams.values()) s.coveredFrom = null;
+        this.log.info({ attempts: attempt + 1 }, "LISTEN connection restored");
         return;
       } catch {
         await new Promise((r) => setTimeout(r, Math.min(5000, 200 * 2 ** attempt)));
@@ -391,22 +399,4 @@ export class RealtimeHub {
     this.listenClient = null;
     if (c) await c.end().catch(() => {});
   }
-}
-
-let current: RealtimeHub | null = null;
-
-export function startHub(opts: HubOptions): RealtimeHub {
-  const hub = new RealtimeHub(opts);
-  hub.start();
-  current = hub;
-  return hub;
-}
-
-export function currentHub(): RealtimeHub {
-  if (!current) throw new Error("the realtime hub is not running in this process");
-  return current;
-}
-
-export function clearHub(hub: RealtimeHub): void {
-  if (current === hub) current = null;
 }

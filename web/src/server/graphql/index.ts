@@ -1,17 +1,30 @@
-// PostGraphile v5 over app_public, connecting as `authenticator`; each request runs as the role and
-// claims of its verified JWT. Our SQLSTATE codes pass through as `extensions.code` (+ HTTP status).
+// The GraphQL API: PostGraphile v5 over app_public, connecting as `authenticator`; each request runs
+// as the role and claims of its verified JWT. Our SQLSTATE codes pass through as `extensions.code`
+// (+ HTTP status). This folder: the preset (here), our schema plugins (plugins.ts and the files it
+// lists) and the adaptor that sends a request's settings with its first query (pg-adaptor.ts).
 import type { IncomingMessage } from "node:http";
 import { GraphQLError } from "graphql";
 import type pg from "pg";
 import { PostGraphileAmberPreset } from "postgraphile/presets/amber";
-import { ANON_SETTINGS, type PgSettings } from "./auth.ts";
-import type { Config } from "./config.ts";
-import { classifyDbError, detailExtensions } from "./errors.ts";
-import { graphqlPlugins } from "./graphql-plugins.ts";
+import type { Config } from "../../../../core/config.ts";
+import type { LivekitSettings } from "../../../../core/livekit/config.ts";
+import { ANON_SETTINGS, type PgSettings } from "../auth.ts";
+import { classifyDbError, detailExtensions } from "../errors.ts";
+import type { RealtimeHub } from "../realtime/hub.ts";
 import { makeOneTripPgService } from "./pg-adaptor.ts";
+import { graphqlPlugins } from "./plugins.ts";
 
-/** Settings verified by the HTTP layer before the request reached grafserv. */
-export const verifiedSettings = new WeakMap<IncomingMessage, PgSettings>();
+declare global {
+  namespace Grafast {
+    /** What our plugins read from the request context (set by `grafast.context` below). */
+    interface Context {
+      /** This process's realtime hub (streamEvents); absent when only the schema is built. */
+      hub?: RealtimeHub;
+      /** This process's LiveKit settings (livekitToken); null when LiveKit is not configured. */
+      livekit?: LivekitSettings | null;
+    }
+  }
+}
 
 export function maskError(error: GraphQLError): GraphQLError {
   const original = error.originalError as (Error & { code?: string; detail?: string }) | undefined;
@@ -42,9 +55,14 @@ export interface GraphqlDeps {
   /** Pool connected as `authenticator`, created with `pipeline: true` (see pg-adaptor.ts). */
   pool: pg.Pool;
   settingsFor: (authorization: string | undefined | null) => Promise<PgSettings>;
+  /** Settings the HTTP layer verified before the request reached grafserv (app.ts fills it). */
+  verified?: WeakMap<IncomingMessage, PgSettings>;
+  /** The app's realtime hub, handed to every request (not needed to print the schema). */
+  hub?: RealtimeHub;
+  livekit?: LivekitSettings | null;
 }
 
-export function makePreset({ config, pool, settingsFor }: GraphqlDeps): GraphileConfig.Preset {
+export function makePreset({ config, pool, settingsFor, verified, hub, livekit = null }: GraphqlDeps): GraphileConfig.Preset {
   return {
     extends: [PostGraphileAmberPreset],
     plugins: graphqlPlugins,
@@ -62,10 +80,10 @@ export function makePreset({ config, pool, settingsFor }: GraphqlDeps): Graphile
       explain: false,
       async context(requestContext) {
         const req = requestContext.node?.req;
-        if (req) return { pgSettings: verifiedSettings.get(req) ?? ANON_SETTINGS };
+        if (req) return { pgSettings: verified?.get(req) ?? ANON_SETTINGS, hub, livekit };
         const params = requestContext.ws?.normalizedConnectionParams as Record<string, unknown> | undefined;
         const authorization = typeof params?.authorization === "string" ? params.authorization : null;
-        return { pgSettings: await settingsFor(authorization) };
+        return { pgSettings: await settingsFor(authorization), hub, livekit };
       },
     },
   };

@@ -3,8 +3,8 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { userInfo } from "node:os";
 import { resolve } from "node:path";
-import { seedDemo } from "../../../db/seed.ts";
-import { ensureDatabase, migrateDatabase, setupRoles } from "../../../db/tools.ts";
+import { seedDemo } from "../db/seed.ts";
+import { ensureDatabase, migrateDatabase, setupRoles } from "../db/tools.ts";
 import type { Config } from "./config.ts";
 
 export interface Database {
@@ -29,7 +29,7 @@ export function withCredentials(url: string, user: string, password: string): st
 // SIGINT/SIGTERM, at the same moment as our own graceful stop: PostgreSQL went away while the worker
 // and the pools were still closing ("terminating connection due to administrator command" errors in
 // the log of a clean shutdown). Every entry point that opens the database handles SIGINT and SIGTERM
-// itself and closes the database last (web/src/server/main.ts, worker/src/main.ts), so those two
+// itself and closes the database last (web/src/server/main.ts, worker/src/main.ts, scripts/seed.ts), so those two
 // listeners are taken off again; the hook's other events (SIGHUP, exit) still stop PostgreSQL.
 const STOP_SIGNALS = ["SIGINT", "SIGTERM"] as const;
 

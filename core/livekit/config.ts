@@ -1,7 +1,8 @@
-// LiveKit settings, derived once from the validated process config (web/src/server/config.ts).
+// LiveKit settings, derived from the validated process config (core/config.ts) by each process entry
+// and passed down (the server's context, the worker's task list).
 // The server URL may be given as ws(s):// (what browsers dial) or http(s):// (what RoomService speaks);
 // both forms are derived here so callers never rewrite URLs themselves.
-import { type Config, loadConfig } from "../../../web/src/server/config.ts";
+import type { Config } from "../config.ts";
 
 export interface LivekitSettings {
   /** ws(s):// URL handed to clients with their token. */
@@ -21,12 +22,4 @@ export function livekitSettings(config: Pick<Config, "LIVEKIT_URL" | "LIVEKIT_AP
   const secure = u.protocol === "wss:" || u.protocol === "https:";
   const base = `${u.host}${u.pathname.replace(/\/$/, "")}`;
   return { clientUrl: `${secure ? "wss" : "ws"}://${base}`, apiUrl: `${secure ? "https" : "http"}://${base}`, apiKey, apiSecret };
-}
-
-let fromEnv: LivekitSettings | null | undefined;
-
-/** Settings of this process (read from the environment once; null when LiveKit is not configured). */
-export function livekitFromEnv(): LivekitSettings | null {
-  if (fromEnv === undefined) fromEnv = livekitSettings(loadConfig());
-  return fromEnv;
 }

@@ -7,14 +7,13 @@
 //   through RoomService (a failed correction becomes a stream_seats__enforce job).
 // At start, a RoomService call reports a key that does not match LIVEKIT_URL.
 import { WebhookReceiver } from "livekit-server-sdk";
-import type pg from "pg";
-import { type LivekitSettings, livekitSettings, NOT_CONFIGURED } from "../../../../worker/src/livekit/config.ts";
-import { type GrantRow, grantFor, grantFromRow, isUuid } from "../../../../worker/src/livekit/grant.ts";
-import { applyGrant, roomService } from "../../../../worker/src/livekit/rooms.ts";
-import { mintToken } from "../../../../worker/src/livekit/token.ts";
-import type { PgSettings } from "../auth.ts";
-import { HttpError, json, readJson } from "../http.ts";
-import type { ExtensionFactory, ServerContext } from "./types.ts";
+import { type LivekitSettings, NOT_CONFIGURED } from "../../../../core/livekit/config.ts";
+import { type GrantRow, grantFor, grantFromRow, isUuid } from "../../../../core/livekit/grant.ts";
+import { applyGrant, roomService } from "../../../../core/livekit/rooms.ts";
+import { mintToken } from "../../../../core/livekit/token.ts";
+import { withCaller } from "../caller.ts";
+import { HttpError, json, readBody, readJson } from "../http.ts";
+import type { FeatureFactory, ServerContext } from "./types.ts";
 
 function requireSettings(s: LivekitSettings | null): LivekitSettings {
   if (!s) throw new HttpError(503, "CONFG", NOT_CONFIGURED);
@@ -27,27 +26,6 @@ function streamIdOf(body: unknown): string {
   const id = o.streamId ?? o.stream_id ?? o.room;
   if (!isUuid(id)) throw new HttpError(400, "BADIN", 'send {"streamId": "<stream uuid>"} (or {"room": "<stream uuid>"})');
   return id;
-}
-
-/**
- * app_public.livekit_grant as the caller in one round trip (the hot path of every stage join): the
- * same transaction `withRequestClient` runs, sent as one simple-protocol batch with escaped literals.
- */
-async function grantAsCaller(pool: pg.Pool, settings: PgSettings, streamId: string): Promise<GrantRow | undefined> {
-  const client = await pool.connect();
-  try {
-    const lit = (v: string) => client.escapeLiteral(v);
-    const results = (await client.query(
-      `begin; select set_config('role', ${lit(settings.role)}, true), set_config('request.jwt.claims', ${lit(settings["request.jwt.claims"])}, true);
-       select * from app_public.livekit_grant(${lit(streamId)}::uuid); commit;`,
-    )) as unknown as pg.QueryResult<GrantRow>[];
-    return results[2]?.rows[0];
-  } catch (e) {
-    await client.query("rollback").catch(() => {});
-    throw e;
-  } finally {
-    client.release();
-  }
 }
 
 /** Check the key against the server once at start: a key that does not match its URL is reported now. */
@@ -66,9 +44,10 @@ async function checkKey(ctx: ServerContext, s: LivekitSettings) {
   }
 }
 
-export const livekitExtension: ExtensionFactory = async (ctx) => {
-  const settings = livekitSettings(ctx.config);
+export const livekitFeature: FeatureFactory = async (ctx) => {
+  const settings = ctx.livekit;
   const receiver = settings ? new WebhookReceiver(settings.apiKey, settings.apiSecret) : null;
+  const rooms = settings ? roomService(settings) : null;
   const keyCheck = settings ? checkKey(ctx, settings) : Promise.resolve();
 
   return {
@@ -81,8 +60,11 @@ export const livekitExtension: ExtensionFactory = async (ctx) => {
           const s = requireSettings(settings);
           const pgSettings = await ctx.settingsFor(req.headers.authorization);
           const streamId = streamIdOf(await readJson(req));
-          const row = await grantAsCaller(ctx.authPool, pgSettings, streamId);
-          const grant = grantFromRow(row);
+          // app_public.livekit_grant as the caller: the hot path of every stage join.
+          const { rows } = await withCaller(ctx.authPool, pgSettings, (client) =>
+            client.query<GrantRow>({ text: "select * from app_public.livekit_grant($1)", values: [streamId] }),
+          );
+          const grant = grantFromRow(rows[0]);
           const minted = await mintToken(s, grant);
           json(res, 200, {
             token: minted.token,
@@ -103,16 +85,8 @@ export const livekitExtension: ExtensionFactory = async (ctx) => {
         method: "POST",
         path: "/webhooks/livekit",
         async handle(req, res) {
-          const s = requireSettings(settings);
-          if (!receiver) throw new HttpError(503, "CONFG", NOT_CONFIGURED);
-          const chunks: Buffer[] = [];
-          let size = 0;
-          for await (const chunk of req) {
-            size += (chunk as Buffer).length;
-            if (size > 1024 * 1024) throw new HttpError(413, "BADIN", "webhook body over 1 MiB");
-            chunks.push(chunk as Buffer);
-          }
-          const body = Buffer.concat(chunks).toString("utf8");
+          if (!receiver || !rooms) throw new HttpError(503, "CONFG", NOT_CONFIGURED);
+          const body = await readBody(req, 1024 * 1024);
           let event: Awaited<ReturnType<WebhookReceiver["receive"]>>;
           try {
             event = await receiver.receive(body, req.headers.authorization ?? (req.headers.authorize as string | undefined));
@@ -134,7 +108,7 @@ export const livekitExtension: ExtensionFactory = async (ctx) => {
             action = "ok";
             if (exceeds) {
               try {
-                action = await applyGrant(roomService(s), room, identity, grant);
+                action = await applyGrant(rooms, room, identity, grant);
               } catch (e) {
                 ctx.logger.warn({ room, identity, err: (e as Error).message }, "LiveKit correction failed; queued for retry");
                 if (isUuid(room) && isUuid(identity))

@@ -2,7 +2,7 @@
 // (the one place the HLS URL derivation reads it from) and exposes viral-mode health as metrics.
 // Failure reports from players need no route: they are the GraphQL mutation reportPlaybackFailure.
 import { Gauge } from "prom-client";
-import type { ExtensionFactory } from "./types.ts";
+import type { FeatureFactory } from "./types.ts";
 
 interface PlaybackMetrics {
   streams_hls: number;
@@ -11,7 +11,7 @@ interface PlaybackMetrics {
   failure_reports: number;
 }
 
-export const playbackExtension: ExtensionFactory = async (ctx) => {
+export const playbackFeature: FeatureFactory = async (ctx) => {
   const { config, ownerPool, registry, logger } = ctx;
   try {
     await ownerPool.query("select app_private.configure_playback($1, $2, $3, null, $4, $5)", [

@@ -8,17 +8,9 @@ import { grantFor, isUuid, type LivekitGrant, type Queryable } from "./grant.ts"
 
 export type RoomService = Pick<RoomServiceClient, "updateParticipant" | "removeParticipant" | "listParticipants" | "listRooms">;
 
-const clients = new Map<string, RoomServiceClient>();
-
-/** One RoomService client per settings (it signs a short-lived roomAdmin token per call). */
+/** A RoomService client (it signs a short-lived roomAdmin token per call): make one per process and pass it on. */
 export function roomService(s: LivekitSettings, requestTimeoutSeconds = 2): RoomServiceClient {
-  const key = `${s.apiUrl}|${s.apiKey}|${s.apiSecret}|${requestTimeoutSeconds}`;
-  let c = clients.get(key);
-  if (!c) {
-    c = new RoomServiceClient(s.apiUrl, s.apiKey, s.apiSecret, { requestTimeout: requestTimeoutSeconds, failover: false });
-    clients.set(key, c);
-  }
-  return c;
+  return new RoomServiceClient(s.apiUrl, s.apiKey, s.apiSecret, { requestTimeout: requestTimeoutSeconds, failover: false });
 }
 
 export const isNotFound = (e: unknown) => {

@@ -3,16 +3,16 @@
 // Each NOTIFY batch becomes one websocket frame, built once and written to every socket of the
 // stream: no per-socket JSON, no query per join or per event. Viewers that negotiated
 // permessage-deflate get one deflated frame per batch, also built once (realtime/frames.ts). Slow
-// consumers whose send buffer
-// passes BROADCAST_MAX_BUFFER_BYTES are disconnected (they reconnect with `after` and catch up).
+// consumers whose send buffer passes BROADCAST_MAX_BUFFER_BYTES are disconnected (they reconnect
+// with `after` and catch up). The hub is the app's (ctx.hub, created and stopped by app.ts).
 import type { IncomingMessage } from "node:http";
 import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { Counter, Histogram } from "prom-client";
 import { WebSocket, WebSocketServer } from "ws";
 import { BROADCAST_DEFLATE, SharedFrame, takesSharedDeflate, textFrame } from "../realtime/frames.ts";
-import { clearHub, type EventBatch, type RealtimeHub, StreamNotFoundError, type StreamState, startHub, UUID_RE } from "../realtime/hub.ts";
-import type { ServerContext, ServerExtension } from "./types.ts";
+import { type EventBatch, StreamNotFoundError, type StreamState, UUID_RE } from "../realtime/hub.ts";
+import type { Feature, ServerContext } from "./types.ts";
 
 export const BROADCAST_PATH = "/broadcast";
 
@@ -41,16 +41,9 @@ function rejectUpgrade(socket: Duplex, status: number, reason: string) {
   );
 }
 
-export async function broadcastExtension(ctx: ServerContext): Promise<ServerExtension> {
-  const { config } = ctx;
+export async function broadcastFeature(ctx: ServerContext): Promise<Feature> {
+  const { config, hub } = ctx;
   const log = ctx.logger.child({ component: "broadcast" });
-  const hub: RealtimeHub = startHub({
-    ownerPool: ctx.ownerPool,
-    logger: ctx.logger,
-    registry: ctx.registry,
-    relayTickMs: config.RELAY_TICK_MS,
-    presenceFlushMs: config.PRESENCE_FLUSH_MS,
-  });
   const wss = new WebSocketServer({ noServer: true, maxPayload: 1024, perMessageDeflate: BROADCAST_DEFLATE, clientTracking: false });
   // The extension parameters ws agreed on, per upgrade request (ws exposes only the names on the socket).
   const negotiated = new WeakMap<IncomingMessage, string>();
@@ -248,8 +241,6 @@ export async function broadcastExtension(ctx: ServerContext): Promise<ServerExte
       clearInterval(pinger);
       for (const r of rooms.values()) for (const c of r.conns) c.ws.terminate();
       rooms.clear();
-      clearHub(hub);
-      await hub.stop();
     },
   };
 }
