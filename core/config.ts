@@ -32,6 +32,12 @@ const fields = z.object({
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(50).default(4),
   SEED_DEMO: z.enum(["auto", "always", "never"]).default("auto"),
   GRAPHIQL: bool.optional(),
+  // GraphQL introspection and "Did you mean" suggestions: on in development, off in production
+  // (NODE_ENV or GRAPHILE_ENV = production) unless set to true.
+  GRAPHQL_INTROSPECTION: bool.optional(),
+  GRAPHILE_ENV: z.string().optional(),
+  // How long a request may wait for a database connection before it is answered 503 + Retry-After.
+  DATABASE_POOL_ACQUIRE_MS: z.coerce.number().int().min(100).max(60000).default(3000),
   LIVEKIT_URL: z
     .string()
     .url()
@@ -95,13 +101,20 @@ const schema = fields.superRefine((c, ctx) => {
         message: "is required in production (the embedded database is for development)",
       });
     }
+    if (c.SEED_DEMO === "always") {
+      ctx.addIssue({
+        code: "custom",
+        path: ["SEED_DEMO"],
+        message: "must not be `always` in production: the demo accounts (admin included) share a published password",
+      });
+    }
     if (c.LIVEKIT_API_KEY === "devkey" || c.LIVEKIT_API_SECRET === "secret") {
       ctx.addIssue({ code: "custom", path: ["LIVEKIT_API_KEY"], message: "is LiveKit's dev-mode key; use real keys in production" });
     }
   }
 });
 
-export type Config = z.infer<typeof schema> & { graphiql: boolean; isProduction: boolean };
+export type Config = z.infer<typeof schema> & { graphiql: boolean; isProduction: boolean; introspection: boolean };
 
 export class ConfigError extends Error {}
 
@@ -113,11 +126,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => {
       const name = String(i.path[0] ?? "config");
-      const got = name in input && !/SECRET|PASSWORD/.test(name) ? ` (got "${input[name]}")` : "";
+      // Never echo a secret: not the secrets themselves, nor a URL that may carry a password.
+      const got = name in input && !/SECRET|PASSWORD|_URL$/.test(name) ? ` (got "${input[name]}")` : "";
       return `  ${name}: ${i.message}${got}`;
     });
     throw new ConfigError(`Invalid configuration — fix these environment variables (see .env.example):\n${lines.join("\n")}`);
   }
   const c = parsed.data;
-  return { ...c, graphiql: c.GRAPHIQL ?? c.NODE_ENV === "development", isProduction: c.NODE_ENV === "production" };
+  const isProduction = c.NODE_ENV === "production";
+  const introspection = c.GRAPHQL_INTROSPECTION ?? !(isProduction || c.GRAPHILE_ENV === "production");
+  // GraphiQL needs introspection.
+  return { ...c, graphiql: (c.GRAPHIQL ?? c.NODE_ENV === "development") && introspection, isProduction, introspection };
 }

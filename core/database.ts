@@ -102,3 +102,11 @@ export async function seedIfWanted(config: Config, db: Database, log: (m: string
   const wanted = config.SEED_DEMO === "always" || (config.SEED_DEMO === "auto" && db.embedded && db.created);
   if (wanted) await seedDemo(db.ownerUrl, log);
 }
+
+/** Timeouts for the owner's pools (server and worker): a settlement batch may take seconds, never minutes. */
+export const OWNER_POOL_TIMEOUTS = {
+  statement_timeout: 120_000,
+  lock_timeout: 30_000,
+  idle_in_transaction_session_timeout: 60_000,
+  connectionTimeoutMillis: 10_000,
+} as const;

@@ -17,3 +17,14 @@ begin
   grant authenticated to authenticator;
 end
 $$;
+
+-- Timeouts, so a slow or stuck request cannot hold a connection (or a lock) for long. Role settings
+-- apply to sessions that log in as the role: authenticator's cover every API request of our server;
+-- anon's and authenticated's are what PostgREST applies when it switches role per request.
+alter role authenticator set statement_timeout = '10s';
+alter role authenticator set lock_timeout = '3s';
+alter role authenticator set idle_in_transaction_session_timeout = '15s';
+alter role anon set statement_timeout = '5s';
+alter role anon set lock_timeout = '2s';
+alter role authenticated set statement_timeout = '10s';
+alter role authenticated set lock_timeout = '3s';

@@ -26,6 +26,21 @@ describe("config", () => {
     expect(c.DATABASE_URL).toBeUndefined();
   });
 
+  it("never echoes a malformed DATABASE_URL (it may carry a password), and refuses SEED_DEMO=always in production", () => {
+    const msg = errorOf({ DATABASE_URL: "postgres//owner:s3cr3t-pw@db:5432/x" });
+    expect(msg).toMatch(/DATABASE_URL/);
+    expect(msg).not.toMatch(/s3cr3t-pw/);
+    expect(errorOf({ ...prod, SEED_DEMO: "always" })).toMatch(/SEED_DEMO: must not be `always` in production/);
+    expect(loadConfig({ ...prod, SEED_DEMO: "auto" }).SEED_DEMO).toBe("auto");
+  });
+
+  it("turns introspection off in production (NODE_ENV or GRAPHILE_ENV) unless configured on", () => {
+    expect(loadConfig({}).introspection).toBe(true);
+    expect(loadConfig({ GRAPHILE_ENV: "production" })).toMatchObject({ introspection: false, graphiql: false });
+    expect(loadConfig(prod).introspection).toBe(false);
+    expect(loadConfig({ ...prod, GRAPHQL_INTROSPECTION: "true" }).introspection).toBe(true);
+  });
+
   it("names a malformed variable, its value and the fix", () => {
     expect(errorOf({ PORT: "eighty" })).toMatch(/PORT: .*\(got "eighty"\)/);
     expect(errorOf({ DATABASE_URL: "mysql://x@y/z" })).toMatch(/DATABASE_URL: must start with postgres:\/\//);

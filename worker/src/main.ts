@@ -2,7 +2,7 @@
 // and passes it down; imports only core/ and this package.
 import pg from "pg";
 import { type Config, ConfigError, loadConfig } from "../../core/config.ts";
-import { openDatabase } from "../../core/database.ts";
+import { OWNER_POOL_TIMEOUTS, openDatabase } from "../../core/database.ts";
 import { livekitSettings } from "../../core/livekit/config.ts";
 import { createLogger } from "../../core/logger.ts";
 import { startWorker } from "./index.ts";
@@ -19,7 +19,7 @@ try {
 }
 const logger = createLogger(config, "worker");
 const db = await openDatabase(config, (m) => logger.info(m));
-const pool = new pg.Pool({ connectionString: db.ownerUrl, max: config.WORKER_CONCURRENCY + 2 });
+const pool = new pg.Pool({ connectionString: db.ownerUrl, max: config.WORKER_CONCURRENCY + 2, ...OWNER_POOL_TIMEOUTS });
 const runner = await startWorker({ pool, concurrency: config.WORKER_CONCURRENCY, livekit: livekitSettings(config), logger });
 logger.info("worker started");
 const stop = async () => {

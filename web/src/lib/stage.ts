@@ -119,10 +119,11 @@ const seatFromNode = (n: SeatNode): Seat => ({
   displayName: n.userByUserId?.displayName ?? "",
 });
 
-// No status filter in the API: a stream has few seats; the newest 200 of those the caller may see.
+// No status filter in the API: a stream has few seats (cap ≤ 12 at once); up to 100 of those the
+// caller may see (the API caps every page at 100).
 const STAGE = `query Stage($id: UUID!) { currentUser { rowId username role }
   streamByRowId(rowId: $id) { broadcasterId seatCap status
-    streamSeatsByStreamId(first: 200) { nodes { ${SEAT_FIELDS} } } } }`;
+    streamSeatsByStreamId(first: 100) { nodes { ${SEAT_FIELDS} } } } }`;
 
 export async function fetchStage(streamId: string): Promise<StageInfo> {
   const d = await request<{

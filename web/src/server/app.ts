@@ -13,7 +13,7 @@ import { postgraphile } from "postgraphile";
 import { grafserv } from "postgraphile/grafserv/node";
 import { collectDefaultMetrics, Registry } from "prom-client";
 import type { Config } from "../../../core/config.ts";
-import { type Database, openDatabase, seedIfWanted } from "../../../core/database.ts";
+import { type Database, OWNER_POOL_TIMEOUTS, openDatabase, seedIfWanted } from "../../../core/database.ts";
 import { livekitSettings } from "../../../core/livekit/config.ts";
 import { migrationsCurrent } from "../../../db/tools.ts";
 import { startWorker } from "../../../worker/src/index.ts";
@@ -48,10 +48,18 @@ export interface App {
 export async function startApp(config: Config, logger: Logger): Promise<App> {
   const t0 = Date.now();
   const db = await openDatabase(config, (m) => logger.info(m));
-  const ownerPool = new pg.Pool({ connectionString: db.ownerUrl, max: config.WORKER_CONCURRENCY + 4 });
+  // The owner's pool (relay, settlement, worker jobs): generous but bounded timeouts.
+  const ownerPool = new pg.Pool({ connectionString: db.ownerUrl, max: config.WORKER_CONCURRENCY + 4, ...OWNER_POOL_TIMEOUTS });
   // `pipeline: true` lets a request's settings travel with its first query (pg-adaptor.ts); code that
   // awaits each query, as every other user of this pool does, behaves exactly as without it.
-  const authPool = new pg.Pool({ connectionString: db.authenticatorUrl, max: config.DATABASE_POOL_SIZE, pipeline: true });
+  // A request waits at most DATABASE_POOL_ACQUIRE_MS for a connection, then gets BUSY (503, retry
+  // after 1 s) instead of queueing behind slow requests without bound.
+  const authPool = new pg.Pool({
+    connectionString: db.authenticatorUrl,
+    max: config.DATABASE_POOL_SIZE,
+    pipeline: true,
+    connectionTimeoutMillis: config.DATABASE_POOL_ACQUIRE_MS,
+  });
   let closed = false;
   // After close() has begun, connections dropping is expected, not an error.
   const onDbError = (what: string) => (e: Error) => (closed ? logger.debug({ err: e }, what) : logger.error({ err: e }, what));

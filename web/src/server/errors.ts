@@ -15,6 +15,7 @@ export const ERROR_CODES = {
   NLIVE: { http: 409, meaning: "stream not live" },
   SEATF: { http: 409, meaning: "seat taken or stage full" },
   CONFG: { http: 503, meaning: "server configuration missing (e.g. auth not configured)" },
+  BUSY: { http: 503, meaning: "the server is at capacity (no database connection free in time); retry after the given seconds" },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
@@ -34,11 +35,23 @@ export function detailExtensions(detail: string | undefined): Record<string, unk
   }
 }
 
+/** node-postgres' message when the pool had no connection free within connectionTimeoutMillis. */
+export const POOL_TIMEOUT = /^timeout exceeded when trying to connect$/;
+
+/**
+ * The message a client may see for a database error: privilege errors (42501) would name internal
+ * schemas and tables ("permission denied for schema app_private"), so they say only "not allowed".
+ */
+export function clientMessage(err: { code?: string; message: string }): string {
+  if (err.code === "42501") return "not allowed";
+  return err.message;
+}
+
 /** Map a database error to our code, or null when it is an internal error. */
 export function classifyDbError(code: string | undefined): { code: string; httpStatus: number; prefix: string } | null {
   if (isErrorCode(code)) return { code, httpStatus: ERROR_CODES[code].http, prefix: "" };
   // Calling something the role was never granted: the database said no.
-  if (code === "42501") return { code: "DENYD", httpStatus: 403, prefix: "not allowed: " };
+  if (code === "42501") return { code: "DENYD", httpStatus: 403, prefix: "" };
   // Constraint violations (class 23) and malformed values (class 22, e.g. a NUL byte, a bad uuid)
   // are the client's fault.
   if (code?.startsWith("23") || code?.startsWith("22")) return { code: "BADIN", httpStatus: 400, prefix: "invalid input: " };

@@ -1,7 +1,7 @@
 // Small HTTP helpers shared by routes: JSON replies, bounded request bodies, errors as JSON replies.
 // (Running SQL as the caller is caller.ts.)
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { classifyDbError, detailExtensions } from "./errors.ts";
+import { classifyDbError, clientMessage, detailExtensions, POOL_TIMEOUT } from "./errors.ts";
 
 export function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
   res.writeHead(status, { "content-type": "application/json", "cache-control": "no-store", ...headers });
@@ -49,8 +49,15 @@ export function sendError(res: ServerResponse, e: unknown) {
     const extra = detailExtensions(err.detail);
     const headers: Record<string, string> =
       typeof extra.retry_after === "number" ? { "retry-after": String(Math.ceil(extra.retry_after)) } : {};
-    return json(res, known.httpStatus, { error: { ...extra, code: known.code, message: `${known.prefix}${err.message}` } }, headers);
+    return json(res, known.httpStatus, { error: { ...extra, code: known.code, message: `${known.prefix}${clientMessage(err)}` } }, headers);
   }
+  if (POOL_TIMEOUT.test(err.message ?? ""))
+    return json(
+      res,
+      503,
+      { error: { code: "BUSY", message: "the server is busy; retry in a second", retry_after: 1 } },
+      { "retry-after": "1" },
+    );
   if (err.statusCode === 401) return json(res, 401, { error: { code: "NOAUT", message: err.message } });
   console.error(e);
   return json(res, 500, { error: { code: "INTERNAL", message: "internal error" } });

@@ -9,8 +9,9 @@ import { PostGraphileAmberPreset } from "postgraphile/presets/amber";
 import type { Config } from "../../../../core/config.ts";
 import type { LivekitSettings } from "../../../../core/livekit/config.ts";
 import { ANON_SETTINGS, type PgSettings } from "../auth.ts";
-import { classifyDbError, detailExtensions } from "../errors.ts";
+import { classifyDbError, clientMessage, detailExtensions, POOL_TIMEOUT } from "../errors.ts";
 import type { RealtimeHub } from "../realtime/hub.ts";
+import { DEFAULT_LIMITS, makeLimitsPlugin } from "./limits.ts";
 import { makeOneTripPgService } from "./pg-adaptor.ts";
 import { graphqlPlugins } from "./plugins.ts";
 
@@ -31,7 +32,7 @@ export function maskError(error: GraphQLError): GraphQLError {
   if (!original || original instanceof GraphQLError) return error;
   const known = classifyDbError(original.code);
   if (known) {
-    return new GraphQLError(`${known.prefix}${original.message}`, {
+    return new GraphQLError(`${known.prefix}${clientMessage(original)}`, {
       nodes: error.nodes,
       source: error.source,
       positions: error.positions,
@@ -43,6 +44,13 @@ export function maskError(error: GraphQLError): GraphQLError {
         httpStatus: known.httpStatus,
         ...(known.code !== original.code ? { sqlstate: original.code } : {}),
       },
+    });
+  }
+  if (POOL_TIMEOUT.test(original.message)) {
+    return new GraphQLError("the server is busy; retry in a second", {
+      nodes: error.nodes,
+      path: error.path,
+      extensions: { code: "BUSY", httpStatus: 503, retry_after: 1 },
     });
   }
   const id = Math.random().toString(36).slice(2, 10);
@@ -65,7 +73,7 @@ export interface GraphqlDeps {
 export function makePreset({ config, pool, settingsFor, verified, hub, livekit = null }: GraphqlDeps): GraphileConfig.Preset {
   return {
     extends: [PostGraphileAmberPreset],
-    plugins: graphqlPlugins,
+    plugins: [...graphqlPlugins, makeLimitsPlugin({ ...DEFAULT_LIMITS, introspection: config.introspection })],
     pgServices: [makeOneTripPgService({ pool, schemas: ["app_public"], pubsub: true })],
     grafserv: {
       graphqlPath: "/graphql",
@@ -75,9 +83,13 @@ export function makePreset({ config, pool, settingsFor, verified, hub, livekit =
       websockets: true,
       watch: false,
       maskError,
+      // A request document larger than this is refused before it is parsed.
+      maxRequestLength: 64 * 1024,
     },
     grafast: {
       explain: false,
+      // Planning blocks the event loop; execution is checked before each asynchronous step.
+      timeouts: { planning: 500, execution: 15_000 },
       async context(requestContext) {
         const req = requestContext.node?.req;
         if (req) return { pgSettings: verified?.get(req) ?? ANON_SETTINGS, hub, livekit };
