@@ -45,6 +45,8 @@ const fields = z.object({
     .optional(),
   LIVEKIT_API_KEY: z.string().min(3).optional(),
   LIVEKIT_API_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
+  // Bearer token Prometheus sends to /metrics; unset: only loopback/private-network peers may scrape.
+  METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
   PAYMENT_WEBHOOK_SECRET: z.string().min(32, "must be at least 32 characters (the signing secret your payment provider shows)").optional(),
   // Playback (viral mode): self-hosted HLS origin, a CDN pull zone mapped to it, Mux's playback host.
   PLAYBACK_ORIGIN_URL: z.string().url().optional(),

@@ -2471,6 +2471,16 @@ begin
   if origin_path is not null and origin_path !~ '^/[^\s?#]*\.m3u8$' then
     raise exception 'origin path must start with / and end with .m3u8 (got "%")', origin_path using errcode = 'BADIN';
   end if;
+  -- An origin path belongs to its stream: it names the stream's own id as a whole path segment (as
+  -- the default /live/{stream_id}/index.m3u8 does), so no broadcaster can point viewers at another
+  -- stream's playlist; no dot segments either.
+  if origin_path is not null
+     and (pg_catalog.strpos(origin_path, '/' || v_stream.id::text || '/') = 0
+          and origin_path not like '%/' || v_stream.id::text || '.m3u8'
+          or origin_path ~ '(^|/)\.\.?(/|$)' or pg_catalog.strpos(origin_path, '//') > 0) then
+    raise exception 'origin path must name this stream''s id as a path segment, e.g. /live/%/index.m3u8 (got "%")', v_stream.id, origin_path
+      using errcode = 'BADIN';
+  end if;
   insert into app_private.stream_playback (stream_id) values (v_stream.id) on conflict do nothing;
   select * into v_state from app_private.stream_playback p where p.stream_id = v_stream.id for update;
   if v_state.mode = 'hls' or v_state.pending in ('to_hls', 'verify') then
@@ -3131,6 +3141,15 @@ begin
   if not exists (select 1 from app_public.streams s where s.id = report_playback_failure.stream_id) then
     raise exception 'stream % not found', stream_id using errcode = 'NOFND';
   end if;
+  -- Anyone may report (anonymous viewers too), so the table is bounded: at most 60 reports per
+  -- stream per minute are kept (more say nothing new; the answer is then false), and reports older
+  -- than 10 minutes are pruned as new ones arrive.
+  delete from app_private.playback_failure_reports r
+   where r.stream_id = report_playback_failure.stream_id and r.reported_at < now() - interval '10 minutes';
+  if (select count(*) from app_private.playback_failure_reports r
+       where r.stream_id = report_playback_failure.stream_id and r.reported_at > now() - interval '1 minute') >= 60 then
+    return false;
+  end if;
   insert into app_private.playback_failure_reports (stream_id, path, url, reason, reporter_id)
     values (report_playback_failure.stream_id, path, left(url, 2000), left(reason, 500), app_public.current_user_id());
   -- Many HLS failures on a stream that is on HLS: have the worker verify the URL (alerts if broken).
@@ -3155,7 +3174,7 @@ $$;
 -- Name: FUNCTION report_playback_failure(stream_id uuid, path text, url text, reason text); Type: COMMENT; Schema: app_public; Owner: -
 --
 
-COMMENT ON FUNCTION app_public.report_playback_failure(stream_id uuid, path text, url text, reason text) IS 'A player reports that a path failed (fatal HLS error, playlist 404, stage failure). Counted per stream; many HLS failures trigger a re-check. Errors: BADIN, NOFND.';
+COMMENT ON FUNCTION app_public.report_playback_failure(stream_id uuid, path text, url text, reason text) IS 'A player reports that a path failed (fatal HLS error, playlist 404, stage failure). Counted per stream (at most 60 kept per minute: false when this one was not kept); many HLS failures trigger a re-check. Errors: BADIN, NOFND.';
 
 --
 -- Name: request_viral_mode(uuid, text); Type: FUNCTION; Schema: app_public; Owner: -

@@ -5,12 +5,12 @@
 //   node scripts/db.ts dump              regenerate db/schema.sql and web/schema.graphql
 //   node scripts/db.ts check             fail when db/schema.sql or web/schema.graphql is stale
 import { execFileSync } from "node:child_process";
-import { cpSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { cpSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { commit } from "graphile-migrate";
 import { clearAllPools } from "graphile-migrate/dist/pgReal.js";
-import { ensureDatabase, migrateDatabase, migrationsFolder, setupRoles } from "../db/tools.ts";
+import { ensureDatabase, migrateDatabase, migrationsFolder, setupRoles, srcFolder } from "../db/tools.ts";
 import { startCluster } from "../test/support/cluster.ts";
 import { checkGenerated, writeGenerated } from "./generated.ts";
 
@@ -35,6 +35,8 @@ try {
         recursive: true,
         filter: (src) => !src.endsWith(".sql") || only.some((p) => src.split("/").pop()?.startsWith(p)),
       });
+      // `--!include` resolves in <folder>/fixtures: the same db/src.
+      symlinkSync(srcFolder, join(folder, "fixtures"));
     }
     await commit(
       {

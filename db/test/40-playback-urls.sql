@@ -43,12 +43,12 @@ select throws_ok(format($$ select app_public.configure_stream_playback(%L, 'mux'
 -- CDN pull zone: its host + the origin path (default from the template, or the stream's own).
 select is((app_public.configure_stream_playback((select id from s1), 'cdn')).hls_url,
   'https://tc.b-cdn.net/live/' || (select id from s1) || '/index.m3u8', 'cdn: pull-zone host + default origin path');
-select is((app_public.configure_stream_playback((select id from s1), 'cdn', null, '/hls/abc/master.m3u8')).hls_url,
-  'https://tc.b-cdn.net/hls/abc/master.m3u8', 'cdn: pull-zone host + the stream''s origin path');
+select is((app_public.configure_stream_playback((select id from s1), 'cdn', null, '/hls/' || (select id from s1) || '/master.m3u8')).hls_url,
+  'https://tc.b-cdn.net/hls/' || (select id from s1) || '/master.m3u8', 'cdn: pull-zone host + the stream''s origin path');
 
 -- Self-hosted origin.
-select is((app_public.configure_stream_playback((select id from s1), 'origin', null, '/hls/abc/master.m3u8')).hls_url,
-  'https://origin.example.com/hls/abc/master.m3u8', 'origin: origin base + path');
+select is((app_public.configure_stream_playback((select id from s1), 'origin', null, '/hls/' || (select id from s1) || '/master.m3u8')).hls_url,
+  'https://origin.example.com/hls/' || (select id from s1) || '/master.m3u8', 'origin: origin base + path');
 select throws_ok(format($$ select app_public.configure_stream_playback(%L, 'origin', null, 'http://elsewhere/x.m3u8') $$, (select id from s1)),
   'BADIN', null, 'origin path must be a path: BADIN');
 select throws_ok(format($$ select app_public.configure_stream_playback(%L, 'youtube') $$, (select id from s1)), 'BADIN', null,
@@ -69,16 +69,16 @@ select tests.act_as_owner();
 select throws_ok($$ select app_private.configure_playback('not a url', null) $$, 'BADIN', null, 'bad origin URL: BADIN');
 select app_private.configure_playback('https://origin.example.com/', 'https://tc.b-cdn.net/');
 select tests.act_as((select id from app_public.users where username = 'caster'));
-select is((app_public.configure_stream_playback((select id from s1), 'cdn', null, '/a.m3u8')).hls_url, 'https://tc.b-cdn.net/a.m3u8',
-  'trailing slashes in base URLs are trimmed');
+select is((app_public.configure_stream_playback((select id from s1), 'cdn', null, '/a/' || (select id from s1) || '.m3u8')).hls_url,
+  'https://tc.b-cdn.net/a/' || (select id from s1) || '.m3u8', 'trailing slashes in base URLs are trimmed');
 
 -- Who may configure.
 select tests.act_as((select id from app_public.users where username = 'caster2'));
 select throws_ok(format($$ select app_public.configure_stream_playback(%L, 'origin') $$, (select id from s1)), 'DENYD', null,
   'another broadcaster cannot configure the stream');
 select tests.act_as((select id from app_public.users where username = 'boss'));
-select is((app_public.configure_stream_playback((select id from s1), 'origin', null, '/b.m3u8')).hls_url,
-  'https://origin.example.com/b.m3u8', 'an admin may configure any stream');
+select is((app_public.configure_stream_playback((select id from s1), 'origin', null, '/b/' || (select id from s1) || '.m3u8')).hls_url,
+  'https://origin.example.com/b/' || (select id from s1) || '.m3u8', 'an admin may configure any stream');
 select tests.act_as_anon();
 select throws_ok(format($$ select app_public.configure_stream_playback(%L, 'origin') $$, (select id from s1)), '42501', null,
   'anonymous cannot even call configure_stream_playback');

@@ -11,14 +11,14 @@ select tests.create_user('boss', 'admin');
 select tests.act_as((select id from app_public.users where username = 'caster'));
 create temp table s1 as select (app_public.go_live('going viral')).id;
 grant select on s1 to public;
-select app_public.configure_stream_playback((select id from s1), 'origin', null, '/live/one/index.m3u8');
+select app_public.configure_stream_playback((select id from s1), 'origin', null, '/live/' || (select id from s1) || '/index.m3u8');
 select tests.act_as_owner();
 
 create function pg_temp.st() returns app_private.stream_playback language sql as
   $$ select * from app_private.stream_playback where stream_id = (select id from s1) $$;
 create function pg_temp.events() returns bigint language sql as
   $$ select count(*) from app_private.stream_events where stream_id = (select id from s1) and kind = 'stream_state' $$;
-create function pg_temp.url() returns text language sql as $$ select 'https://origin.example.com/live/one/index.m3u8' $$;
+create function pg_temp.url() returns text language sql as $$ select 'https://origin.example.com/live/' || (select id from s1) || '/index.m3u8' $$;
 
 -- Thresholds: nothing below the enter threshold, a to_hls request at it.
 select is(app_private.apply_viewer_count((select id from s1), 99), null, '99 viewers: below the threshold');

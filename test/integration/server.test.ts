@@ -46,6 +46,27 @@ describe("process endpoints", () => {
     expect(res.status).toBe(200);
     expect(await res.text()).toContain("trollcity_process_cpu_seconds_total");
   });
+
+  it("/metrics with METRICS_TOKEN needs the bearer token, and 50 scrapes collect once", async () => {
+    const token = "metrics-token-0123456789abcdef";
+    const guarded = await startTestApp({ METRICS_TOKEN: token });
+    try {
+      expect((await fetch(`${guarded.url}/metrics`)).status).toBe(401);
+      expect((await fetch(`${guarded.url}/metrics`, { headers: { authorization: "Bearer wrong-token-0123456789abcd" } })).status).toBe(401);
+      const ok = await fetch(`${guarded.url}/metrics`, { headers: { authorization: `Bearer ${token}` } });
+      expect(ok.status).toBe(200);
+      // Concurrent scrapes share one collection: the database sees one round of metric queries.
+      const counter = async () => {
+        const text = await (await fetch(`${guarded.url}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text();
+        return text;
+      };
+      const bodies = await Promise.all(Array.from({ length: 50 }, counter));
+      expect(new Set(bodies).size).toBe(1);
+    } finally {
+      await guarded.stop();
+      await guarded.db.drop();
+    }
+  });
 });
 
 describe("auth", () => {

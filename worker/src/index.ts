@@ -6,26 +6,29 @@ import type pg from "pg";
 import type { LivekitSettings } from "../../core/livekit/config.ts";
 import { roomService } from "../../core/livekit/rooms.ts";
 import { type Logger as PinoLogger, stateLog } from "../../core/logger.ts";
+import type { OutboundPolicy } from "../../core/outbound.ts";
 import { LOOP_WATCH_INTERVAL_MS, restoreLoops } from "./loop.ts";
 import { LOOP_TASKS } from "./loops.ts";
 import { gift_ledger__settle } from "./tasks/gift_ledger__settle.ts";
 import { loops__ensure } from "./tasks/loops__ensure.ts";
 import { makeStreamSeatsEnforce } from "./tasks/stream_seats__enforce.ts";
-import { streams__check_hls } from "./tasks/streams__check_hls.ts";
+import { makeStreamsCheckHls } from "./tasks/streams__check_hls.ts";
 import { streams__viral_tick } from "./tasks/streams__viral_tick.ts";
 import { worker__heartbeat } from "./tasks/worker__heartbeat.ts";
 
 export interface TaskDeps {
   /** LiveKit settings of this process (null: LiveKit is not configured, seats are not enforced). */
   livekit: LivekitSettings | null;
+  /** Hosts the HLS checks may fetch: the configured origin, CDN and Mux (core/outbound.ts). */
+  outbound: OutboundPolicy;
 }
 
-export function makeTaskList({ livekit }: TaskDeps): TaskList {
+export function makeTaskList({ livekit, outbound }: TaskDeps): TaskList {
   return {
     worker__heartbeat,
     loops__ensure,
     gift_ledger__settle,
-    streams__check_hls,
+    streams__check_hls: makeStreamsCheckHls(outbound),
     streams__viral_tick,
     stream_seats__enforce: makeStreamSeatsEnforce(livekit ? { settings: livekit, rooms: roomService(livekit) } : null),
   };
@@ -45,14 +48,14 @@ export interface Worker {
   stop(): Promise<void>;
 }
 
-export async function startWorker({ pool, concurrency, logger: parent, livekit }: StartWorkerOptions): Promise<Worker> {
+export async function startWorker({ pool, concurrency, logger: parent, livekit, outbound }: StartWorkerOptions): Promise<Worker> {
   const log = parent.child({ component: "worker" });
   const logger: WorkerLogger = new Logger(() => (level, message) => {
     // Loops complete a job every few seconds: success lines are debug noise, failures are not.
     const routine = level === "info" && /^Completed task \d+ \(.*\) with success/.test(message);
     log[level === "error" ? "error" : level === "warning" ? "warn" : level === "info" && !routine ? "info" : "debug"](message);
   });
-  const taskList = makeTaskList({ livekit });
+  const taskList = makeTaskList({ livekit, outbound });
   const utils = await makeWorkerUtils({ pgPool: pool, logger });
   try {
     await utils.migrate();

@@ -33,6 +33,16 @@ begin
   if origin_path is not null and origin_path !~ '^/[^\s?#]*\.m3u8$' then
     raise exception 'origin path must start with / and end with .m3u8 (got "%")', origin_path using errcode = 'BADIN';
   end if;
+  -- An origin path belongs to its stream: it names the stream's own id as a whole path segment (as
+  -- the default /live/{stream_id}/index.m3u8 does), so no broadcaster can point viewers at another
+  -- stream's playlist; no dot segments either.
+  if origin_path is not null
+     and (pg_catalog.strpos(origin_path, '/' || v_stream.id::text || '/') = 0
+          and origin_path not like '%/' || v_stream.id::text || '.m3u8'
+          or origin_path ~ '(^|/)\.\.?(/|$)' or pg_catalog.strpos(origin_path, '//') > 0) then
+    raise exception 'origin path must name this stream''s id as a path segment, e.g. /live/%/index.m3u8 (got "%")', v_stream.id, origin_path
+      using errcode = 'BADIN';
+  end if;
   insert into app_private.stream_playback (stream_id) values (v_stream.id) on conflict do nothing;
   select * into v_state from app_private.stream_playback p where p.stream_id = v_stream.id for update;
   if v_state.mode = 'hls' or v_state.pending in ('to_hls', 'verify') then

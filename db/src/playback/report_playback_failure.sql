@@ -15,6 +15,15 @@ begin
   if not exists (select 1 from app_public.streams s where s.id = report_playback_failure.stream_id) then
     raise exception 'stream % not found', stream_id using errcode = 'NOFND';
   end if;
+  -- Anyone may report (anonymous viewers too), so the table is bounded: at most 60 reports per
+  -- stream per minute are kept (more say nothing new; the answer is then false), and reports older
+  -- than 10 minutes are pruned as new ones arrive.
+  delete from app_private.playback_failure_reports r
+   where r.stream_id = report_playback_failure.stream_id and r.reported_at < now() - interval '10 minutes';
+  if (select count(*) from app_private.playback_failure_reports r
+       where r.stream_id = report_playback_failure.stream_id and r.reported_at > now() - interval '1 minute') >= 60 then
+    return false;
+  end if;
   insert into app_private.playback_failure_reports (stream_id, path, url, reason, reporter_id)
     values (report_playback_failure.stream_id, path, left(url, 2000), left(reason, 500), app_public.current_user_id());
   -- Many HLS failures on a stream that is on HLS: have the worker verify the URL (alerts if broken).
@@ -37,4 +46,4 @@ $$;
 revoke all on function app_public.report_playback_failure(stream_id uuid, path text, url text, reason text) from public, anon, authenticated;
 grant execute on function app_public.report_playback_failure(stream_id uuid, path text, url text, reason text) to anon, authenticated;
 comment on function app_public.report_playback_failure(stream_id uuid, path text, url text, reason text) is
-  'A player reports that a path failed (fatal HLS error, playlist 404, stage failure). Counted per stream; many HLS failures trigger a re-check. Errors: BADIN, NOFND.';
+  'A player reports that a path failed (fatal HLS error, playlist 404, stage failure). Counted per stream (at most 60 kept per minute: false when this one was not kept); many HLS failures trigger a re-check. Errors: BADIN, NOFND.';

@@ -3,6 +3,7 @@
 // (adapter-node handler) for everything else, and graphile-worker. Everything the process shares
 // (pools, realtime hub, LiveKit settings) is made here once and handed down: to the features as the
 // ServerContext, to GraphQL as the request context.
+import { timingSafeEqual } from "node:crypto";
 import { existsSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
@@ -15,6 +16,7 @@ import { collectDefaultMetrics, Registry } from "prom-client";
 import type { Config } from "../../../core/config.ts";
 import { type Database, OWNER_POOL_TIMEOUTS, openDatabase, seedIfWanted } from "../../../core/database.ts";
 import { livekitSettings } from "../../../core/livekit/config.ts";
+import { isPrivateAddress, playbackOutbound } from "../../../core/outbound.ts";
 import { migrationsCurrent } from "../../../db/tools.ts";
 import { startWorker } from "../../../worker/src/index.ts";
 import { AuthError, makeVerifier, type PgSettings } from "./auth.ts";
@@ -45,6 +47,22 @@ export interface App {
   close(): Promise<void>;
 }
 
+const METRICS_CACHE_MS = 2000;
+
+/**
+ * /metrics is for the operator's Prometheus: with METRICS_TOKEN set it needs `Authorization: Bearer
+ * <token>`; without one, only loopback and private-network peers may scrape (the socket's address,
+ * never a forwarded header). Returns the HTTP status to refuse with, or null.
+ */
+export function metricsDenied(config: Config, req: IncomingMessage): 401 | 403 | null {
+  if (config.METRICS_TOKEN) {
+    const given = Buffer.from(req.headers.authorization ?? "");
+    const want = Buffer.from(`Bearer ${config.METRICS_TOKEN}`);
+    return given.length === want.length && timingSafeEqual(given, want) ? null : 401;
+  }
+  return isPrivateAddress(req.socket.remoteAddress ?? "") ? null : 403;
+}
+
 export async function startApp(config: Config, logger: Logger): Promise<App> {
   const t0 = Date.now();
   const db = await openDatabase(config, (m) => logger.info(m));
@@ -72,7 +90,9 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   await seedIfWanted(config, db, (m) => logger.info(m));
 
   const livekit = livekitSettings(config);
-  const runner = config.RUN_WORKER ? await startWorker({ pool: ownerPool, concurrency: config.WORKER_CONCURRENCY, livekit, logger }) : null;
+  const runner = config.RUN_WORKER
+    ? await startWorker({ pool: ownerPool, concurrency: config.WORKER_CONCURRENCY, livekit, outbound: playbackOutbound(config), logger })
+    : null;
 
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "trollcity_" });
@@ -123,6 +143,21 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     return { ok, checks };
   }
 
+  // One collection per METRICS_CACHE_MS, shared by every scrape: the database queries behind the
+  // gauges run on the owner's pool, which relay and settlement share, so scrapes must not multiply them.
+  let metricsCache: { at: number; body: Promise<string> } | null = null;
+  const metrics = () => {
+    if (!metricsCache || Date.now() - metricsCache.at > METRICS_CACHE_MS) {
+      const body = registry.metrics();
+      metricsCache = { at: Date.now(), body };
+      body.catch((e: Error) => {
+        logger.error({ err: e }, "metrics collection failed");
+        metricsCache = null;
+      });
+    }
+    return metricsCache.body;
+  };
+
   const server = createServer((req, res) => {
     const path = (req.url ?? "/").split("?")[0] ?? "/";
     if (path === "/healthz") return json(res, 200, { status: "ok" });
@@ -134,12 +169,14 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       return;
     }
     if (path === "/metrics") {
-      registry.metrics().then(
+      const denied = metricsDenied(config, req);
+      if (denied) return json(res, denied, { error: { code: "DENYD", message: "metrics need METRICS_TOKEN (or a private network)" } });
+      metrics().then(
         (body) => {
           res.writeHead(200, { "content-type": registry.contentType });
           res.end(body);
         },
-        (e: Error) => json(res, 500, { error: e.message }),
+        () => json(res, 500, { error: { code: "INTERNAL", message: "metrics failed (see the server log)" } }),
       );
       return;
     }

@@ -1,6 +1,10 @@
 // HLS health check: the URL answers 200 with a parseable master or media playlist, and at least one
 // segment of it is reachable. Used by the streams__check_hls job before any viewer is switched.
 // No business rule here: the result goes to app_private.record_hls_check, which decides.
+// Every request goes through core/outbound.ts: configured hosts only (variant and segment URIs on
+// any other host are refused), no redirect off them, no private addresses unless the configured
+// origin is one, bodies read as a stream up to a cap, one deadline per request.
+import { OutboundError, type OutboundPolicy, outboundGet } from "../../../core/outbound.ts";
 
 export interface HlsCheckResult {
   ok: boolean;
@@ -18,6 +22,8 @@ export interface HlsCheckResult {
 }
 
 export interface HlsCheckOptions {
+  /** Which hosts may be fetched (the configured origin, CDN and Mux hosts). */
+  policy: OutboundPolicy;
   timeoutMs?: number;
   /** Largest playlist accepted, in bytes. */
   maxPlaylistBytes?: number;
@@ -25,26 +31,22 @@ export interface HlsCheckOptions {
 
 class CheckFailure extends Error {}
 
-async function fetchText(url: string, step: string, timeoutMs: number, maxBytes: number): Promise<{ text: string; status: number }> {
-  let res: Response;
+async function fetchText(
+  url: string,
+  step: string,
+  policy: OutboundPolicy,
+  timeoutMs: number,
+  maxBytes: number,
+): Promise<{ text: string; status: number }> {
+  let res: Awaited<ReturnType<typeof outboundGet>>;
   try {
-    res = await fetch(url, { redirect: "follow", signal: AbortSignal.timeout(timeoutMs), headers: { "cache-control": "no-cache" } });
+    res = await outboundGet(url, policy, { timeoutMs, maxBytes, headers: { "cache-control": "no-cache" } });
   } catch (e) {
-    throw new CheckFailure(`${step}: ${describeFetchError(e, timeoutMs)}`);
+    const msg = e instanceof OutboundError ? e.message.replace(/^body over (\d+) bytes$/, "playlist over $1 bytes") : String(e);
+    throw new CheckFailure(`${step}: ${msg}`);
   }
-  if (res.status !== 200) {
-    await res.body?.cancel();
-    throw new CheckFailure(`${step}: HTTP ${res.status}`);
-  }
-  const buf = await res.arrayBuffer();
-  if (buf.byteLength > maxBytes) throw new CheckFailure(`${step}: playlist over ${maxBytes} bytes`);
-  return { text: new TextDecoder().decode(buf), status: res.status };
-}
-
-function describeFetchError(e: unknown, timeoutMs: number): string {
-  const err = e as Error & { cause?: { code?: string; message?: string } };
-  if (err.name === "TimeoutError" || err.name === "AbortError") return `no answer within ${timeoutMs} ms`;
-  return err.cause?.code ?? err.cause?.message ?? err.message;
+  if (res.status !== 200) throw new CheckFailure(`${step}: HTTP ${res.status}`);
+  return { text: new TextDecoder().decode(res.body), status: res.status };
 }
 
 interface Playlist {
@@ -85,30 +87,29 @@ export function parsePlaylist(text: string, base: string): Playlist | null {
   return null;
 }
 
-async function segmentReachable(url: string, timeoutMs: number): Promise<number> {
+async function segmentReachable(url: string, policy: OutboundPolicy, timeoutMs: number): Promise<number> {
   try {
-    const res = await fetch(url, { headers: { range: "bytes=0-1023" }, signal: AbortSignal.timeout(timeoutMs) });
-    await res.body?.cancel();
+    const res = await outboundGet(url, policy, { timeoutMs, maxBytes: 0, readBody: false, headers: { range: "bytes=0-1023" } });
     return res.status;
   } catch (e) {
-    throw new CheckFailure(`segment: ${describeFetchError(e, timeoutMs)}`);
+    throw new CheckFailure(`segment: ${e instanceof OutboundError ? e.message : String(e)}`);
   }
 }
 
-export async function checkHls(url: string, opts: HlsCheckOptions = {}): Promise<HlsCheckResult> {
+export async function checkHls(url: string, opts: HlsCheckOptions): Promise<HlsCheckResult> {
   const timeoutMs = opts.timeoutMs ?? 5000;
   const maxBytes = opts.maxPlaylistBytes ?? 1024 * 1024;
   const t0 = Date.now();
   const detail: HlsCheckResult["detail"] = { url, ms: 0 };
   try {
-    const top = await fetchText(url, "playlist", timeoutMs, maxBytes);
+    const top = await fetchText(url, "playlist", opts.policy, timeoutMs, maxBytes);
     let playlist = parsePlaylist(top.text, url);
     if (!playlist) throw new CheckFailure("playlist: not a parseable M3U8 master or media playlist");
     detail.kind = playlist.kind;
     if (playlist.kind === "master") {
       const mediaUrl = playlist.uris[0] as string;
       detail.mediaUrl = mediaUrl;
-      const media = await fetchText(mediaUrl, "media playlist", timeoutMs, maxBytes);
+      const media = await fetchText(mediaUrl, "media playlist", opts.policy, timeoutMs, maxBytes);
       playlist = parsePlaylist(media.text, mediaUrl);
       if (playlist?.kind !== "media") throw new CheckFailure("media playlist: not a parseable M3U8 media playlist");
     }
@@ -118,7 +119,7 @@ export async function checkHls(url: string, opts: HlsCheckOptions = {}): Promise
     const candidates = [...new Set([playlist.uris.at(-1) as string, playlist.uris[0] as string])];
     let lastStatus = 0;
     for (const seg of candidates) {
-      lastStatus = await segmentReachable(seg, timeoutMs);
+      lastStatus = await segmentReachable(seg, opts.policy, timeoutMs);
       if (lastStatus === 200 || lastStatus === 206) {
         detail.segmentUrl = seg;
         detail.status = lastStatus;

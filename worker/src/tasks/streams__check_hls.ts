@@ -2,6 +2,7 @@
 // serve (app_private.hls_check_target → app_public.streams_hls_url), check it, and report through
 // app_private.record_hls_check, which alone decides whether viewers switch.
 import type { Task } from "graphile-worker";
+import type { OutboundPolicy } from "../../../core/outbound.ts";
 import { checkHls, type HlsCheckResult } from "../playback/hls_check.ts";
 
 interface Payload {
@@ -16,32 +17,35 @@ function assertPayload(payload: unknown): Payload {
   return { streamId: p.streamId };
 }
 
-export const streams__check_hls: Task = async (payload, helpers) => {
-  const { streamId } = assertPayload(payload);
-  const { rows } = await helpers.withPgClient((c) =>
-    c.query<{ pending: string; url: string | null }>("select pending, url from app_private.hls_check_target($1)", [streamId]),
-  );
-  const target = rows[0];
-  if (!target) return; // nothing pending (done meanwhile, stream gone or ended)
-  let result: HlsCheckResult;
-  if (target.pending === "to_stage") {
-    // Back to the broadcaster's own room: nothing to fetch.
-    result = { ok: true, error: null, detail: { url: "", ms: 0 } };
-  } else if (!target.url) {
-    result = { ok: false, error: "no HLS URL: the stream's provider is not configured on this server", detail: { url: "", ms: 0 } };
-  } else {
-    result = await checkHls(target.url);
-  }
-  const out = await helpers.withPgClient((c) =>
-    c.query<{ outcome: string }>("select app_private.record_hls_check($1, $2, $3, $4, $5) as outcome", [
-      streamId,
-      target.pending === "to_stage" ? null : target.url,
-      result.ok,
-      result.error,
-      JSON.stringify(result.detail),
-    ]),
-  );
-  const outcome = out.rows[0]?.outcome;
-  if (result.ok) helpers.logger.info(`stream ${streamId}: ${target.pending} check passed (${outcome})`);
-  else helpers.logger.warn(`stream ${streamId}: ${target.pending} check of ${target.url} failed: ${result.error} (${outcome})`);
-};
+/** The task, fetching only what `policy` allows (the configured origin, CDN and Mux hosts). */
+export const makeStreamsCheckHls =
+  (policy: OutboundPolicy): Task =>
+  async (payload, helpers) => {
+    const { streamId } = assertPayload(payload);
+    const { rows } = await helpers.withPgClient((c) =>
+      c.query<{ pending: string; url: string | null }>("select pending, url from app_private.hls_check_target($1)", [streamId]),
+    );
+    const target = rows[0];
+    if (!target) return; // nothing pending (done meanwhile, stream gone or ended)
+    let result: HlsCheckResult;
+    if (target.pending === "to_stage") {
+      // Back to the broadcaster's own room: nothing to fetch.
+      result = { ok: true, error: null, detail: { url: "", ms: 0 } };
+    } else if (!target.url) {
+      result = { ok: false, error: "no HLS URL: the stream's provider is not configured on this server", detail: { url: "", ms: 0 } };
+    } else {
+      result = await checkHls(target.url, { policy });
+    }
+    const out = await helpers.withPgClient((c) =>
+      c.query<{ outcome: string }>("select app_private.record_hls_check($1, $2, $3, $4, $5) as outcome", [
+        streamId,
+        target.pending === "to_stage" ? null : target.url,
+        result.ok,
+        result.error,
+        JSON.stringify(result.detail),
+      ]),
+    );
+    const outcome = out.rows[0]?.outcome;
+    if (result.ok) helpers.logger.info(`stream ${streamId}: ${target.pending} check passed (${outcome})`);
+    else helpers.logger.warn(`stream ${streamId}: ${target.pending} check of ${target.url} failed: ${result.error} (${outcome})`);
+  };
