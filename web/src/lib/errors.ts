@@ -39,7 +39,17 @@ export const USER_TEXT: Record<string, Text> = {
 };
 
 /** Where an error is shown; each has its own words for some codes and for anything unexpected. */
-export type ErrorContext = "chat" | "chat-delete" | "gift" | "gift-load" | "stage" | "login" | "streams" | "leaderboard" | "playback";
+export type ErrorContext =
+  | "chat"
+  | "chat-delete"
+  | "gift"
+  | "gift-load"
+  | "stage"
+  | "login"
+  | "streams"
+  | "leaderboard"
+  | "playback"
+  | "playback-stage";
 
 interface ContextText {
   /** Words for codes in this context (over USER_TEXT). */
@@ -93,6 +103,16 @@ const CONTEXTS: Record<ErrorContext, ContextText> = {
   streams: { other: (e) => `Could not load streams: ${e.message}` },
   leaderboard: { other: (e) => `Could not load the leaderboard: ${e.message}` },
   playback: { other: (e) => `Could not load playback: ${e.message}` },
+  // Why the player could not get a token to watch the stage (it says "Stage unavailable: <this>" and
+  // falls back to HLS when it can).
+  "playback-stage": {
+    codes: {
+      NOAUT: "sign in to watch with low latency",
+      CONFG: "LiveKit is not configured on this server",
+      [NETWORK]: "the server is unreachable",
+    },
+    other: (e) => e.message,
+  },
 };
 
 /**
