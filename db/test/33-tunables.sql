@@ -1,7 +1,7 @@
 -- Operator tunables in app_private.settings (db/README.md, "Settings"): the defaults are rows, and a
 -- changed row changes the rule on the next call; a missing row falls back to the default.
 begin;
-select plan(11);
+select plan(12);
 
 select is((select value from app_private.settings where key = 'chat_rate_per_second'), '1.0', 'chat rate default row');
 select is((select value from app_private.settings where key = 'chat_burst'), '5', 'chat burst default row');
@@ -48,6 +48,16 @@ select throws_ok(format('select app_public.set_slow_mode(%L, 61)', pg_temp.s()),
   'chat_slow_mode_max_seconds applies');
 select throws_ok(format('select app_public.set_seat_cap(%L, 4)', pg_temp.s()), 'BADIN', 'seat_cap must be between 0 and 3, got 4',
   'stage_max_seats applies');
+
+-- Invitation lifetime.
+select tests.act_as_owner();
+update app_private.settings set value = '30' where key = 'stage_invitation_seconds';
+update app_private.settings set value = '12' where key = 'stage_max_seats';
+select tests.create_user('guest');
+select tests.act_as((select id from app_public.users where username = 'host'));
+select is((select round(extract(epoch from s.expires_at - now()))::int
+             from app_public.invite_to_seat(pg_temp.s(), (select id from app_public.users where username = 'guest')) s),
+  30, 'stage_invitation_seconds applies');
 
 select * from finish();
 rollback;
