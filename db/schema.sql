@@ -2784,7 +2784,8 @@ begin
     raise exception 'slot % on stream % is taken', v_slot, stream_id using errcode = 'SEATF';
   end if;
   insert into app_public.stream_seats (stream_id, user_id, slot, invited_by, duration_seconds, expires_at)
-  values (v_stream.id, v_guest.id, v_slot, v_me.id, duration_seconds, now() + interval '2 minutes')
+  values (v_stream.id, v_guest.id, v_slot, v_me.id, duration_seconds,
+          now() + make_interval(secs => coalesce((select t.value::int from app_private.settings t where t.key = 'stage_invitation_seconds'), 120)))
   returning * into v_seat;
   return v_seat;
 end;
@@ -2794,7 +2795,7 @@ $$;
 -- Name: FUNCTION invite_to_seat(stream_id uuid, user_id uuid, slot integer, duration_seconds integer); Type: COMMENT; Schema: app_public; Owner: -
 --
 
-COMMENT ON FUNCTION app_public.invite_to_seat(stream_id uuid, user_id uuid, slot integer, duration_seconds integer) IS 'Invites a user to a seat on the stage (the lowest free slot unless one is given). The invitation expires after 2 minutes; the seat lasts duration_seconds once accepted (null: until left or revoked). Broadcaster, moderators and admins only. Errors: NOAUT, BANND, NOFND, DENYD, NLIVE, BADIN, SEATF (already seated, slot taken, stage full).';
+COMMENT ON FUNCTION app_public.invite_to_seat(stream_id uuid, user_id uuid, slot integer, duration_seconds integer) IS 'Invites a user to a seat on the stage (the lowest free slot unless one is given). The invitation expires after 2 minutes (setting stage_invitation_seconds); the seat lasts duration_seconds once accepted (null: until left or revoked). Broadcaster, moderators and admins only. Errors: NOAUT, BANND, NOFND, DENYD, NLIVE, BADIN, SEATF (already seated, slot taken, stage full).';
 
 --
 -- Name: leaderboard(text, integer); Type: FUNCTION; Schema: app_public; Owner: -
@@ -3286,8 +3287,10 @@ declare
   v_slow int;
   v_exempt boolean;
   v_hinted boolean;
-  v_rate real := 1.0;   -- tokens per second
-  v_burst real := 5.0;  -- bucket size
+  v_found boolean;
+  v_rate real;        -- tokens per second (chat_rate_per_second)
+  v_burst real;       -- bucket size (chat_burst)
+  v_max_length int;   -- characters (chat_max_length)
   v_tokens real;
   v_wait numeric;
   v_id bigint;
@@ -3299,8 +3302,30 @@ begin
   if v_uid is null then
     raise exception 'sign in to chat' using errcode = 'NOAUT';
   end if;
-  if v_body is null or char_length(v_body) = 0 or char_length(v_body) > 500 then
-    raise exception 'chat message must be 1-500 characters' using errcode = 'BADIN';
+
+  -- One read: the chat tunables (app_private.settings, defaults when a row is missing), the sender's
+  -- identity with the badge for this stream, and the stream. It decides nothing yet: the input checks
+  -- below come first, as they always have.
+  select coalesce(c.rate, 1.0), coalesce(c.burst, 5.0), coalesce(c.max_length, 500),
+         i.user_id is not null, i.role, i.is_banned, s.id, s.status, s.broadcaster_id, s.chat_slow_mode_seconds,
+         i.sender || jsonb_build_object('badge', case
+           when s.broadcaster_id = v_uid then 'host'
+           when i.role in ('moderator', 'admin') then i.role::text
+         end),
+         s.broadcaster_id = v_uid or i.role in ('moderator', 'admin'),
+         s.id = any (i.restricted_in)
+    into v_rate, v_burst, v_max_length,
+         v_found, v_role, v_is_banned, v_stream_id, v_status, v_broadcaster_id, v_slow, v_sender, v_exempt, v_hinted
+    from (select max(t.value) filter (where t.key = 'chat_rate_per_second')::real as rate,
+                 max(t.value) filter (where t.key = 'chat_burst')::real as burst,
+                 max(t.value) filter (where t.key = 'chat_max_length')::int as max_length
+            from app_private.settings t
+           where t.key in ('chat_rate_per_second', 'chat_burst', 'chat_max_length')) c
+    left join app_private.user_identities i on i.user_id = v_uid
+    left join app_public.streams s on s.id = send_chat_message.stream_id;
+
+  if v_body is null or char_length(v_body) = 0 or char_length(v_body) > v_max_length then
+    raise exception 'chat message must be 1-% characters', v_max_length using errcode = 'BADIN';
   end if;
   -- Control characters (NUL cannot even reach a text value) and invisible bidi/zero-width controls.
   if v_body ~ '[[:cntrl:]\u200B-\u200F\u202A-\u202E\u2066-\u2069\uFEFF]' then
@@ -3310,20 +3335,8 @@ begin
     raise exception 'client_id must be at most 64 printable characters' using errcode = 'BADIN';
   end if;
 
-  -- One read: the sender's identity, with the badge for this stream, and the stream.
-  select i.role, i.is_banned, s.id, s.status, s.broadcaster_id, s.chat_slow_mode_seconds,
-         i.sender || jsonb_build_object('badge', case
-           when s.broadcaster_id = v_uid then 'host'
-           when i.role in ('moderator', 'admin') then i.role::text
-         end),
-         s.broadcaster_id = v_uid or i.role in ('moderator', 'admin'),
-         s.id = any (i.restricted_in)
-    into v_role, v_is_banned, v_stream_id, v_status, v_broadcaster_id, v_slow, v_sender, v_exempt, v_hinted
-    from app_private.user_identities i
-    left join app_public.streams s on s.id = send_chat_message.stream_id
-   where i.user_id = v_uid;
-  if not found or v_is_banned or v_stream_id is null or v_status <> 'live' then
-    if not found then
+  if not v_found or v_is_banned or v_stream_id is null or v_status <> 'live' then
+    if not v_found then
       raise exception 'user % not found', v_uid using errcode = 'NOAUT';
     end if;
     if v_is_banned then
@@ -3395,7 +3408,7 @@ $$;
 --
 
 COMMENT ON FUNCTION app_public.send_chat_message(stream_id uuid, body text, client_id text) IS 'Sends a chat message to a live stream; it reaches viewers as a `chat` event carrying the sender''s identity.
-Body trimmed, 1-500 characters, no control characters. Rate limited per user (1/s, bursts of 5) and by the stream''s slow mode; the broadcaster and moderators are exempt.
+Body trimmed, 1-500 characters (setting chat_max_length), no control characters. Rate limited per user (1/s, bursts of 5: settings chat_rate_per_second, chat_burst) and by the stream''s slow mode; the broadcaster and moderators are exempt.
 Errors: NOAUT, BADIN, NOFND, NLIVE, BANND (banned here or everywhere), MUTED, RATEL (retry after the seconds in the message).';
 
 --
@@ -3415,6 +3428,7 @@ declare
   v_row app_private.gift_ledger;
   v_coins bigint;
   v_balance bigint;
+  v_max_quantity int;
 begin
   if v_uid is null then
     raise exception 'sign in to send gifts' using errcode = 'NOAUT';
@@ -3429,8 +3443,9 @@ begin
       return app_private.gift_receipt_for(v_row, send_gift.stream_id, send_gift.gift_id, send_gift.quantity);
     end if;
   end if;
-  if send_gift.quantity is null or send_gift.quantity not between 1 and 1000 then
-    raise exception 'quantity must be between 1 and 1000, got %', send_gift.quantity using errcode = 'BADIN';
+  v_max_quantity := coalesce((select t.value::int from app_private.settings t where t.key = 'gift_max_quantity'), 1000);
+  if send_gift.quantity is null or send_gift.quantity not between 1 and v_max_quantity then
+    raise exception 'quantity must be between 1 and %, got %', v_max_quantity, send_gift.quantity using errcode = 'BADIN';
   end if;
   select * into v_sender from app_public.users u where u.id = v_uid;
   if not found then
@@ -3506,7 +3521,7 @@ $$;
 -- Name: FUNCTION send_gift(stream_id uuid, gift_id uuid, quantity integer, idempotency_key text); Type: COMMENT; Schema: app_public; Owner: -
 --
 
-COMMENT ON FUNCTION app_public.send_gift(stream_id uuid, gift_id uuid, quantity integer, idempotency_key text) IS 'Send `quantity` of a catalogue gift to a live stream''s broadcaster. The price comes from the catalogue; the sender is debited at once and the gift is settled to the broadcaster within about 10 s. Idempotent per sender and `idempotencyKey`: the same key with the same arguments returns the original receipt. Errors: NOAUT, BANND, BADIN (quantity 1-1000, gift inactive), NOFND (stream or gift), NLIVE, DENYD (own stream), INSFD (cannot pay; nothing recorded), IDEMP (key reused with other arguments).';
+COMMENT ON FUNCTION app_public.send_gift(stream_id uuid, gift_id uuid, quantity integer, idempotency_key text) IS 'Send `quantity` of a catalogue gift to a live stream''s broadcaster. The price comes from the catalogue; the sender is debited at once and the gift is settled to the broadcaster within about 10 s. Idempotent per sender and `idempotencyKey`: the same key with the same arguments returns the original receipt. Errors: NOAUT, BANND, BADIN (quantity 1-1000: setting gift_max_quantity; gift inactive), NOFND (stream or gift), NLIVE, DENYD (own stream), INSFD (cannot pay; nothing recorded), IDEMP (key reused with other arguments).';
 
 --
 -- Name: set_seat_cap(uuid, integer); Type: FUNCTION; Schema: app_public; Owner: -
@@ -3519,6 +3534,8 @@ CREATE FUNCTION app_public.set_seat_cap(stream_id uuid, seat_cap integer) RETURN
 declare
   v_me app_public.users := app_private.require_user();
   v_stream app_public.streams;
+  -- At most the table's own bound (streams_seat_cap_check, 12).
+  v_max int := coalesce((select t.value::int from app_private.settings t where t.key = 'stage_max_seats'), 12);
 begin
   select * into v_stream from app_public.streams s where s.id = set_seat_cap.stream_id for update;
   if v_stream.id is null then
@@ -3527,8 +3544,8 @@ begin
   if not app_private.manages_stage(v_stream, v_me) then
     raise exception 'only the broadcaster or a moderator may size the stage of stream %', stream_id using errcode = 'DENYD';
   end if;
-  if seat_cap is null or seat_cap not between 0 and 12 then
-    raise exception 'seat_cap must be between 0 and 12, got %', seat_cap using errcode = 'BADIN';
+  if seat_cap is null or seat_cap not between 0 and v_max then
+    raise exception 'seat_cap must be between 0 and %, got %', v_max, seat_cap using errcode = 'BADIN';
   end if;
   perform app_private.expire_due_seats(v_stream.id);
   if exists (select 1 from app_public.stream_seats s
@@ -3544,7 +3561,7 @@ $$;
 -- Name: FUNCTION set_seat_cap(stream_id uuid, seat_cap integer); Type: COMMENT; Schema: app_public; Owner: -
 --
 
-COMMENT ON FUNCTION app_public.set_seat_cap(stream_id uuid, seat_cap integer) IS 'Sets how many guest seats the stage has (0-12). Errors: NOAUT, BANND, NOFND, DENYD, BADIN, SEATF (open seats above the cap).';
+COMMENT ON FUNCTION app_public.set_seat_cap(stream_id uuid, seat_cap integer) IS 'Sets how many guest seats the stage has (0-12: setting stage_max_seats). Errors: NOAUT, BANND, NOFND, DENYD, BADIN, SEATF (open seats above the cap).';
 
 --
 -- Name: set_slow_mode(uuid, integer); Type: FUNCTION; Schema: app_public; Owner: -
@@ -3556,6 +3573,8 @@ CREATE FUNCTION app_public.set_slow_mode(stream_id uuid, seconds integer) RETURN
     AS $$
 declare
   v_stream app_public.streams;
+  -- At most the table's own bound (streams_chat_slow_mode_seconds_check, 3600).
+  v_max int := coalesce((select t.value::int from app_private.settings t where t.key = 'chat_slow_mode_max_seconds'), 3600);
 begin
   if app_public.current_user_id() is null then
     raise exception 'sign in to moderate' using errcode = 'NOAUT';
@@ -3566,8 +3585,8 @@ begin
   if not app_hidden.can_moderate_stream(stream_id) then
     raise exception 'only the broadcaster or a moderator may set slow mode on stream %', stream_id using errcode = 'DENYD';
   end if;
-  if seconds is null or seconds not between 0 and 3600 then
-    raise exception 'slow mode must be 0 (off) to 3600 seconds' using errcode = 'BADIN';
+  if seconds is null or seconds not between 0 and v_max then
+    raise exception 'slow mode must be 0 (off) to % seconds', v_max using errcode = 'BADIN';
   end if;
   update app_public.streams s set chat_slow_mode_seconds = seconds where s.id = set_slow_mode.stream_id
     returning * into v_stream;
@@ -3581,7 +3600,7 @@ $$;
 -- Name: FUNCTION set_slow_mode(stream_id uuid, seconds integer); Type: COMMENT; Schema: app_public; Owner: -
 --
 
-COMMENT ON FUNCTION app_public.set_slow_mode(stream_id uuid, seconds integer) IS 'Sets the stream''s chat slow mode (0 = off, up to 3600 seconds between messages per viewer). Errors: NOAUT, NOFND, DENYD, BADIN.';
+COMMENT ON FUNCTION app_public.set_slow_mode(stream_id uuid, seconds integer) IS 'Sets the stream''s chat slow mode (0 = off, up to 3600 seconds between messages per viewer: setting chat_slow_mode_max_seconds). Errors: NOAUT, NOFND, DENYD, BADIN.';
 
 --
 -- Name: set_user_role(uuid, app_public.app_role); Type: FUNCTION; Schema: app_public; Owner: -
@@ -4368,7 +4387,7 @@ CREATE TABLE app_private.settings (
 -- Name: TABLE settings; Type: COMMENT; Schema: app_private; Owner: -
 --
 
-COMMENT ON TABLE app_private.settings IS 'Server-written configuration (JWT secret, audience, token lifetime). Never exposed.';
+COMMENT ON TABLE app_private.settings IS 'Server-written configuration (JWT secret, audience, token lifetime) and the operator tunables (gift fee and batch size, chat rate, burst and length, slow-mode and seat-cap bounds, stage invitation lifetime, gift quantity cap, retention): see db/README.md. Never exposed.';
 
 --
 -- Name: stream_event_seq; Type: SEQUENCE; Schema: app_private; Owner: -

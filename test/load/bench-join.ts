@@ -4,7 +4,7 @@
 // relay ticks and presence flushes included) and the time from the last join until the stream's
 // viewer count (streams.viewerCount, the viewer_count event) is right.
 // Naive (old design): every join inserts a presence row with a NOTIFY and selects the profile.
-// Full scale: --joins=10000 (DESIGN §5: 10,000 joins in 10 s, 0 queries per join, count right within 10 s).
+// Full scale: --joins=10000 (docs/architecture.md, Budgets: 10,000 joins in 10 s, 0 queries per join, count right within 10 s).
 import pg from "pg";
 import WebSocket from "ws";
 import { startTestApp, type TestApp } from "../support/app.ts";

@@ -5,7 +5,7 @@
 //   naive      the old design, measured here: a new database connection per request to look the
 //              profile up, then a token that honours the client's `allowPublish` flag.
 // Every request comes from a viewer asking for publish rights; the last column counts the tokens
-// that would let a viewer publish (must be 0 for ours). Budget (DESIGN §5): p99 < 20 ms.
+// that would let a viewer publish (must be 0 for ours). Budget (docs/architecture.md): p99 < 20 ms.
 
 import { readFileSync } from "node:fs";
 import { createServer } from "node:http";

@@ -16,8 +16,10 @@ declare
   v_slow int;
   v_exempt boolean;
   v_hinted boolean;
-  v_rate real := 1.0;   -- tokens per second
-  v_burst real := 5.0;  -- bucket size
+  v_found boolean;
+  v_rate real;        -- tokens per second (chat_rate_per_second)
+  v_burst real;       -- bucket size (chat_burst)
+  v_max_length int;   -- characters (chat_max_length)
   v_tokens real;
   v_wait numeric;
   v_id bigint;
@@ -29,8 +31,30 @@ begin
   if v_uid is null then
     raise exception 'sign in to chat' using errcode = 'NOAUT';
   end if;
-  if v_body is null or char_length(v_body) = 0 or char_length(v_body) > 500 then
-    raise exception 'chat message must be 1-500 characters' using errcode = 'BADIN';
+
+  -- One read: the chat tunables (app_private.settings, defaults when a row is missing), the sender's
+  -- identity with the badge for this stream, and the stream. It decides nothing yet: the input checks
+  -- below come first, as they always have.
+  select coalesce(c.rate, 1.0), coalesce(c.burst, 5.0), coalesce(c.max_length, 500),
+         i.user_id is not null, i.role, i.is_banned, s.id, s.status, s.broadcaster_id, s.chat_slow_mode_seconds,
+         i.sender || jsonb_build_object('badge', case
+           when s.broadcaster_id = v_uid then 'host'
+           when i.role in ('moderator', 'admin') then i.role::text
+         end),
+         s.broadcaster_id = v_uid or i.role in ('moderator', 'admin'),
+         s.id = any (i.restricted_in)
+    into v_rate, v_burst, v_max_length,
+         v_found, v_role, v_is_banned, v_stream_id, v_status, v_broadcaster_id, v_slow, v_sender, v_exempt, v_hinted
+    from (select max(t.value) filter (where t.key = 'chat_rate_per_second')::real as rate,
+                 max(t.value) filter (where t.key = 'chat_burst')::real as burst,
+                 max(t.value) filter (where t.key = 'chat_max_length')::int as max_length
+            from app_private.settings t
+           where t.key in ('chat_rate_per_second', 'chat_burst', 'chat_max_length')) c
+    left join app_private.user_identities i on i.user_id = v_uid
+    left join app_public.streams s on s.id = send_chat_message.stream_id;
+
+  if v_body is null or char_length(v_body) = 0 or char_length(v_body) > v_max_length then
+    raise exception 'chat message must be 1-% characters', v_max_length using errcode = 'BADIN';
   end if;
   -- Control characters (NUL cannot even reach a text value) and invisible bidi/zero-width controls.
   if v_body ~ '[[:cntrl:]\u200B-\u200F\u202A-\u202E\u2066-\u2069\uFEFF]' then
@@ -40,20 +64,8 @@ begin
     raise exception 'client_id must be at most 64 printable characters' using errcode = 'BADIN';
   end if;
 
-  -- One read: the sender's identity, with the badge for this stream, and the stream.
-  select i.role, i.is_banned, s.id, s.status, s.broadcaster_id, s.chat_slow_mode_seconds,
-         i.sender || jsonb_build_object('badge', case
-           when s.broadcaster_id = v_uid then 'host'
-           when i.role in ('moderator', 'admin') then i.role::text
-         end),
-         s.broadcaster_id = v_uid or i.role in ('moderator', 'admin'),
-         s.id = any (i.restricted_in)
-    into v_role, v_is_banned, v_stream_id, v_status, v_broadcaster_id, v_slow, v_sender, v_exempt, v_hinted
-    from app_private.user_identities i
-    left join app_public.streams s on s.id = send_chat_message.stream_id
-   where i.user_id = v_uid;
-  if not found or v_is_banned or v_stream_id is null or v_status <> 'live' then
-    if not found then
+  if not v_found or v_is_banned or v_stream_id is null or v_status <> 'live' then
+    if not v_found then
       raise exception 'user % not found', v_uid using errcode = 'NOAUT';
     end if;
     if v_is_banned then
@@ -122,4 +134,4 @@ $$;
 revoke all on function app_public.send_chat_message(stream_id uuid, body text, client_id text) from public, anon, authenticated;
 grant execute on function app_public.send_chat_message(stream_id uuid, body text, client_id text) to authenticated;
 comment on function app_public.send_chat_message(stream_id uuid, body text, client_id text) is
-  E'Sends a chat message to a live stream; it reaches viewers as a `chat` event carrying the sender''s identity.\nBody trimmed, 1-500 characters, no control characters. Rate limited per user (1/s, bursts of 5) and by the stream''s slow mode; the broadcaster and moderators are exempt.\nErrors: NOAUT, BADIN, NOFND, NLIVE, BANND (banned here or everywhere), MUTED, RATEL (retry after the seconds in the message).';
+  E'Sends a chat message to a live stream; it reaches viewers as a `chat` event carrying the sender''s identity.\nBody trimmed, 1-500 characters (setting chat_max_length), no control characters. Rate limited per user (1/s, bursts of 5: settings chat_rate_per_second, chat_burst) and by the stream''s slow mode; the broadcaster and moderators are exempt.\nErrors: NOAUT, BADIN, NOFND, NLIVE, BANND (banned here or everywhere), MUTED, RATEL (retry after the seconds in the message).';

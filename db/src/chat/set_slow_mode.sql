@@ -5,6 +5,8 @@ create or replace function app_public.set_slow_mode(stream_id uuid, seconds int)
 as $$
 declare
   v_stream app_public.streams;
+  -- At most the table's own bound (streams_chat_slow_mode_seconds_check, 3600).
+  v_max int := coalesce((select t.value::int from app_private.settings t where t.key = 'chat_slow_mode_max_seconds'), 3600);
 begin
   if app_public.current_user_id() is null then
     raise exception 'sign in to moderate' using errcode = 'NOAUT';
@@ -15,8 +17,8 @@ begin
   if not app_hidden.can_moderate_stream(stream_id) then
     raise exception 'only the broadcaster or a moderator may set slow mode on stream %', stream_id using errcode = 'DENYD';
   end if;
-  if seconds is null or seconds not between 0 and 3600 then
-    raise exception 'slow mode must be 0 (off) to 3600 seconds' using errcode = 'BADIN';
+  if seconds is null or seconds not between 0 and v_max then
+    raise exception 'slow mode must be 0 (off) to % seconds', v_max using errcode = 'BADIN';
   end if;
   update app_public.streams s set chat_slow_mode_seconds = seconds where s.id = set_slow_mode.stream_id
     returning * into v_stream;
@@ -28,4 +30,4 @@ $$;
 revoke all on function app_public.set_slow_mode(stream_id uuid, seconds integer) from public, anon, authenticated;
 grant execute on function app_public.set_slow_mode(stream_id uuid, seconds integer) to authenticated;
 comment on function app_public.set_slow_mode(stream_id uuid, seconds integer) is
-  'Sets the stream''s chat slow mode (0 = off, up to 3600 seconds between messages per viewer). Errors: NOAUT, NOFND, DENYD, BADIN.';
+  'Sets the stream''s chat slow mode (0 = off, up to 3600 seconds between messages per viewer: setting chat_slow_mode_max_seconds). Errors: NOAUT, NOFND, DENYD, BADIN.';

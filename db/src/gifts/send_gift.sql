@@ -13,6 +13,7 @@ declare
   v_row app_private.gift_ledger;
   v_coins bigint;
   v_balance bigint;
+  v_max_quantity int;
 begin
   if v_uid is null then
     raise exception 'sign in to send gifts' using errcode = 'NOAUT';
@@ -27,8 +28,9 @@ begin
       return app_private.gift_receipt_for(v_row, send_gift.stream_id, send_gift.gift_id, send_gift.quantity);
     end if;
   end if;
-  if send_gift.quantity is null or send_gift.quantity not between 1 and 1000 then
-    raise exception 'quantity must be between 1 and 1000, got %', send_gift.quantity using errcode = 'BADIN';
+  v_max_quantity := coalesce((select t.value::int from app_private.settings t where t.key = 'gift_max_quantity'), 1000);
+  if send_gift.quantity is null or send_gift.quantity not between 1 and v_max_quantity then
+    raise exception 'quantity must be between 1 and %, got %', v_max_quantity, send_gift.quantity using errcode = 'BADIN';
   end if;
   select * into v_sender from app_public.users u where u.id = v_uid;
   if not found then
@@ -102,4 +104,4 @@ $$;
 revoke all on function app_public.send_gift(stream_id uuid, gift_id uuid, quantity integer, idempotency_key text) from public, anon, authenticated;
 grant execute on function app_public.send_gift(stream_id uuid, gift_id uuid, quantity integer, idempotency_key text) to authenticated;
 comment on function app_public.send_gift(stream_id uuid, gift_id uuid, quantity integer, idempotency_key text) is
-  'Send `quantity` of a catalogue gift to a live stream''s broadcaster. The price comes from the catalogue; the sender is debited at once and the gift is settled to the broadcaster within about 10 s. Idempotent per sender and `idempotencyKey`: the same key with the same arguments returns the original receipt. Errors: NOAUT, BANND, BADIN (quantity 1-1000, gift inactive), NOFND (stream or gift), NLIVE, DENYD (own stream), INSFD (cannot pay; nothing recorded), IDEMP (key reused with other arguments).';
+  'Send `quantity` of a catalogue gift to a live stream''s broadcaster. The price comes from the catalogue; the sender is debited at once and the gift is settled to the broadcaster within about 10 s. Idempotent per sender and `idempotencyKey`: the same key with the same arguments returns the original receipt. Errors: NOAUT, BANND, BADIN (quantity 1-1000: setting gift_max_quantity; gift inactive), NOFND (stream or gift), NLIVE, DENYD (own stream), INSFD (cannot pay; nothing recorded), IDEMP (key reused with other arguments).';

@@ -54,7 +54,8 @@ begin
     raise exception 'slot % on stream % is taken', v_slot, stream_id using errcode = 'SEATF';
   end if;
   insert into app_public.stream_seats (stream_id, user_id, slot, invited_by, duration_seconds, expires_at)
-  values (v_stream.id, v_guest.id, v_slot, v_me.id, duration_seconds, now() + interval '2 minutes')
+  values (v_stream.id, v_guest.id, v_slot, v_me.id, duration_seconds,
+          now() + make_interval(secs => coalesce((select t.value::int from app_private.settings t where t.key = 'stage_invitation_seconds'), 120)))
   returning * into v_seat;
   return v_seat;
 end;
@@ -62,4 +63,4 @@ $$;
 revoke all on function app_public.invite_to_seat(stream_id uuid, user_id uuid, slot integer, duration_seconds integer) from public, anon, authenticated;
 grant execute on function app_public.invite_to_seat(stream_id uuid, user_id uuid, slot integer, duration_seconds integer) to authenticated;
 comment on function app_public.invite_to_seat(stream_id uuid, user_id uuid, slot integer, duration_seconds integer) is
-  'Invites a user to a seat on the stage (the lowest free slot unless one is given). The invitation expires after 2 minutes; the seat lasts duration_seconds once accepted (null: until left or revoked). Broadcaster, moderators and admins only. Errors: NOAUT, BANND, NOFND, DENYD, NLIVE, BADIN, SEATF (already seated, slot taken, stage full).';
+  'Invites a user to a seat on the stage (the lowest free slot unless one is given). The invitation expires after 2 minutes (setting stage_invitation_seconds); the seat lasts duration_seconds once accepted (null: until left or revoked). Broadcaster, moderators and admins only. Errors: NOAUT, BANND, NOFND, DENYD, NLIVE, BADIN, SEATF (already seated, slot taken, stage full).';

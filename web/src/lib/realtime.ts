@@ -1,6 +1,7 @@
 // Browser client for the broadcast socket (docs/realtime-protocol.md): one receive-only websocket per
 // stream and page, shared by every component that subscribes (each socket counts as a viewer), with
-// reconnects that back off and resume from the last seen event id. Sending goes through GraphQL.
+// reconnects that back off and resume from the last seen event id. Sending goes through GraphQL
+// (#lib/chat.ts, #lib/gifts.ts).
 import { gql } from "#lib/api.ts";
 
 export interface ChatSender {
@@ -227,28 +228,4 @@ export function subscribe(streamId: string, handlers: Handlers, opts: SubscribeO
       if (connections.get(key) === conn) connections.delete(key);
     }
   };
-}
-
-const SEND = `mutation SendChat($s: UUID!, $b: String!, $c: String) {
-  sendChatMessage(input: {streamId: $s, body: $b, clientId: $c}) { result { rowId } } }`;
-
-/** Sends a chat message; the message itself arrives as a `chat` event carrying `clientId`. */
-export async function sendChatMessage(streamId: string, body: string, clientId: string): Promise<number> {
-  const data = await gql<{ sendChatMessage: { result: { rowId: string } } }>(SEND, { s: streamId, b: body, c: clientId });
-  return Number(data.sendChatMessage.result.rowId);
-}
-
-const DELETE = `mutation DeleteChat($m: BigInt!) { deleteChatMessage(input: {messageId: $m}) { result } }`;
-
-export async function deleteChatMessage(messageId: number): Promise<boolean> {
-  const data = await gql<{ deleteChatMessage: { result: boolean } }>(DELETE, { m: String(messageId) });
-  return data.deleteChatMessage.result;
-}
-
-/** A client id for de-duplicating the echo of one's own message (randomUUID needs a secure context). */
-export function newClientId(): string {
-  if (typeof crypto !== "undefined" && typeof crypto.randomUUID === "function" && globalThis.isSecureContext) {
-    return crypto.randomUUID();
-  }
-  return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 12)}`;
 }

@@ -1,9 +1,10 @@
 // Browser-side stage helpers: the seats of a stream (GraphQL, then `seat` events from the broadcast
-// socket), the seat mutations, readable errors, and the publisher (livekit-client) that a seated
+// socket), the seat mutations and the publisher (livekit-client) that a seated
 // guest mounts. Who may publish is decided by the database: the publisher asks `livekitToken` for the
 // caller's grant and never sends a permission flag.
 import type { LocalTrack, Room } from "livekit-client";
-import { getToken, setToken } from "#lib/api.ts";
+import { ApiError, gql } from "#lib/api.ts";
+import { errorText } from "#lib/errors.ts";
 
 export type SeatStatus = "invited" | "active" | "left" | "revoked" | "expired" | "ended";
 
@@ -30,71 +31,10 @@ export interface StageInfo {
   seats: Seat[];
 }
 
-/** An error from the API with our five-character code and the HTTP status. */
-export class StageError extends Error {
-  readonly code: string;
-  readonly status: number;
-  constructor(message: string, code: string, status: number) {
-    super(message);
-    this.code = code;
-    this.status = status;
-  }
-}
+/** The input's limit: the server's default stage_max_seats (app_private.settings), which decides. */
+export const MAX_SEATS = 12;
 
 export const isOpen = (s: Seat) => s.status === "invited" || s.status === "active";
-
-async function request<T>(query: string, variables: Record<string, unknown>): Promise<T> {
-  const token = getToken();
-  let res: Response;
-  try {
-    res = await fetch("/graphql", {
-      method: "POST",
-      headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
-      body: JSON.stringify({ query, variables }),
-    });
-  } catch (e) {
-    throw new StageError(`the server is unreachable (${(e as Error).message})`, "NETWK", 0);
-  }
-  const body = (await res.json().catch(() => null)) as {
-    data?: T;
-    errors?: { message: string; extensions?: { code?: string; httpStatus?: number } }[];
-  } | null;
-  if (res.status === 401 && token) setToken(null);
-  const first = body?.errors?.[0];
-  if (first || !body) {
-    const status = first?.extensions?.httpStatus ?? res.status;
-    throw new StageError(
-      first?.message ?? `the server answered ${res.status}`,
-      first?.extensions?.code ?? (res.status === 503 ? "CONFG" : "HTTP"),
-      status,
-    );
-  }
-  return body.data as T;
-}
-
-/** What the stage shows for one failure, by our error codes (docs/error_codes.md). */
-export function stageErrorText(e: unknown): string {
-  if (!(e instanceof StageError)) return `Something went wrong: ${(e as Error).message}`;
-  switch (e.code) {
-    case "NOAUT":
-      return "Sign in to use the stage.";
-    case "DENYD":
-      return `Not allowed: ${e.message}`;
-    case "SEATF":
-      return `No seat: ${e.message}`;
-    case "CONFG":
-      return "Stage unavailable: LiveKit is not configured on this server.";
-    case "BANND":
-      return `You are banned: ${e.message}`;
-    case "NLIVE":
-      return "This stream is not live: the stage is closed.";
-    case "NOFND":
-    case "BADIN":
-      return e.message.charAt(0).toUpperCase() + e.message.slice(1);
-    default:
-      return e.status === 503 ? "Stage unavailable: try again later." : `Something went wrong: ${e.message}`;
-  }
-}
 
 interface SeatNode {
   rowId: string;
@@ -126,7 +66,7 @@ const STAGE = `query Stage($id: UUID!) { currentUser { rowId username role }
     streamSeatsByStreamId(first: 100) { nodes { ${SEAT_FIELDS} } } } }`;
 
 export async function fetchStage(streamId: string): Promise<StageInfo> {
-  const d = await request<{
+  const d = await gql<{
     currentUser: Me | null;
     streamByRowId: { broadcasterId: string; seatCap: number; status: string; streamSeatsByStreamId: { nodes: SeatNode[] } } | null;
   }>(STAGE, { id: streamId });
@@ -190,19 +130,19 @@ const INVITE = `mutation Invite($s: UUID!, $u: UUID!) { inviteToSeat(input: {str
 const USER = `query User($n: String!) { userByUsername(username: $n) { rowId } }`;
 
 export async function inviteByUsername(streamId: string, username: string): Promise<Seat> {
-  const u = await request<{ userByUsername: { rowId: string } | null }>(USER, { n: username });
-  if (!u.userByUsername) throw new StageError(`user ${username} not found`, "NOFND", 404);
-  const d = await request<{ inviteToSeat: { result: SeatNode } }>(INVITE, { s: streamId, u: u.userByUsername.rowId });
+  const u = await gql<{ userByUsername: { rowId: string } | null }>(USER, { n: username });
+  if (!u.userByUsername) throw new ApiError(`user ${username} not found`, "NOFND", 404);
+  const d = await gql<{ inviteToSeat: { result: SeatNode } }>(INVITE, { s: streamId, u: u.userByUsername.rowId });
   return seatFromNode(d.inviteToSeat.result);
 }
 
 async function seatMutation(name: "acceptSeat" | "leaveSeat", seatId: string): Promise<Seat> {
-  const d = await request<Record<string, { result: SeatNode }>>(
+  const d = await gql<Record<string, { result: SeatNode }>>(
     `mutation Seat($id: UUID!) { ${name}(input: {seatId: $id}) { result { ${SEAT_FIELDS} } } }`,
     { id: seatId },
   );
   const r = d[name]?.result;
-  if (!r) throw new StageError(`seat ${seatId} not found`, "NOFND", 404);
+  if (!r) throw new ApiError(`seat ${seatId} not found`, "NOFND", 404);
   return seatFromNode(r);
 }
 
@@ -210,7 +150,7 @@ export const acceptSeat = (seatId: string) => seatMutation("acceptSeat", seatId)
 export const leaveSeat = (seatId: string) => seatMutation("leaveSeat", seatId);
 
 export async function revokeSeat(seatId: string, reason: string): Promise<Seat> {
-  const d = await request<{ revokeSeat: { result: SeatNode } }>(
+  const d = await gql<{ revokeSeat: { result: SeatNode } }>(
     `mutation Revoke($id: UUID!, $r: String) { revokeSeat(input: {seatId: $id, reason: $r}) { result { ${SEAT_FIELDS} } } }`,
     { id: seatId, r: reason },
   );
@@ -218,7 +158,7 @@ export async function revokeSeat(seatId: string, reason: string): Promise<Seat> 
 }
 
 export async function setSeatCap(streamId: string, cap: number): Promise<number> {
-  const d = await request<{ setSeatCap: { result: { seatCap: number } } }>(
+  const d = await gql<{ setSeatCap: { result: { seatCap: number } } }>(
     `mutation Cap($s: UUID!, $c: Int!) { setSeatCap(input: {streamId: $s, seatCap: $c}) { result { seatCap } } }`,
     { s: streamId, c: cap },
   );
@@ -234,11 +174,11 @@ export interface PublishToken {
 
 /** The caller's LiveKit token: the grant comes from the database (no flag is sent). */
 export async function fetchPublishToken(streamId: string): Promise<PublishToken> {
-  const d = await request<{ livekitToken: PublishToken | null }>(
+  const d = await gql<{ livekitToken: PublishToken | null }>(
     `mutation PublishToken($s: UUID!) { livekitToken(input: {streamId: $s}) { token url canPublish expiresAt } }`,
     { s: streamId },
   );
-  if (!d.livekitToken) throw new StageError("no stage token", "CONFG", 503);
+  if (!d.livekitToken) throw new ApiError("no stage token", "CONFG", 503);
   return d.livekitToken;
 }
 
@@ -275,12 +215,12 @@ export class StagePublisher {
     return this.stopped;
   }
 
-  /** Throws (StageError or a device error) when the first token or the devices cannot be had. */
+  /** Throws (ApiError or a device error) when the first token or the devices cannot be had. */
   async start(): Promise<void> {
     this.h.onState("starting", null);
     const token = await fetchPublishToken(this.streamId);
     if (this.stopped) return;
-    if (!token.canPublish) throw new StageError("the server does not let you publish on this stage", "DENYD", 403);
+    if (!token.canPublish) throw new ApiError("the server does not let you publish on this stage", "DENYD", 403);
     const { createLocalTracks } = await import("livekit-client");
     const tracks = await createLocalTracks({ audio: true, video: { resolution: { width: 640, height: 360 } } });
     if (this.stopped) {
@@ -342,7 +282,7 @@ export class StagePublisher {
     try {
       token = await fetchPublishToken(this.streamId);
     } catch (e) {
-      if (!this.stopped) this.retry(stageErrorText(e));
+      if (!this.stopped) this.retry(errorText(e, "stage"));
       return;
     }
     if (this.stopped) return;

@@ -1,7 +1,7 @@
 // `npm start`: the whole app (see app.ts). SIGINT/SIGTERM stop it cleanly.
 // WEB_CONCURRENCY=N (N > 1) runs N processes sharing the port (node:cluster): the primary prepares
 // the database once (embedded start, migrations, demo seed) and forks N workers, each a full app with
-// its own LISTEN connection and broadcast sockets (DESIGN §3.6); graphile-worker runs in the first.
+// its own LISTEN connection and broadcast sockets (docs/architecture.md, rule 6); graphile-worker runs in the first.
 // A worker that dies is replaced. With the default (1) everything runs in this one process.
 // The config is read here, once per process, and passed down.
 import cluster, { type Worker } from "node:cluster";

@@ -1,4 +1,4 @@
-// The broadcast websocket for viewers (DESIGN §3.6; protocol in docs/realtime-protocol.md).
+// The broadcast websocket for viewers (docs/architecture.md, rule 6; protocol in docs/realtime-protocol.md).
 // GET /broadcast?stream=<uuid>[&after=<last event id>] upgrades to a receive-only socket.
 // Each NOTIFY batch becomes one websocket frame, built once and written to every socket of the
 // stream: no per-socket JSON, no query per join or per event. Viewers that negotiated

@@ -1,5 +1,5 @@
 // GraphQL: `subscription { streamEvents(streamId) { streamId events { id kind at payload truncated } } }`
-// for integrators and low fan-out uses (viewers use the broadcast socket, DESIGN §3.6). Built on
+// for integrators and low fan-out uses (viewers use the broadcast socket, docs/architecture.md, rule 6). Built on
 // grafast's listen() with this process's realtime hub (from the request context, `hub`) as the
 // subscriber: the same single LISTEN
 // connection as the broadcast socket, each batch parsed once per process, each subscription counted

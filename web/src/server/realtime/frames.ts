@@ -1,4 +1,4 @@
-// Websocket frames built once and written to many sockets (DESIGN §3.6): the broadcast socket
+// Websocket frames built once and written to many sockets (docs/architecture.md, rule 6): the broadcast socket
 // serialises each batch once per process and hands the same Buffer to every socket.
 //
 // Compression: a viewer that offers permessage-deflate (every browser does) gets the batch as one

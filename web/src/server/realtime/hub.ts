@@ -1,4 +1,4 @@
-// The realtime hub: one per Node process (DESIGN §3 rules 1, 5, 6), created and stopped by app.ts and
+// The realtime hub: one per Node process (docs/architecture.md, rules 1, 5 and 6), created and stopped by app.ts and
 // handed to the features (ServerContext.hub) and to GraphQL (the request context's `hub`).
 //   - relay loop: every RELAY_TICK_MS it calls app_private.relay_stream_events(), which under an
 //     advisory lock (one relay at a time across processes) sends one NOTIFY per stream per tick;

@@ -1,0 +1,120 @@
+// Browser-side chat: who is reading (may they moderate, the stream's slow mode), the message list as
+// `chat` and `chat_deleted` events change it (docs/realtime-protocol.md), and the send and delete
+// mutations. Messages arrive over the broadcast socket (#lib/realtime.ts) carrying their sender's
+// name, avatar, badge and vehicle status, so rendering one costs no query. The rules themselves
+// (length, rate, slow mode, mutes, bans) are the database's: this module only shows their outcome.
+import { gql } from "#lib/api.ts";
+import type { ChatMessage, StreamEvent } from "#lib/realtime.ts";
+
+/** Messages kept on screen. */
+export const KEEP = 200;
+/** The input's limit: the server's default chat_max_length (app_private.settings), which decides. */
+export const MAX_LENGTH = 500;
+export const BADGES: Record<string, string> = { host: "Host", moderator: "Mod", admin: "Admin" };
+
+export interface Me {
+  rowId: string;
+  displayName: string;
+  role: string;
+}
+
+/** One of our messages on its way: shown as "sending" until its echo (same client id) arrives. */
+export interface Pending {
+  clientId: string;
+  body: string;
+}
+
+export interface Reader {
+  me: Me | null;
+  /** The stream's slow mode (seconds between messages, 0 = off). */
+  slowMode: number;
+  /** May delete anyone's messages: the broadcaster, moderators and admins. */
+  canModerate: boolean;
+}
+
+const READER = `query ChatViewer($id: UUID!) { currentUser { rowId displayName role }
+  streamByRowId(rowId: $id) { broadcasterId chatSlowModeSeconds } }`;
+
+/** Who is reading this stream's chat, in one query. */
+export async function fetchReader(streamId: string): Promise<Reader> {
+  const d = await gql<{ currentUser: Me | null; streamByRowId: { broadcasterId: string; chatSlowModeSeconds: number } | null }>(READER, {
+    id: streamId,
+  });
+  const me = d.currentUser;
+  return {
+    me,
+    slowMode: d.streamByRowId?.chatSlowModeSeconds ?? 0,
+    canModerate: me !== null && (["moderator", "admin"].includes(me.role.toLowerCase()) || d.streamByRowId?.broadcasterId === me.rowId),
+  };
+}
+
+/** What the chat shows; every function below returns a new one. */
+export interface ChatView {
+  messages: ChatMessage[];
+  pending: Pending[];
+  viewers: number | null;
+  slowMode: number;
+}
+
+/** Messages added once each, oldest dropped past KEEP; our own echo replaces its pending line. */
+export function addMessages(view: ChatView, incoming: ChatMessage[], myId: string | undefined): ChatView {
+  if (!incoming.length) return view;
+  const have = new Set(view.messages.map((m) => m.message_id));
+  const fresh = incoming.filter((m) => !have.has(m.message_id));
+  if (!fresh.length) return view;
+  const echoed = new Set(fresh.filter((m) => m.client_id && m.sender.id === myId).map((m) => m.client_id));
+  const pending = echoed.size ? view.pending.filter((p) => !echoed.has(p.clientId)) : view.pending;
+  const next = [...view.messages, ...fresh];
+  return { ...view, pending, messages: next.length > KEEP ? next.slice(-KEEP) : next };
+}
+
+/**
+ * A batch of stream events applied in order: `chat` adds, `chat_deleted` removes one message (or
+ * all of a user's), `viewer_count` and `stream_state` update the header. `slowModeOff` says a
+ * `stream_state` turned slow mode off (a slow-mode wait ends with it).
+ */
+export function applyEvents(view: ChatView, events: StreamEvent[], myId: string | undefined): { view: ChatView; slowModeOff: boolean } {
+  let v = view;
+  let slowModeOff = false;
+  let chat: ChatMessage[] = [];
+  for (const e of events) {
+    const p = e.payload;
+    if (!p) continue;
+    if (e.kind === "chat") chat.push(p as unknown as ChatMessage);
+    else if (e.kind === "chat_deleted") {
+      v = addMessages(v, chat, myId);
+      chat = [];
+      if (typeof p.message_id === "number") v = { ...v, messages: v.messages.filter((m) => m.message_id !== p.message_id) };
+      if (typeof p.user_id === "string") v = { ...v, messages: v.messages.filter((m) => m.sender.id !== p.user_id) };
+    } else if (e.kind === "viewer_count" && typeof p.viewers === "number") v = { ...v, viewers: p.viewers };
+    else if (e.kind === "stream_state" && typeof p.chat_slow_mode_seconds === "number") {
+      v = { ...v, slowMode: p.chat_slow_mode_seconds };
+      if (p.chat_slow_mode_seconds === 0) slowModeOff = true;
+    }
+  }
+  return { view: addMessages(v, chat, myId), slowModeOff };
+}
+
+const SEND = `mutation SendChat($s: UUID!, $b: String!, $c: String) {
+  sendChatMessage(input: {streamId: $s, body: $b, clientId: $c}) { result { rowId } } }`;
+
+/** Sends a chat message; the message itself arrives as a `chat` event carrying `clientId`. */
+export async function sendChatMessage(streamId: string, body: string, clientId: string): Promise<number> {
+  const data = await gql<{ sendChatMessage: { result: { rowId: string } } }>(SEND, { s: streamId, b: body, c: clientId });
+  return Number(data.sendChatMessage.result.rowId);
+}
+
+const DELETE = `mutation DeleteChat($m: BigInt!) { deleteChatMessage(input: {messageId: $m}) { result } }`;
+
+export async function deleteChatMessage(messageId: number): Promise<boolean> {
+  const data = await gql<{ deleteChatMessage: { result: boolean } }>(DELETE, { m: String(messageId) });
+  return data.deleteChatMessage.result;
+}
+
+/** Runs tasks one at a time, in order (sends, so the server accepts them in the order typed). */
+export function serialQueue(): (task: () => Promise<void>) => void {
+  let queue: Promise<void> = Promise.resolve();
+  return (task) => {
+    queue = queue.then(task).catch(() => {});
+  };
+}
