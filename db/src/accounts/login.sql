@@ -1,7 +1,7 @@
 create or replace function app_public.login(username_or_email text, password text) returns text
   language plpgsql volatile
   security definer
-  set search_path = ''
+  set search_path = pg_catalog, pg_temp
 as $$
 declare
   v_user app_public.users;

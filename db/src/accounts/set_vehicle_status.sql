@@ -1,6 +1,6 @@
 create or replace function app_public.set_vehicle_status(status text) returns app_public.users
   language plpgsql volatile
-  set search_path = ''
+  set search_path = pg_catalog, pg_temp
 as $$
 declare
   v_user app_public.users;

@@ -1,6 +1,6 @@
 create or replace function app_private.tg_users__identity() returns trigger
   language plpgsql
-  set search_path = ''
+  set search_path = pg_catalog, pg_temp
 as $$
 begin
   insert into app_private.user_identities (user_id, role, is_banned, sender, updated_at)

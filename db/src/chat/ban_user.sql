@@ -2,7 +2,7 @@ create or replace function app_public.ban_user(stream_id uuid, user_id uuid, rea
   returns app_public.stream_bans
   language plpgsql volatile
   security definer
-  set search_path = ''
+  set search_path = pg_catalog, pg_temp
 as $$
 declare
   v_ban app_public.stream_bans;

@@ -1,7 +1,7 @@
 create or replace function app_public.delete_chat_message(message_id bigint, reason text default null) returns boolean
   language plpgsql volatile
   security definer
-  set search_path = ''
+  set search_path = pg_catalog, pg_temp
 as $$
 declare
   v_uid uuid := app_public.current_user_id();

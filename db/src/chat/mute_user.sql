@@ -2,7 +2,7 @@ create or replace function app_public.mute_user(stream_id uuid, user_id uuid, du
   returns app_public.stream_mutes
   language plpgsql volatile
   security definer
-  set search_path = ''
+  set search_path = pg_catalog, pg_temp
 as $$
 declare
   v_mute app_public.stream_mutes;

@@ -2,7 +2,7 @@ create or replace function app_public.send_chat_message(stream_id uuid, body tex
   returns app_public.chat_message
   language plpgsql volatile
   security definer
-  set search_path = ''
+  set search_path = pg_catalog, pg_temp
 as $$
 declare
   v_uid uuid := app_public.current_user_id();

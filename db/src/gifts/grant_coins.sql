@@ -1,7 +1,7 @@
 create or replace function app_public.grant_coins(user_id uuid, coins integer, reason text) returns app_public.wallet_summary
   language plpgsql volatile
   security definer
-  set search_path = ''
+  set search_path = pg_catalog, pg_temp
 as $$
 declare
   v_uid uuid := app_public.current_user_id();

@@ -1,7 +1,7 @@
 create or replace function app_public.leaderboard(period text default 'week', "limit" integer default 10)
   returns app_public.leaderboard_entry[]
   language plpgsql stable
-  set search_path = ''
+  set search_path = pg_catalog, pg_temp
 as $$
 begin
   if $1 is null or $1 not in ('day', 'week', 'month', 'all_time') then

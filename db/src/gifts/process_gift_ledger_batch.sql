@@ -1,6 +1,6 @@
 create or replace function app_private.process_gift_ledger_batch(max_rows integer default null) returns app_public.gift_batch_logs
   language plpgsql volatile
-  set search_path = ''
+  set search_path = pg_catalog, pg_temp
   set jit = off  -- a batch is a few short statements; compiling them costs more than it saves
 as $$
 declare

@@ -1,6 +1,6 @@
 create or replace function app_private.reverse_gift(gift_ledger_id bigint, reason text) returns bigint
   language plpgsql volatile
-  set search_path = ''
+  set search_path = pg_catalog, pg_temp
 as $$
 declare
   v_gift app_private.gift_ledger;

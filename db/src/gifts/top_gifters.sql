@@ -1,7 +1,7 @@
 create or replace function app_public.top_gifters(stream_id uuid, "limit" integer default 10)
   returns app_public.leaderboard_entry[]
   language plpgsql stable
-  set search_path = ''
+  set search_path = pg_catalog, pg_temp
 as $$
 begin
   if $2 is null or $2 not between 1 and 100 then

@@ -2,7 +2,7 @@ create or replace function app_public.report_playback_failure(stream_id uuid, pa
 returns boolean
   language plpgsql volatile
   security definer
-  set search_path = ''
+  set search_path = pg_catalog, pg_temp
 as $$
 declare
   v_cfg app_private.playback_settings;

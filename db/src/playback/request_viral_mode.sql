@@ -1,7 +1,7 @@
 create or replace function app_public.request_viral_mode(stream_id uuid, mode text) returns app_public.playback_state
   language plpgsql volatile
   security definer
-  set search_path = ''
+  set search_path = pg_catalog, pg_temp
 as $$
 declare
   v_uid uuid := app_public.current_user_id();

@@ -6,7 +6,7 @@ grant usage on schema tests to public;
 -- Create a user (cheap password hash: tests need speed, not bcrypt's cost) and return its id.
 create or replace function tests.create_user(username text, role app_public.app_role default 'viewer') returns uuid
   language plpgsql volatile security definer
-  set search_path = ''
+  set search_path = pg_catalog, pg_temp
 as $$
 declare
   v_id uuid;
@@ -21,7 +21,7 @@ $$;
 -- Act as a signed-in user for the rest of the transaction, exactly as PostGraphile/PostgREST would.
 create or replace function tests.act_as(user_id uuid) returns void
   language plpgsql volatile
-  set search_path = ''
+  set search_path = pg_catalog, pg_temp
 as $$
 begin
   perform set_config('request.jwt.claims', jsonb_build_object('role', 'authenticated', 'sub', user_id)::text, true);
@@ -32,7 +32,7 @@ $$;
 -- Act as an anonymous visitor.
 create or replace function tests.act_as_anon() returns void
   language plpgsql volatile
-  set search_path = ''
+  set search_path = pg_catalog, pg_temp
 as $$
 begin
   perform set_config('request.jwt.claims', '{"role":"anon"}', true);
@@ -43,7 +43,7 @@ $$;
 -- Back to the test's superuser (the owner).
 create or replace function tests.act_as_owner() returns void
   language plpgsql volatile
-  set search_path = ''
+  set search_path = pg_catalog, pg_temp
 as $$
 begin
   execute 'reset role';

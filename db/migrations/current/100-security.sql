@@ -1,0 +1,97 @@
+-- Issue 15, security hardening (database side). Re-runnable: --!include lines (idempotent source
+-- files) and idempotent DDL only.
+
+-- 1. Pinned search_path. Every function now sets `search_path = pg_catalog, pg_temp` instead of ''
+-- (with '' PostgreSQL still looks in pg_temp first for types, so a session with TEMP could shadow
+-- `uuid` with a temp domain whose CHECK runs its own code as a SECURITY DEFINER function's owner).
+-- And no request role may create temporary objects in the app database at all.
+do $$
+begin
+  execute format('revoke temporary on database %I from public', current_database());
+  execute format('revoke temporary on database %I from anon, authenticated, authenticator', current_database());
+end
+$$;
+
+--!include accounts/base64url.sql
+--!include accounts/configure_auth.sql
+--!include accounts/current_user.sql
+--!include accounts/current_user_id.sql
+--!include accounts/login.sql
+--!include accounts/register.sql
+--!include accounts/require_user.sql
+--!include accounts/set_user_role.sql
+--!include accounts/set_vehicle_status.sql
+--!include accounts/sign_jwt.sql
+--!include accounts/tg_users__identity.sql
+--!include accounts/user_by_username.sql
+--!include chat/ban_user.sql
+--!include chat/can_moderate_stream.sql
+--!include chat/delete_chat_message.sql
+--!include chat/flush_chat_transcript.sql
+--!include chat/log_moderation.sql
+--!include chat/moderation_target.sql
+--!include chat/mute_user.sql
+--!include chat/recent_chat_messages.sql
+--!include chat/send_chat_message.sql
+--!include chat/set_slow_mode.sql
+--!include chat/tg__chat_restriction_hint.sql
+--!include chat/unban_user.sql
+--!include chat/unmute_user.sql
+--!include gifts/gift_audit.sql
+--!include gifts/gift_batch_logs.sql
+--!include gifts/gift_receipt_for.sql
+--!include gifts/gift_setting.sql
+--!include gifts/gift_status.sql
+--!include gifts/grant_coins.sql
+--!include gifts/issue_coins.sql
+--!include gifts/leaderboard.sql
+--!include gifts/my_wallet.sql
+--!include gifts/period_start.sql
+--!include gifts/process_gift_ledger_batch.sql
+--!include gifts/purchase_coins.sql
+--!include gifts/reverse_gift.sql
+--!include gifts/send_gift.sql
+--!include gifts/stream_leaderboard_event.sql
+--!include gifts/tg_gift_ledger__queue.sql
+--!include gifts/top_gifters.sql
+--!include gifts/top_gifters_of_broadcaster.sql
+--!include playback/claim_hls_checks.sql
+--!include playback/configure_playback.sql
+--!include playback/configure_stream_playback.sql
+--!include playback/hls_check_target.sql
+--!include playback/playback_metrics.sql
+--!include playback/playback_viewer_count.sql
+--!include playback/record_hls_check.sql
+--!include playback/report_playback_failure.sql
+--!include playback/request_transition.sql
+--!include playback/request_viral_mode.sql
+--!include playback/scan_viral_thresholds.sql
+--!include playback/streams_hls_url.sql
+--!include playback/streams_playback.sql
+--!include realtime/apply_viewer_count.sql
+--!include realtime/clear_presence.sql
+--!include realtime/flush_presence.sql
+--!include realtime/next_stream_event_batches.sql
+--!include realtime/prune_stream_events.sql
+--!include realtime/publish_viewer_counts.sql
+--!include realtime/relay_stream_events.sql
+--!include realtime/stream_events_since.sql
+--!include realtime/streams_viewer_count.sql
+--!include shared/add_job.sql
+--!include shared/tg__append_only.sql
+--!include shared/tg__timestamps.sql
+--!include stage/accept_seat.sql
+--!include stage/expire_due_seats.sql
+--!include stage/expire_seat.sql
+--!include stage/invite_to_seat.sql
+--!include stage/leave_seat.sql
+--!include stage/livekit_grant.sql
+--!include stage/livekit_grant_for.sql
+--!include stage/manages_stage.sql
+--!include stage/revoke_seat.sql
+--!include stage/set_seat_cap.sql
+--!include stage/tg_stream_seats__enqueue.sql
+--!include stage/tg_streams__end_seats.sql
+--!include streams/end_stream.sql
+--!include streams/go_live.sql
+--!include streams/live_streams.sql
