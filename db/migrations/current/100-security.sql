@@ -95,3 +95,4 @@ $$;
 --!include streams/end_stream.sql
 --!include streams/go_live.sql
 --!include streams/live_streams.sql
+--!include accounts/tg_users__identity.sql

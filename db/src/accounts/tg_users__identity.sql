@@ -1,5 +1,6 @@
 create or replace function app_private.tg_users__identity() returns trigger
   language plpgsql
+  security definer
   set search_path = pg_catalog, pg_temp
 as $$
 begin
@@ -19,4 +20,4 @@ end;
 $$;
 revoke all on function app_private.tg_users__identity() from public, anon, authenticated;
 comment on function app_private.tg_users__identity() is
-  'Keeps app_private.user_identities in step with app_public.users.';
+  'Keeps app_private.user_identities in step with app_public.users. SECURITY DEFINER: profile edits run as the user (UPDATE on app_public.users), who has no usage on app_private.';

@@ -51,4 +51,18 @@ begin
 end;
 $$;
 
+-- Run a statement as the current role and return how many rows it touched (UPDATE/DELETE/INSERT).
+create or replace function tests.row_count(statement text) returns integer
+  language plpgsql volatile
+  set search_path = pg_catalog, pg_temp
+as $$
+declare
+  v_rows integer;
+begin
+  execute statement;
+  get diagnostics v_rows = row_count;
+  return v_rows;
+end;
+$$;
+
 grant execute on all functions in schema tests to public;
