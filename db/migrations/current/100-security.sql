@@ -96,3 +96,68 @@ $$;
 --!include streams/go_live.sql
 --!include streams/live_streams.sql
 --!include accounts/tg_users__identity.sql
+
+-- 3. Text that lies (finding 7): one rule for every single-line text field, app_hidden.clean_line()
+-- in the functions and app_hidden.is_clean_line() as a CHECK on the columns (docs/security.md).
+--!include shared/hidden_chars.sql
+--!include shared/is_clean_line.sql
+--!include shared/clean_line.sql
+--!include shared/strip_hidden.sql
+--!include accounts/tg_users__clean_text.sql
+--!include accounts/set_vehicle_status.sql
+--!include accounts/register.sql
+--!include chat/send_chat_message.sql
+--!include chat/ban_user.sql
+--!include chat/mute_user.sql
+--!include chat/delete_chat_message.sql
+--!include stage/revoke_seat.sql
+--!include streams/go_live.sql
+--!include gifts/grant_coins.sql
+--!include gifts/reverse_gift.sql
+--!include playback/report_playback_failure.sql
+
+-- Old rows that break the rule are repaired first (the offending characters removed), so the
+-- constraints are validated. Chat's buffer holds minutes of messages: its constraint is NOT VALID
+-- (rows already there age out; every new row is checked).
+update app_public.streams set title = coalesce(left(app_hidden.strip_hidden(title), 140), 'Untitled')
+ where not app_hidden.is_clean_line(title);
+update app_public.users set display_name = coalesce(left(app_hidden.strip_hidden(display_name), 64), username)
+ where not app_hidden.is_clean_line(display_name);
+update app_public.users set vehicle_status = left(app_hidden.strip_hidden(vehicle_status), 40)
+ where not app_hidden.is_clean_line(vehicle_status);
+update app_public.users set avatar_url = null where avatar_url !~ '^https?://[!-~]+$' or char_length(avatar_url) > 2000;
+update app_public.stream_seats set end_reason = left(app_hidden.strip_hidden(end_reason), 200)
+ where not app_hidden.is_clean_line(end_reason);
+update app_public.stream_bans set reason = left(app_hidden.strip_hidden(reason), 500) where not app_hidden.is_clean_line(reason);
+update app_public.stream_mutes set reason = left(app_hidden.strip_hidden(reason), 500) where not app_hidden.is_clean_line(reason);
+update app_public.moderation_actions set reason = left(app_hidden.strip_hidden(reason), 500)
+ where not app_hidden.is_clean_line(reason) or char_length(reason) > 500;
+update app_public.gifts set name = coalesce(left(app_hidden.strip_hidden(name), 40), slug) where not app_hidden.is_clean_line(name);
+
+drop trigger if exists _200_clean_text on app_public.users;
+create trigger _200_clean_text before insert or update of display_name, vehicle_status, avatar_url on app_public.users
+  for each row execute function app_private.tg_users__clean_text();
+
+alter table app_public.streams drop constraint if exists streams_title_clean;
+alter table app_public.streams add constraint streams_title_clean check (app_hidden.is_clean_line(title));
+alter table app_public.users drop constraint if exists users_display_name_clean;
+alter table app_public.users add constraint users_display_name_clean check (app_hidden.is_clean_line(display_name));
+alter table app_public.users drop constraint if exists users_vehicle_status_clean;
+alter table app_public.users add constraint users_vehicle_status_clean check (app_hidden.is_clean_line(vehicle_status));
+alter table app_public.users drop constraint if exists users_avatar_url_check;
+alter table app_public.users add constraint users_avatar_url_check
+  check (avatar_url ~ '^https?://[!-~]+$' and char_length(avatar_url) <= 2000);
+alter table app_public.stream_seats drop constraint if exists stream_seats_end_reason_clean;
+alter table app_public.stream_seats add constraint stream_seats_end_reason_clean check (app_hidden.is_clean_line(end_reason));
+alter table app_public.stream_bans drop constraint if exists stream_bans_reason_clean;
+alter table app_public.stream_bans add constraint stream_bans_reason_clean check (app_hidden.is_clean_line(reason));
+alter table app_public.stream_mutes drop constraint if exists stream_mutes_reason_clean;
+alter table app_public.stream_mutes add constraint stream_mutes_reason_clean check (app_hidden.is_clean_line(reason));
+alter table app_public.moderation_actions drop constraint if exists moderation_actions_reason_check;
+alter table app_public.moderation_actions add constraint moderation_actions_reason_check check (char_length(reason) <= 500);
+alter table app_public.moderation_actions drop constraint if exists moderation_actions_reason_clean;
+alter table app_public.moderation_actions add constraint moderation_actions_reason_clean check (app_hidden.is_clean_line(reason));
+alter table app_public.gifts drop constraint if exists gifts_name_clean;
+alter table app_public.gifts add constraint gifts_name_clean check (app_hidden.is_clean_line(name));
+alter table app_private.chat_messages drop constraint if exists chat_messages_body_clean;
+alter table app_private.chat_messages add constraint chat_messages_body_clean check (app_hidden.is_clean_line(body)) not valid;

@@ -9,7 +9,7 @@ begin
   if username is null or username !~ '^[A-Za-z][A-Za-z0-9_]{2,23}$' then
     raise exception 'username must be a letter followed by 2-23 letters, digits or underscores' using errcode = 'BADIN';
   end if;
-  if email is null or email !~ '^[^@\s]+@[^@\s]+\.[^@\s]+$' then
+  if email is null or email !~ '^[^@\s]+@[^@\s]+\.[^@\s]+$' or not app_hidden.is_clean_line(email) then
     raise exception 'email is not a valid address' using errcode = 'BADIN';
   end if;
   if password is null or char_length(password) < 8 or char_length(password) > 200 then

@@ -6,7 +6,7 @@ create or replace function app_public.send_chat_message(stream_id uuid, body tex
 as $$
 declare
   v_uid uuid := app_public.current_user_id();
-  v_body text := btrim(body, E' \t\r\n');
+  v_body text;
   v_role app_public.app_role;
   v_is_banned boolean;
   v_sender jsonb;
@@ -29,14 +29,9 @@ begin
   if v_uid is null then
     raise exception 'sign in to chat' using errcode = 'NOAUT';
   end if;
-  if v_body is null or char_length(v_body) = 0 or char_length(v_body) > 500 then
-    raise exception 'chat message must be 1-500 characters' using errcode = 'BADIN';
-  end if;
-  -- Control characters (NUL cannot even reach a text value) and invisible bidi/zero-width controls.
-  if v_body ~ '[[:cntrl:]\u200B-\u200F\u202A-\u202E\u2066-\u2069\uFEFF]' then
-    raise exception 'chat message contains control characters' using errcode = 'BADIN';
-  end if;
-  if client_id is not null and (char_length(client_id) > 64 or client_id ~ '[[:cntrl:]]') then
+  -- NFC, trimmed, 1-500 characters, no control, bidi, zero-width or other invisible characters.
+  v_body := app_hidden.clean_line(body, 'chat message', 500);
+  if client_id is not null and (char_length(client_id) > 64 or not app_hidden.is_clean_line(client_id)) then
     raise exception 'client_id must be at most 64 printable characters' using errcode = 'BADIN';
   end if;
 

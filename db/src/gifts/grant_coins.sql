@@ -16,6 +16,7 @@ begin
   if reason is null or char_length(btrim(reason)) not between 1 and 200 then
     raise exception 'a reason (1-200 characters) is required to grant coins' using errcode = 'BADIN';
   end if;
+  reason := app_hidden.clean_line(reason, 'reason', 200);
   if coins is null or coins not between 1 and 10000000 then
     raise exception 'coins to grant must be between 1 and 10000000, got %', coins using errcode = 'BADIN';
   end if;
