@@ -7,12 +7,10 @@ as $$
 declare
   v_uid uuid := app_public.current_user_id();
   v_body text;
-  v_role app_public.app_role;
   v_is_banned boolean;
   v_sender jsonb;
   v_stream_id uuid;
   v_status text;
-  v_broadcaster_id uuid;
   v_slow int;
   v_exempt boolean;
   v_hinted boolean;
@@ -36,14 +34,14 @@ begin
   end if;
 
   -- One read: the sender's identity, with the badge for this stream, and the stream.
-  select i.role, i.is_banned, s.id, s.status, s.broadcaster_id, s.chat_slow_mode_seconds,
+  select i.is_banned, s.id, s.status, s.chat_slow_mode_seconds,
          i.sender || jsonb_build_object('badge', case
            when s.broadcaster_id = v_uid then 'host'
            when i.role in ('moderator', 'admin') then i.role::text
          end),
          s.broadcaster_id = v_uid or i.role in ('moderator', 'admin'),
          s.id = any (i.restricted_in)
-    into v_role, v_is_banned, v_stream_id, v_status, v_broadcaster_id, v_slow, v_sender, v_exempt, v_hinted
+    into v_is_banned, v_stream_id, v_status, v_slow, v_sender, v_exempt, v_hinted
     from app_private.user_identities i
     left join app_public.streams s on s.id = send_chat_message.stream_id
    where i.user_id = v_uid;
