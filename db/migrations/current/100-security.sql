@@ -161,3 +161,28 @@ alter table app_public.gifts drop constraint if exists gifts_name_clean;
 alter table app_public.gifts add constraint gifts_name_clean check (app_hidden.is_clean_line(name));
 alter table app_private.chat_messages drop constraint if exists chat_messages_body_clean;
 alter table app_private.chat_messages add constraint chat_messages_body_clean check (app_hidden.is_clean_line(body)) not valid;
+
+-- 4. Lint findings (db/lint, test/integration/security-lint.test.ts).
+-- security_definer_view: the admin playback view is security_invoker over a SECURITY DEFINER function.
+--!include playback/playback_health_rows.sql
+--!include playback/playback_health.sql
+-- unindexed_foreign_keys: the ledger's user and gift references (partial: most rows have no user on one side).
+create index if not exists coin_transactions_debit_user_id_idx on app_private.coin_transactions (debit_user_id)
+  where debit_user_id is not null;
+create index if not exists coin_transactions_credit_user_id_idx on app_private.coin_transactions (credit_user_id)
+  where credit_user_id is not null;
+create index if not exists coin_transactions_gift_ledger_id_idx on app_private.coin_transactions (gift_ledger_id)
+  where gift_ledger_id is not null;
+-- plpgsql_check (test/integration/plpgsql-check.test.ts): unread variables (also send_chat_message,
+-- included above), and the settlement's temp table declared for the checker.
+--!include playback/request_viral_mode.sql
+--!include gifts/process_gift_ledger_batch.sql
+
+-- 5. Finding 8: per-user spending is not public. The rows of the three stats tables are readable by
+-- those involved (gifter, broadcaster, admin); the public top lists come from SECURITY DEFINER functions.
+--!include gifts/stream_gifter_stats.access.sql
+--!include gifts/broadcaster_gifter_stats.access.sql
+--!include gifts/broadcaster_stats.access.sql
+--!include gifts/top_gifters.sql
+--!include gifts/top_gifters_of_broadcaster.sql
+--!include gifts/leaderboard.sql
