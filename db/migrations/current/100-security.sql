@@ -1,10 +1,12 @@
--- Issue 15, security hardening (database side). Re-runnable: --!include lines (idempotent source
--- files) and idempotent DDL only.
+-- Issue 15, security hardening (database side); docs/security.md says what each part is for.
+-- Re-runnable: --!include lines (idempotent source files) and idempotent DDL only. Order: database
+-- privileges, new tables, new helper functions, every changed source file, then the data repair,
+-- triggers, constraints and indexes that need them.
 
--- 1. Pinned search_path. Every function now sets `search_path = pg_catalog, pg_temp` instead of ''
--- (with '' PostgreSQL still looks in pg_temp first for types, so a session with TEMP could shadow
--- `uuid` with a temp domain whose CHECK runs its own code as a SECURITY DEFINER function's owner).
--- And no request role may create temporary objects in the app database at all.
+-- Pinned search_path (every source file below now sets `search_path = pg_catalog, pg_temp` instead
+-- of '': with '' PostgreSQL still looks in pg_temp first for types, so a session with TEMP could
+-- shadow `uuid` with a temp domain whose CHECK runs its own code as a SECURITY DEFINER function's
+-- owner). And no request role may create temporary objects in the app database at all.
 do $$
 begin
   execute format('revoke temporary on database %I from public', current_database());
@@ -12,6 +14,30 @@ begin
 end
 $$;
 
+-- Finding 1: failed sign-ins per account and window (app_public.login, app_private.record_login_failure).
+create table if not exists app_private.login_failures (
+  account text primary key,
+  failures integer not null check (failures > 0),
+  window_start timestamptz not null
+);
+comment on table app_private.login_failures is
+  'Failed sign-ins per account (user id, or a digest of an unknown identifier) in the current window; read by app_public.login, written by app_private.record_login_failure.';
+create index if not exists login_failures_window_start_idx on app_private.login_failures (window_start);
+
+-- New helpers: the text rule (finding 7), the sign-in throttle (finding 1), the admin playback rows
+-- behind the now security_invoker view app_public.playback_health (lint security_definer_view).
+--!include shared/hidden_chars.sql
+--!include shared/is_clean_line.sql
+--!include shared/clean_line.sql
+--!include shared/strip_hidden.sql
+--!include accounts/login_account_key.sql
+--!include accounts/record_login_failure.sql
+--!include playback/playback_health_rows.sql
+
+-- Every changed function, view, policy and grant block: the pinned path everywhere; profile edits
+-- (tg_users__identity SECURITY DEFINER, finding 4); clean_line in every function taking user text
+-- (finding 7); private gifter stats with public top lists (finding 8); login/register (finding 1);
+-- what plpgsql_check found (unread variables, the settlement's temp table declared for the checker).
 --!include accounts/base64url.sql
 --!include accounts/configure_auth.sql
 --!include accounts/current_user.sql
@@ -22,6 +48,7 @@ $$;
 --!include accounts/set_user_role.sql
 --!include accounts/set_vehicle_status.sql
 --!include accounts/sign_jwt.sql
+--!include accounts/tg_users__clean_text.sql
 --!include accounts/tg_users__identity.sql
 --!include accounts/user_by_username.sql
 --!include chat/ban_user.sql
@@ -37,6 +64,8 @@ $$;
 --!include chat/tg__chat_restriction_hint.sql
 --!include chat/unban_user.sql
 --!include chat/unmute_user.sql
+--!include gifts/broadcaster_gifter_stats.access.sql
+--!include gifts/broadcaster_stats.access.sql
 --!include gifts/gift_audit.sql
 --!include gifts/gift_batch_logs.sql
 --!include gifts/gift_receipt_for.sql
@@ -51,6 +80,7 @@ $$;
 --!include gifts/purchase_coins.sql
 --!include gifts/reverse_gift.sql
 --!include gifts/send_gift.sql
+--!include gifts/stream_gifter_stats.access.sql
 --!include gifts/stream_leaderboard_event.sql
 --!include gifts/tg_gift_ledger__queue.sql
 --!include gifts/top_gifters.sql
@@ -59,6 +89,7 @@ $$;
 --!include playback/configure_playback.sql
 --!include playback/configure_stream_playback.sql
 --!include playback/hls_check_target.sql
+--!include playback/playback_health.sql
 --!include playback/playback_metrics.sql
 --!include playback/playback_viewer_count.sql
 --!include playback/record_hls_check.sql
@@ -95,27 +126,9 @@ $$;
 --!include streams/end_stream.sql
 --!include streams/go_live.sql
 --!include streams/live_streams.sql
---!include accounts/tg_users__identity.sql
 
--- 3. Text that lies (finding 7): one rule for every single-line text field, app_hidden.clean_line()
--- in the functions and app_hidden.is_clean_line() as a CHECK on the columns (docs/security.md).
---!include shared/hidden_chars.sql
---!include shared/is_clean_line.sql
---!include shared/clean_line.sql
---!include shared/strip_hidden.sql
---!include accounts/tg_users__clean_text.sql
---!include accounts/set_vehicle_status.sql
---!include accounts/register.sql
---!include chat/send_chat_message.sql
---!include chat/ban_user.sql
---!include chat/mute_user.sql
---!include chat/delete_chat_message.sql
---!include stage/revoke_seat.sql
---!include streams/go_live.sql
---!include gifts/grant_coins.sql
---!include gifts/reverse_gift.sql
---!include playback/report_playback_failure.sql
-
+-- Finding 7: one rule for every single-line text field, app_hidden.clean_line() in the functions and
+-- app_hidden.is_clean_line() as a CHECK on the columns.
 -- Old rows that break the rule are repaired first (the offending characters removed), so the
 -- constraints are validated. Chat's buffer holds minutes of messages: its constraint is NOT VALID
 -- (rows already there age out; every new row is checked).
@@ -162,10 +175,6 @@ alter table app_public.gifts add constraint gifts_name_clean check (app_hidden.i
 alter table app_private.chat_messages drop constraint if exists chat_messages_body_clean;
 alter table app_private.chat_messages add constraint chat_messages_body_clean check (app_hidden.is_clean_line(body)) not valid;
 
--- 4. Lint findings (db/lint, test/integration/security-lint.test.ts).
--- security_definer_view: the admin playback view is security_invoker over a SECURITY DEFINER function.
---!include playback/playback_health_rows.sql
---!include playback/playback_health.sql
 -- unindexed_foreign_keys: the ledger's user and gift references (partial: most rows have no user on one side).
 create index if not exists coin_transactions_debit_user_id_idx on app_private.coin_transactions (debit_user_id)
   where debit_user_id is not null;
@@ -177,12 +186,3 @@ create index if not exists coin_transactions_gift_ledger_id_idx on app_private.c
 -- included above), and the settlement's temp table declared for the checker.
 --!include playback/request_viral_mode.sql
 --!include gifts/process_gift_ledger_batch.sql
-
--- 5. Finding 8: per-user spending is not public. The rows of the three stats tables are readable by
--- those involved (gifter, broadcaster, admin); the public top lists come from SECURITY DEFINER functions.
---!include gifts/stream_gifter_stats.access.sql
---!include gifts/broadcaster_gifter_stats.access.sql
---!include gifts/broadcaster_stats.access.sql
---!include gifts/top_gifters.sql
---!include gifts/top_gifters_of_broadcaster.sql
---!include gifts/leaderboard.sql
