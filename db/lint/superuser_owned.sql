@@ -2,7 +2,9 @@
 -- view reads as its owner: owned by a superuser, any flaw in one is a flaw with every privilege
 -- (and superusers bypass RLS even where it is forced). Known failure today: migrations run as the
 -- superuser `postgres` and own everything (docs/security.md).
-select 'superuser_owned' as rule, 'ERROR' as level, kind || ' ' || name as object, 'owned by superuser ' || owner as detail
+-- One row per kind of object and owner (the list is long while the migrations run as a superuser).
+select 'superuser_owned' as rule, 'ERROR' as level, count(*) || ' ' || kind || '(s)' as object,
+       'owned by superuser ' || owner || ': ' || string_agg(name, ', ' order by name) as detail
   from (
     select 'schema' as kind, n.nspname::text as name, n.nspowner as ownerid from pg_namespace n
      where n.nspname in ('app_public', 'app_hidden', 'app_private')
@@ -21,4 +23,5 @@ select 'superuser_owned' as rule, 'ERROR' as level, kind || ' ' || name as objec
        and t.typtype in ('e', 'd', 'c') and (t.typrelid = 0 or (select relkind from pg_class where oid = t.typrelid) = 'c')
   ) o
   join pg_roles r on r.oid = o.ownerid, lateral (select r.rolname::text as owner) x
- where r.rolsuper;
+ where r.rolsuper
+ group by kind, owner;
