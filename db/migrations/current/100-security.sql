@@ -11,6 +11,9 @@ do $$
 begin
   execute format('revoke temporary on database %I from public', current_database());
   execute format('revoke temporary on database %I from anon, authenticated, authenticator', current_database());
+  -- The role the app migrates and runs as (the server and worker: settlement uses a temp table)
+  -- keeps it, also when it is not the database's owner and had TEMP only through PUBLIC.
+  execute format('grant temporary on database %I to %I', current_database(), current_user);
 end
 $$;
 
