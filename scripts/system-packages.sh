@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # System packages the test suites need, from Debian/Ubuntu: PostgreSQL 15 (server binaries for the
-# throwaway test cluster), pgTAP + pg_prove, Chromium (end-to-end tests) and ffmpeg (HLS tests).
+# throwaway test cluster), pgTAP + pg_prove, plpgsql_check (the SQL lint suite), Chromium (end-to-end tests) and ffmpeg (HLS tests).
 # Does nothing when everything is present; otherwise installs with apt (needs root).
 set -euo pipefail
 
@@ -8,6 +8,7 @@ missing=()
 [ -x /usr/lib/postgresql/15/bin/initdb ] || missing+=(postgresql-15 postgresql-client-15)
 ls /usr/share/postgresql/15/extension/pgtap.control >/dev/null 2>&1 || missing+=(postgresql-15-pgtap)
 command -v pg_prove >/dev/null 2>&1 || missing+=(libtap-parser-sourcehandler-pgtap-perl)
+ls /usr/share/postgresql/15/extension/plpgsql_check.control >/dev/null 2>&1 || missing+=(postgresql-15-plpgsql-check)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)
 getent passwd postgres >/dev/null 2>&1 || missing+=(postgresql-15)

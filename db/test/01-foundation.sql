@@ -44,7 +44,7 @@ select set_config('request.jwt.claims', '', true);
 -- register / login.
 select tests.act_as_anon();
 select ok(app_public.register('newbie', 'newbie@example.com', 'correct horse') ~ '^[\w-]+\.[\w-]+\.[\w-]+$', 'register returns a JWT');
-select throws_ok($$ select app_public.register('newbie', 'other@example.com', 'correct horse') $$, 'CONFL', 'username "newbie" is already taken', 'duplicate username: CONFL');
+select throws_ok($$ select app_public.register('newbie', 'other@example.com', 'correct horse') $$, 'CONFL', 'username or email is already registered', 'duplicate username: CONFL (one answer for username and e-mail)');
 select throws_ok($$ select app_public.register('NEWBIE', 'other@example.com', 'correct horse') $$, 'CONFL', null, 'usernames are case-insensitive');
 select throws_ok($$ select app_public.register('other', 'NEWBIE@example.com', 'correct horse') $$, 'CONFL', null, 'duplicate email: CONFL');
 select throws_ok($$ select app_public.register('x', 'x@example.com', 'correct horse') $$, 'BADIN', null, 'bad username: BADIN');

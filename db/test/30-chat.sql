@@ -41,7 +41,7 @@ select throws_ok(format('select app_public.send_chat_message(%L, %L)', (select s
 select tests.act_as((select alice from t_ids));
 select throws_ok(format('select app_public.send_chat_message(%L, %L)', (select stream_id from t_ids), '   '), 'BADIN', 'chat message must be 1-500 characters', 'blank body: BADIN');
 select throws_ok(format('select app_public.send_chat_message(%L, %L)', (select stream_id from t_ids), repeat('x', 501)), 'BADIN', null, '501 characters: BADIN');
-select throws_ok(format('select app_public.send_chat_message(%L, %L)', (select stream_id from t_ids), E'bell\x07'), 'BADIN', 'chat message contains control characters', 'control character: BADIN');
+select throws_ok(format('select app_public.send_chat_message(%L, %L)', (select stream_id from t_ids), E'bell\x07'), 'BADIN', 'chat message contains an invisible or control character (U+0007)', 'control character: BADIN (the message names it)');
 select throws_ok(format('select app_public.send_chat_message(%L, %L)', (select stream_id from t_ids), E'evil\u202Etxt'), 'BADIN', null, 'bidi override: BADIN');
 select throws_ok(format('select app_public.send_chat_message(%L, %L)', (select stream_id from t_ids), E'two\nlines'), 'BADIN', null, 'newline inside: BADIN');
 select throws_ok(format('select app_public.send_chat_message(%L, %L, %L)', (select stream_id from t_ids), 'ok', repeat('c', 65)), 'BADIN', null, 'long client_id: BADIN');

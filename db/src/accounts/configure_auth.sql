@@ -1,6 +1,6 @@
 create or replace function app_private.configure_auth(jwt_secret text, jwt_audience text, jwt_ttl_seconds integer) returns void
   language plpgsql
-  set search_path = ''
+  set search_path = pg_catalog, pg_temp
 as $$
 begin
   if jwt_secret is null or char_length(jwt_secret) < 32 then

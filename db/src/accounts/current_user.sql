@@ -1,6 +1,6 @@
 create or replace function app_public.current_user() returns app_public.users
   language sql stable
-  set search_path = ''
+  set search_path = pg_catalog, pg_temp
 as $$
   select u.* from app_public.users u where u.id = app_public.current_user_id()
 $$;

@@ -1,11 +1,19 @@
 create or replace function app_public.login(username_or_email text, password text) returns text
   language plpgsql volatile
   security definer
-  set search_path = ''
+  set search_path = pg_catalog, pg_temp
 as $$
 declare
   v_user app_public.users;
   v_hash text;
+  v_key text;
+  v_failures app_private.login_failures;
+  v_max integer := app_private.gift_setting('login_max_failures', 5);
+  v_window interval := make_interval(secs => app_private.gift_setting('login_window_seconds', 900));
+  v_wait integer;
+  v_ok boolean;
+  -- bcrypt (cost 10) of random bytes nobody kept: an unknown account costs the same work as a known one.
+  c_dummy constant text := '$2a$10$CPmXNyK54JEFOB2n1ZEaAOrFZEzb57PdvMC8TO8NTcIWTbAmXEVd.';
 begin
   select u.* into v_user
     from app_public.users u
@@ -13,18 +21,40 @@ begin
    where lower(u.username) = lower(username_or_email) or lower(s.email) = lower(username_or_email)
    limit 1;
   select s.password_hash into v_hash from app_private.user_secrets s where s.user_id = v_user.id;
-  -- Same error whether the user is unknown or the password is wrong.
-  if v_user.id is null or v_hash is null or v_hash <> public.crypt(coalesce(password, ''), v_hash) then
+  v_key := app_private.login_account_key(username_or_email);
+  -- One sign-in per account at a time: parallel guessing gets RATEL, not parallel bcrypt runs.
+  if not pg_try_advisory_xact_lock(hashtextextended('app_public.login:' || v_key, 0)) then
+    raise exception 'another sign-in for this account is in progress: retry after 1 seconds'
+      using errcode = 'RATEL', detail = json_build_object('retry_after', 1)::text;
+  end if;
+  -- Too many failures in the window: refused before any password work.
+  select * into v_failures from app_private.login_failures f where f.account = v_key;
+  if v_failures.failures >= v_max and v_failures.window_start + v_window > now() then
+    v_wait := greatest(ceil(extract(epoch from v_failures.window_start + v_window - now())), 1);
+    raise exception 'too many failed sign-ins for this account: retry after % seconds', v_wait
+      using errcode = 'RATEL', detail = json_build_object('retry_after', v_wait)::text;
+  end if;
+  -- Same error and the same bcrypt work whether the user is unknown or the password is wrong.
+  v_ok := public.crypt(coalesce(password, ''), coalesce(v_hash, c_dummy)) = coalesce(v_hash, c_dummy) and v_hash is not null;
+  if not v_ok then
+    -- Not recorded here: this error rolls the transaction back. The caller records the failure in
+    -- a transaction of its own (app_private.record_login_failure), see docs/security.md.
     raise exception 'wrong username/email or password' using errcode = 'CREDS';
   end if;
   if v_user.is_banned then
     raise exception 'user % is banned', v_user.username using errcode = 'BANND';
   end if;
-  update app_private.user_secrets set last_login_at = now() where user_id = v_user.id;
+  delete from app_private.login_failures f where f.account = v_key;
+  update app_private.user_secrets s
+     set last_login_at = now(),
+         -- Hashes below cost 10 (older or imported accounts) are upgraded while the password is at hand.
+         password_hash = case when substring(s.password_hash from '^\$2[abxy]?\$(\d+)\$')::integer < 10
+                              then public.crypt(password, public.gen_salt('bf', 10)) else s.password_hash end
+   where s.user_id = v_user.id;
   return app_private.sign_jwt(v_user.id);
 end;
 $$;
 revoke all on function app_public.login(username_or_email text, password text) from public, anon, authenticated;
 grant execute on function app_public.login(username_or_email text, password text) to anon;
 comment on function app_public.login(username_or_email text, password text) is
-  'Signs in and returns a short-lived JWT. Errors: CREDS wrong credentials, BANND banned.';
+  'Signs in and returns a short-lived JWT. Throttled per account: one attempt at a time, and after 5 failures in 15 minutes RATEL until the window ends. Errors: CREDS wrong credentials, BANND banned, RATEL (retry after the seconds in the message).';

@@ -1,30 +1,40 @@
 create or replace function app_public.register(username text, email text, password text) returns text
   language plpgsql volatile
   security definer
-  set search_path = ''
+  set search_path = pg_catalog, pg_temp
 as $$
 declare
   v_user_id uuid;
+  v_hash text;
 begin
   if username is null or username !~ '^[A-Za-z][A-Za-z0-9_]{2,23}$' then
     raise exception 'username must be a letter followed by 2-23 letters, digits or underscores' using errcode = 'BADIN';
   end if;
-  if email is null or email !~ '^[^@\s]+@[^@\s]+\.[^@\s]+$' then
+  if email is null or email !~ '^[^@\s]+@[^@\s]+\.[^@\s]+$' or not app_hidden.is_clean_line(email) then
     raise exception 'email is not a valid address' using errcode = 'BADIN';
   end if;
-  if password is null or char_length(password) < 8 or char_length(password) > 200 then
-    raise exception 'password must be 8-200 characters' using errcode = 'BADIN';
+  -- Password policy: 10 characters at least, at most 72 bytes (bcrypt ignores the rest), not the
+  -- username or the e-mail address (or its part before the @).
+  if password is null or char_length(password) < 10 then
+    raise exception 'password must be at least 10 characters' using errcode = 'BADIN';
   end if;
-  if exists (select 1 from app_public.users u where lower(u.username) = lower(register.username)) then
-    raise exception 'username "%" is already taken', username using errcode = 'CONFL';
+  if octet_length(password) > 72 then
+    raise exception 'password must be at most 72 bytes' using errcode = 'BADIN';
   end if;
-  if exists (select 1 from app_private.user_secrets s where lower(s.email) = lower(register.email)) then
-    raise exception 'email is already registered' using errcode = 'CONFL';
+  if lower(password) in (lower(username), lower(email), lower(split_part(email, '@', 1))) then
+    raise exception 'password must not be the username or the e-mail address' using errcode = 'BADIN';
+  end if;
+  -- bcrypt cost 10 (about 50-100 ms), computed before the availability checks so that a taken
+  -- username or e-mail answers no faster than a new account.
+  v_hash := public.crypt(password, public.gen_salt('bf', 10));
+  -- One answer for a taken username and a taken e-mail address: the error does not say which.
+  if exists (select 1 from app_public.users u where lower(u.username) = lower(register.username))
+     or exists (select 1 from app_private.user_secrets s where lower(s.email) = lower(register.email)) then
+    raise exception 'username or email is already registered' using errcode = 'CONFL';
   end if;
   insert into app_public.users (username, display_name) values (username, username)
     returning id into v_user_id;
-  insert into app_private.user_secrets (user_id, email, password_hash)
-    values (v_user_id, email, public.crypt(password, public.gen_salt('bf', 10)));
+  insert into app_private.user_secrets (user_id, email, password_hash) values (v_user_id, email, v_hash);
   return app_private.sign_jwt(v_user_id);
 exception
   when unique_violation then
@@ -34,4 +44,4 @@ $$;
 revoke all on function app_public.register(username text, email text, password text) from public, anon, authenticated;
 grant execute on function app_public.register(username text, email text, password text) to anon;
 comment on function app_public.register(username text, email text, password text) is
-  'Creates an account (app role viewer) and returns a signed JWT. Errors: BADIN invalid input, CONFL username or email taken.';
+  'Creates an account (app role viewer) and returns a signed JWT. Password: 10 characters to 72 bytes, not the username or e-mail; bcrypt cost 10. Errors: BADIN invalid input, CONFL username or email taken (one message for both).';

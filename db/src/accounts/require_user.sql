@@ -1,6 +1,6 @@
 create or replace function app_private.require_user() returns app_public.users
   language plpgsql stable
-  set search_path = ''
+  set search_path = pg_catalog, pg_temp
 as $$
 declare
   v_user app_public.users;

@@ -1,7 +1,7 @@
 create or replace function app_public.set_user_role(user_id uuid, role app_public.app_role) returns app_public.users
   language plpgsql volatile
   security definer
-  set search_path = ''
+  set search_path = pg_catalog, pg_temp
 as $$
 declare
   v_me app_public.users := app_private.require_user();

@@ -1,6 +1,6 @@
 create or replace function app_public.set_vehicle_status(status text) returns app_public.users
   language plpgsql volatile
-  set search_path = ''
+  set search_path = pg_catalog, pg_temp
 as $$
 declare
   v_user app_public.users;
@@ -8,10 +8,7 @@ begin
   if app_public.current_user_id() is null then
     raise exception 'sign in to set a vehicle status' using errcode = 'NOAUT';
   end if;
-  status := nullif(btrim(status), '');
-  if status is not null and (char_length(status) > 40 or status ~ '[[:cntrl:]]') then
-    raise exception 'vehicle status must be 1-40 printable characters' using errcode = 'BADIN';
-  end if;
+  status := app_hidden.clean_line(status, 'vehicle status', 40, 0);
   update app_public.users u set vehicle_status = status where u.id = app_public.current_user_id()
     returning * into v_user;
   return v_user;

@@ -1,6 +1,6 @@
 create or replace function app_private.sign_jwt(user_id uuid) returns text
   language plpgsql stable
-  set search_path = ''
+  set search_path = pg_catalog, pg_temp
 as $$
 declare
   v_secret text;

@@ -1,6 +1,6 @@
 create or replace function app_public.user_by_username(username text) returns app_public.users
   language sql stable
-  set search_path = ''
+  set search_path = pg_catalog, pg_temp
 as $$
   select u.* from app_public.users u where lower(u.username) = lower(user_by_username.username)
 $$;

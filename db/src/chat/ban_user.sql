@@ -2,7 +2,7 @@ create or replace function app_public.ban_user(stream_id uuid, user_id uuid, rea
   returns app_public.stream_bans
   language plpgsql volatile
   security definer
-  set search_path = ''
+  set search_path = pg_catalog, pg_temp
 as $$
 declare
   v_ban app_public.stream_bans;
@@ -11,9 +11,7 @@ begin
   if duration_seconds is not null and duration_seconds not between 1 and 31622400 then
     raise exception 'ban duration must be between 1 second and 366 days (or null for indefinitely)' using errcode = 'BADIN';
   end if;
-  if reason is not null and char_length(reason) > 500 then
-    raise exception 'reason must be at most 500 characters' using errcode = 'BADIN';
-  end if;
+  reason := app_hidden.clean_line(reason, 'reason', 500, 0);
   insert into app_public.stream_bans as b (stream_id, user_id, banned_by, reason, banned_until)
   values (stream_id, user_id, app_public.current_user_id(), reason, now() + make_interval(secs => duration_seconds))
   on conflict on constraint stream_bans_pkey do update

@@ -1,6 +1,6 @@
 create or replace function app_hidden.can_moderate_stream(stream_id uuid) returns boolean
   language plpgsql stable
-  set search_path = ''
+  set search_path = pg_catalog, pg_temp
 as $$
 declare
   v_uid uuid := app_public.current_user_id();

@@ -1,7 +1,7 @@
 create or replace function app_public.delete_chat_message(message_id bigint, reason text default null) returns boolean
   language plpgsql volatile
   security definer
-  set search_path = ''
+  set search_path = pg_catalog, pg_temp
 as $$
 declare
   v_uid uuid := app_public.current_user_id();
@@ -12,6 +12,7 @@ begin
   if v_uid is null then
     raise exception 'sign in to delete chat messages' using errcode = 'NOAUT';
   end if;
+  reason := app_hidden.clean_line(reason, 'reason', 500, 0);
   select m.stream_id, m.sender_id, m.deleted_at into v_stream_id, v_sender_id, v_deleted
     from app_private.chat_messages m where m.id = message_id;
   if v_stream_id is null then

@@ -1,6 +1,6 @@
 create or replace function app_private.flush_chat_transcript(max_rows int default 10000) returns int
   language plpgsql volatile
-  set search_path = ''
+  set search_path = pg_catalog, pg_temp
 as $$
 declare
   v_moved int;

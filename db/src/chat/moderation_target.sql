@@ -1,6 +1,6 @@
 create or replace function app_private.moderation_target(stream_id uuid, user_id uuid) returns app_public.streams
   language plpgsql stable
-  set search_path = ''
+  set search_path = pg_catalog, pg_temp
 as $$
 declare
   v_stream app_public.streams;

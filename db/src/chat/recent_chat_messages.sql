@@ -1,7 +1,7 @@
 create or replace function app_public.recent_chat_messages(stream_id uuid) returns setof app_public.chat_message
   language sql stable
   security definer
-  set search_path = ''
+  set search_path = pg_catalog, pg_temp
 as $$
   select r.id, r.stream_id, r.sender_id, r.body, r.client_id, r.sender, r.created_at
     from (

@@ -2,17 +2,15 @@ create or replace function app_public.send_chat_message(stream_id uuid, body tex
   returns app_public.chat_message
   language plpgsql volatile
   security definer
-  set search_path = ''
+  set search_path = pg_catalog, pg_temp
 as $$
 declare
   v_uid uuid := app_public.current_user_id();
-  v_body text := btrim(body, E' \t\r\n');
-  v_role app_public.app_role;
+  v_body text;
   v_is_banned boolean;
   v_sender jsonb;
   v_stream_id uuid;
   v_status text;
-  v_broadcaster_id uuid;
   v_slow int;
   v_exempt boolean;
   v_hinted boolean;
@@ -31,12 +29,11 @@ begin
   if v_uid is null then
     raise exception 'sign in to chat' using errcode = 'NOAUT';
   end if;
-
   -- One read: the chat tunables (app_private.settings, defaults when a row is missing), the sender's
   -- identity with the badge for this stream, and the stream. It decides nothing yet: the input checks
   -- below come first, as they always have.
   select coalesce(c.rate, 1.0), coalesce(c.burst, 5.0), coalesce(c.max_length, 500),
-         i.user_id is not null, i.role, i.is_banned, s.id, s.status, s.broadcaster_id, s.chat_slow_mode_seconds,
+         i.user_id is not null, i.is_banned, s.id, s.status, s.chat_slow_mode_seconds,
          i.sender || jsonb_build_object('badge', case
            when s.broadcaster_id = v_uid then 'host'
            when i.role in ('moderator', 'admin') then i.role::text
@@ -44,7 +41,7 @@ begin
          s.broadcaster_id = v_uid or i.role in ('moderator', 'admin'),
          s.id = any (i.restricted_in)
     into v_rate, v_burst, v_max_length,
-         v_found, v_role, v_is_banned, v_stream_id, v_status, v_broadcaster_id, v_slow, v_sender, v_exempt, v_hinted
+         v_found, v_is_banned, v_stream_id, v_status, v_slow, v_sender, v_exempt, v_hinted
     from (select max(t.value) filter (where t.key = 'chat_rate_per_second')::real as rate,
                  max(t.value) filter (where t.key = 'chat_burst')::real as burst,
                  max(t.value) filter (where t.key = 'chat_max_length')::int as max_length
@@ -53,14 +50,10 @@ begin
     left join app_private.user_identities i on i.user_id = v_uid
     left join app_public.streams s on s.id = send_chat_message.stream_id;
 
-  if v_body is null or char_length(v_body) = 0 or char_length(v_body) > v_max_length then
-    raise exception 'chat message must be 1-% characters', v_max_length using errcode = 'BADIN';
-  end if;
-  -- Control characters (NUL cannot even reach a text value) and invisible bidi/zero-width controls.
-  if v_body ~ '[[:cntrl:]\u200B-\u200F\u202A-\u202E\u2066-\u2069\uFEFF]' then
-    raise exception 'chat message contains control characters' using errcode = 'BADIN';
-  end if;
-  if client_id is not null and (char_length(client_id) > 64 or client_id ~ '[[:cntrl:]]') then
+  -- NFC, trimmed, 1 to chat_max_length characters, no control, bidi, zero-width or other invisible
+  -- characters (app_hidden.clean_line, docs/security.md).
+  v_body := app_hidden.clean_line(body, 'chat message', v_max_length);
+  if client_id is not null and (char_length(client_id) > 64 or not app_hidden.is_clean_line(client_id)) then
     raise exception 'client_id must be at most 64 printable characters' using errcode = 'BADIN';
   end if;
 

@@ -1,7 +1,7 @@
 create or replace function app_public.set_slow_mode(stream_id uuid, seconds int) returns app_public.streams
   language plpgsql volatile
   security definer
-  set search_path = ''
+  set search_path = pg_catalog, pg_temp
 as $$
 declare
   v_stream app_public.streams;

@@ -1,6 +1,6 @@
 create or replace function app_private.tg__chat_restriction_hint() returns trigger
   language plpgsql volatile
-  set search_path = ''
+  set search_path = pg_catalog, pg_temp
 as $$
 begin
   update app_private.user_identities i

@@ -1,7 +1,7 @@
 create or replace function app_public.unban_user(stream_id uuid, user_id uuid) returns boolean
   language plpgsql volatile
   security definer
-  set search_path = ''
+  set search_path = pg_catalog, pg_temp
 as $$
 begin
   perform app_private.moderation_target(stream_id, user_id);

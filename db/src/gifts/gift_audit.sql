@@ -1,6 +1,6 @@
 create or replace function app_private.gift_audit() returns table (invariant text, detail text)
   language sql stable
-  set search_path = ''
+  set search_path = pg_catalog, pg_temp
   set jit = off  -- JIT compiling this many joins costs more than running them at test and audit sizes
 as $$
   with fates as (

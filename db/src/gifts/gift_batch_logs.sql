@@ -1,6 +1,6 @@
 create or replace function app_public.gift_batch_logs("limit" integer default 50) returns app_public.gift_batch_logs[]
   language plpgsql stable
-  set search_path = ''
+  set search_path = pg_catalog, pg_temp
 as $$
 begin
   if not exists (select 1 from app_public.users u where u.id = app_public.current_user_id() and u.role = 'admin') then

@@ -1,6 +1,6 @@
 create or replace function app_private.gift_setting(key text, fallback integer) returns integer
   language plpgsql stable
-  set search_path = ''
+  set search_path = pg_catalog, pg_temp
 as $$
 declare
   v_value integer;

@@ -1,6 +1,6 @@
 create or replace function app_private.gift_status(gift_ledger_id bigint, out status text, out batch_id bigint, out settled_at timestamptz)
   language plpgsql stable
-  set search_path = ''
+  set search_path = pg_catalog, pg_temp
 as $$
 begin
   if exists (select 1 from app_private.gift_settlement_queue q where q.gift_ledger_id = gift_status.gift_ledger_id) then

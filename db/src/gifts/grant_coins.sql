@@ -1,7 +1,7 @@
 create or replace function app_public.grant_coins(user_id uuid, coins integer, reason text) returns app_public.wallet_summary
   language plpgsql volatile
   security definer
-  set search_path = ''
+  set search_path = pg_catalog, pg_temp
 as $$
 declare
   v_uid uuid := app_public.current_user_id();
@@ -16,6 +16,7 @@ begin
   if reason is null or char_length(btrim(reason)) not between 1 and 200 then
     raise exception 'a reason (1-200 characters) is required to grant coins' using errcode = 'BADIN';
   end if;
+  reason := app_hidden.clean_line(reason, 'reason', 200);
   if coins is null or coins not between 1 and 10000000 then
     raise exception 'coins to grant must be between 1 and 10000000, got %', coins using errcode = 'BADIN';
   end if;

@@ -1,7 +1,7 @@
 create or replace function app_private.issue_coins(user_id uuid, coins bigint, kind text, reference text default null, note text default null)
   returns table (coin_transaction_id bigint, duplicate boolean, balance bigint)
   language plpgsql volatile
-  set search_path = ''
+  set search_path = pg_catalog, pg_temp
 as $$
 #variable_conflict use_column
 declare

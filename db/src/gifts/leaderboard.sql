@@ -1,7 +1,8 @@
 create or replace function app_public.leaderboard(period text default 'week', "limit" integer default 10)
   returns app_public.leaderboard_entry[]
   language plpgsql stable
-  set search_path = ''
+  security definer
+  set search_path = pg_catalog, pg_temp
 as $$
 begin
   if $1 is null or $1 not in ('day', 'week', 'month', 'all_time') then
@@ -23,4 +24,4 @@ $$;
 revoke all on function app_public.leaderboard(period text, "limit" integer) from public, anon, authenticated;
 grant execute on function app_public.leaderboard(period text, "limit" integer) to anon, authenticated;
 comment on function app_public.leaderboard(period text, "limit" integer) is
-  'Top broadcasters by coins received in the current period (day, week, month, all_time; UTC boundaries). Reads only materialised stats. Errors: BADIN.';
+  'Top broadcasters by coins received in the current period (day, week, month, all_time; UTC boundaries). Reads only materialised stats (SECURITY DEFINER: app_public.broadcaster_stats rows are private to their broadcaster). Errors: BADIN.';

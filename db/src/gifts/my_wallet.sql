@@ -1,7 +1,7 @@
 create or replace function app_public.my_wallet() returns app_public.wallet_summary
   language plpgsql stable
   security definer
-  set search_path = ''
+  set search_path = pg_catalog, pg_temp
 as $$
 declare
   v_uid uuid := app_public.current_user_id();

@@ -1,6 +1,6 @@
 create or replace function app_private.process_gift_ledger_batch(max_rows integer default null) returns app_public.gift_batch_logs
   language plpgsql volatile
-  set search_path = ''
+  set search_path = pg_catalog, pg_temp
   set jit = off  -- a batch is a few short statements; compiling them costs more than it saves
 as $$
 declare
@@ -22,6 +22,7 @@ begin
     receiver_id uuid, sender_id uuid, stream_id uuid, day timestamptz, settled boolean,
     gifts bigint, coins bigint, fee_coins bigint, quantity bigint, oldest timestamptz
   ) on commit delete rows;
+  perform 'PRAGMA:TABLE: gift_batch_sums (receiver_id uuid, sender_id uuid, stream_id uuid, day timestamptz, settled boolean, gifts bigint, coins bigint, fee_coins bigint, quantity bigint, oldest timestamptz)';  -- for plpgsql_check
   delete from pg_temp.gift_batch_sums;
 
   -- 1. Take queued gifts in arrival order (rows other batches hold are skipped), delete them from the

@@ -2,7 +2,7 @@ create or replace function app_private.purchase_coins(provider text, provider_ev
                                            amount_cents integer default null, currency text default null, payload jsonb default '{}')
   returns table (coin_transaction_id bigint, duplicate boolean, balance bigint)
   language plpgsql volatile
-  set search_path = ''
+  set search_path = pg_catalog, pg_temp
 as $$
 #variable_conflict use_column
 declare

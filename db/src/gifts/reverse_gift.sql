@@ -1,6 +1,6 @@
 create or replace function app_private.reverse_gift(gift_ledger_id bigint, reason text) returns bigint
   language plpgsql volatile
-  set search_path = ''
+  set search_path = pg_catalog, pg_temp
 as $$
 declare
   v_gift app_private.gift_ledger;
@@ -11,6 +11,7 @@ begin
   if reason is null or char_length(btrim(reason)) not between 1 and 200 then
     raise exception 'a reason (1-200 characters) is required to reverse a gift' using errcode = 'BADIN';
   end if;
+  reason := app_hidden.clean_line(reason, 'reason', 200);
   select * into v_gift from app_private.gift_ledger g where g.id = reverse_gift.gift_ledger_id;
   if not found then
     raise exception 'gift ledger entry % not found', gift_ledger_id using errcode = 'NOFND';

@@ -2,7 +2,7 @@ create or replace function app_public.send_gift(stream_id uuid, gift_id uuid, qu
   returns app_public.gift_receipt
   language plpgsql volatile
   security definer
-  set search_path = ''
+  set search_path = pg_catalog, pg_temp
 as $$
 #variable_conflict use_column
 declare

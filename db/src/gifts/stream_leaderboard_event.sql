@@ -1,6 +1,6 @@
 create or replace function app_private.stream_leaderboard_event(stream_id uuid, broadcaster_id uuid, batch_id bigint) returns jsonb
   language sql stable
-  set search_path = ''
+  set search_path = pg_catalog, pg_temp
 as $$
   select jsonb_build_object(
     'type', 'leaderboard',

@@ -1,7 +1,8 @@
 create or replace function app_public.top_gifters(stream_id uuid, "limit" integer default 10)
   returns app_public.leaderboard_entry[]
   language plpgsql stable
-  set search_path = ''
+  security definer
+  set search_path = pg_catalog, pg_temp
 as $$
 begin
   if $2 is null or $2 not between 1 and 100 then
@@ -20,4 +21,4 @@ $$;
 revoke all on function app_public.top_gifters(stream_id uuid, "limit" integer) from public, anon, authenticated;
 grant execute on function app_public.top_gifters(stream_id uuid, "limit" integer) to anon, authenticated;
 comment on function app_public.top_gifters(stream_id uuid, "limit" integer) is
-  'Top gifters of one stream by coins spent (settled gifts). Errors: BADIN.';
+  'Top gifters of one stream by coins spent (settled gifts), at most 100: the public part of app_public.stream_gifter_stats (SECURITY DEFINER: the rows themselves are private). Errors: BADIN.';

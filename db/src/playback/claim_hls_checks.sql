@@ -1,7 +1,7 @@
 create or replace function app_private.claim_hls_checks(lease_seconds integer default 30, max_rows integer default 100)
 returns table (stream_id uuid, pending text)
   language plpgsql volatile
-  set search_path = ''
+  set search_path = pg_catalog, pg_temp
 as $$
 begin
   -- A stream that ended has nothing left to switch.

@@ -7,7 +7,7 @@ create or replace function app_private.configure_playback(
   viral_exit_viewers integer default null
 ) returns void
   language plpgsql volatile
-  set search_path = ''
+  set search_path = pg_catalog, pg_temp
 as $$
 declare
   v_old app_private.playback_settings;

@@ -6,7 +6,7 @@ create or replace function app_public.configure_stream_playback(
 ) returns app_public.playback_state
   language plpgsql volatile
   security definer
-  set search_path = ''
+  set search_path = pg_catalog, pg_temp
 as $$
 declare
   v_uid uuid := app_public.current_user_id();

@@ -1,6 +1,6 @@
 create or replace function app_private.hls_check_target(stream_id uuid) returns table (pending text, url text)
   language sql stable
-  set search_path = ''
+  set search_path = pg_catalog, pg_temp
 as $$
   select p.pending, app_public.streams_hls_url(s)
     from app_private.stream_playback p

@@ -1,29 +1,9 @@
-create or replace view app_public.playback_health with (security_barrier=true) as
- SELECT p.stream_id,
-    s.title,
-    s.status,
-    p.hls_provider,
-    p.mode,
-    p.pending,
-    p.pending_reason,
-    p.attempts,
-    p.check_due_at,
-    p.last_check_at,
-    p.last_check_ok,
-    p.last_check_url,
-    p.last_error,
-    COALESCE(p.last_check_ok = false, false) AS alerting,
-    (( SELECT count(*) AS count
-           FROM app_private.playback_failure_reports r
-          WHERE r.stream_id = p.stream_id))::integer AS failure_reports,
-    (( SELECT count(*) AS count
-           FROM app_private.playback_failure_reports r
-          WHERE r.stream_id = p.stream_id AND r.reported_at > (now() - '00:05:00'::interval)))::integer AS failure_reports_5m
-   FROM app_private.stream_playback p
-     JOIN app_public.streams s ON s.id = p.stream_id
-  WHERE (EXISTS ( SELECT 1
-           FROM app_public.users u
-          WHERE u.id = app_public.current_user_id() AND u.role = 'admin'::app_public.app_role));
+-- security_invoker: the view itself never runs as its owner (splinter's security_definer_view); the
+-- privileged read is app_hidden.playback_health_rows(), a SECURITY DEFINER function that checks the admin.
+create or replace view app_public.playback_health with (security_invoker=true) as
+ SELECT h.stream_id, h.title, h.status, h.hls_provider, h.mode, h.pending, h.pending_reason, h.attempts, h.check_due_at,
+    h.last_check_at, h.last_check_ok, h.last_check_url, h.last_error, h.alerting, h.failure_reports, h.failure_reports_5m
+   FROM app_hidden.playback_health_rows() h(stream_id, title, status, hls_provider, mode, pending, pending_reason, attempts, check_due_at, last_check_at, last_check_ok, last_check_url, last_error, alerting, failure_reports, failure_reports_5m);
 revoke all on table app_public.playback_health from public, anon, authenticated;
 grant select on table app_public.playback_health to authenticated;
 comment on view app_public.playback_health is

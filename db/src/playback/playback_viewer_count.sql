@@ -1,6 +1,6 @@
 create or replace function app_private.playback_viewer_count(s app_public.streams) returns integer
   language plpgsql stable
-  set search_path = ''
+  set search_path = pg_catalog, pg_temp
 as $$
 declare
   v_count integer;

@@ -1,7 +1,7 @@
 create or replace function app_private.record_hls_check(stream_id uuid, url text, ok boolean, error text, detail jsonb default '{}')
 returns text
   language plpgsql volatile
-  set search_path = ''
+  set search_path = pg_catalog, pg_temp
 as $$
 declare
   v_state app_private.stream_playback;

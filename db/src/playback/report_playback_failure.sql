@@ -2,7 +2,7 @@ create or replace function app_public.report_playback_failure(stream_id uuid, pa
 returns boolean
   language plpgsql volatile
   security definer
-  set search_path = ''
+  set search_path = pg_catalog, pg_temp
 as $$
 declare
   v_cfg app_private.playback_settings;
@@ -25,7 +25,7 @@ begin
     return false;
   end if;
   insert into app_private.playback_failure_reports (stream_id, path, url, reason, reporter_id)
-    values (report_playback_failure.stream_id, path, left(url, 2000), left(reason, 500), app_public.current_user_id());
+    values (report_playback_failure.stream_id, path, left(app_hidden.strip_hidden(url), 2000), left(app_hidden.strip_hidden(reason), 500), app_public.current_user_id());
   -- Many HLS failures on a stream that is on HLS: have the worker verify the URL (alerts if broken).
   if path = 'hls' then
     select * into v_state from app_private.stream_playback p where p.stream_id = report_playback_failure.stream_id;

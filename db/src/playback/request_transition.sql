@@ -1,6 +1,6 @@
 create or replace function app_private.request_transition(stream_id uuid, target text, reason text, requested_by uuid) returns text
   language plpgsql volatile
-  set search_path = ''
+  set search_path = pg_catalog, pg_temp
 as $$
 declare
   v_state app_private.stream_playback;

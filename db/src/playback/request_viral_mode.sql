@@ -1,12 +1,11 @@
 create or replace function app_public.request_viral_mode(stream_id uuid, mode text) returns app_public.playback_state
   language plpgsql volatile
   security definer
-  set search_path = ''
+  set search_path = pg_catalog, pg_temp
 as $$
 declare
   v_uid uuid := app_public.current_user_id();
   v_stream app_public.streams;
-  v_state app_private.stream_playback;
 begin
   if v_uid is null then
     raise exception 'sign in to change viral mode' using errcode = 'NOAUT';
@@ -26,7 +25,7 @@ begin
     raise exception 'viral mode must be hls, stage or auto (got "%")', mode using errcode = 'BADIN';
   end if;
   insert into app_private.stream_playback (stream_id) values (v_stream.id) on conflict do nothing;
-  select * into v_state from app_private.stream_playback p where p.stream_id = v_stream.id for update;
+  perform 1 from app_private.stream_playback p where p.stream_id = v_stream.id for update;
   if mode = 'hls' and app_public.streams_hls_url(v_stream) is null then
     raise exception 'stream % has no HLS source configured (or its provider is not configured on this server)', stream_id
       using errcode = 'BADIN';

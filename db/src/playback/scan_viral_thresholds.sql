@@ -1,6 +1,6 @@
 create or replace function app_private.scan_viral_thresholds() returns integer
   language plpgsql volatile
-  set search_path = ''
+  set search_path = pg_catalog, pg_temp
 as $$
 declare
   v_stream app_public.streams;

@@ -1,7 +1,7 @@
 create or replace function app_public.streams_hls_url(s app_public.streams) returns text
   language sql stable
   security definer
-  set search_path = ''
+  set search_path = pg_catalog, pg_temp
 as $$
   select case p.hls_provider
       when 'mux' then cfg.mux_base_url || '/' || p.mux_playback_id || '.m3u8'

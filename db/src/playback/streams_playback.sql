@@ -1,7 +1,7 @@
 create or replace function app_public.streams_playback(s app_public.streams) returns app_public.playback_state
   language sql stable
   security definer
-  set search_path = ''
+  set search_path = pg_catalog, pg_temp
 as $$
   select s.id,
          case when coalesce(p.mode, 'stage') = 'hls' then p.hls_provider else 'livekit' end,

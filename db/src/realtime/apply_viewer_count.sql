@@ -1,6 +1,6 @@
 create or replace function app_private.apply_viewer_count(stream_id uuid, viewer_count integer) returns text
   language plpgsql volatile
-  set search_path = ''
+  set search_path = pg_catalog, pg_temp
 as $$
 declare
   v_cfg app_private.playback_settings;

@@ -1,6 +1,6 @@
 create or replace function app_private.clear_presence(node_id text) returns void
   language sql volatile
-  set search_path = ''
+  set search_path = pg_catalog, pg_temp
 as $$
   delete from app_private.presence_counts p where p.node_id = clear_presence.node_id;
 $$;

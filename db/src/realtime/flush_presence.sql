@@ -1,6 +1,6 @@
 create or replace function app_private.flush_presence(node_id text, counts jsonb) returns void
   language plpgsql volatile
-  set search_path = ''
+  set search_path = pg_catalog, pg_temp
 as $$
 begin
   perform set_config('synchronous_commit', 'off', true);

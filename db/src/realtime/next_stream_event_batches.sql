@@ -1,7 +1,7 @@
 create or replace function app_private.next_stream_event_batches(max_events int default 10000, max_payload int default 7900)
   returns table (stream_id uuid, payload text, events int)
   language plpgsql volatile
-  set search_path = ''
+  set search_path = pg_catalog, pg_temp
 as $$
 declare
   r record;

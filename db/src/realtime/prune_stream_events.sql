@@ -1,6 +1,6 @@
 create or replace function app_private.prune_stream_events() returns int
   language plpgsql volatile
-  set search_path = ''
+  set search_path = pg_catalog, pg_temp
 as $$
 declare
   v_secs int;

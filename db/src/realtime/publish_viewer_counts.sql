@@ -1,6 +1,6 @@
 create or replace function app_private.publish_viewer_counts() returns int
   language plpgsql volatile
-  set search_path = ''
+  set search_path = pg_catalog, pg_temp
 as $$
 declare
   v_n int;

@@ -1,7 +1,7 @@
 create or replace function app_private.relay_stream_events(max_events int default 10000, max_payload int default 7900)
   returns table (notifies int, events int)
   language plpgsql volatile
-  set search_path = ''
+  set search_path = pg_catalog, pg_temp
 as $$
 declare
   b record;

@@ -1,7 +1,7 @@
 create or replace function app_public.stream_events_since(stream_id uuid, after_id bigint) returns setof app_public.stream_event
   language sql stable
   security definer
-  set search_path = ''
+  set search_path = pg_catalog, pg_temp
 as $$
   select e.seq, e.kind, e.created_at, e.payload
     from app_private.stream_events e

@@ -1,7 +1,7 @@
 create or replace function app_public.streams_viewer_count(s app_public.streams) returns integer
   language plpgsql stable
   security definer
-  set search_path = ''
+  set search_path = pg_catalog, pg_temp
 as $$
 begin
   return (select coalesce(sum(p.viewers), 0)::int

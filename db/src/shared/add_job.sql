@@ -1,6 +1,6 @@
 create or replace function app_private.add_job(task text, payload json, run_at timestamptz, job_key text, queue_name text default null) returns void
   language plpgsql volatile
-  set search_path = ''
+  set search_path = pg_catalog, pg_temp
 as $$
 begin
   if to_regnamespace('graphile_worker') is null then

@@ -1,6 +1,6 @@
 create or replace function app_private.tg__append_only() returns trigger
   language plpgsql
-  set search_path = ''
+  set search_path = pg_catalog, pg_temp
 as $$
 begin
   raise exception '%.% is append-only: % is not allowed (reverse with new entries instead)',

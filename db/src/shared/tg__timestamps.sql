@@ -1,6 +1,6 @@
 create or replace function app_private.tg__timestamps() returns trigger
   language plpgsql
-  set search_path = ''
+  set search_path = pg_catalog, pg_temp
 as $$
 begin
   new.created_at = (case when tg_op = 'INSERT' then now() else old.created_at end);

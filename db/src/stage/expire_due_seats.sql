@@ -1,6 +1,6 @@
 create or replace function app_private.expire_due_seats(stream_id uuid) returns void
   language sql volatile
-  set search_path = ''
+  set search_path = pg_catalog, pg_temp
 as $$
   update app_public.stream_seats s
      set status = 'expired', ended_at = now(), end_reason = 'expired'

@@ -1,6 +1,6 @@
 create or replace function app_private.expire_seat(seat_id uuid) returns app_public.stream_seats
   language plpgsql volatile
-  set search_path = ''
+  set search_path = pg_catalog, pg_temp
 as $$
 declare
   v_seat app_public.stream_seats;

@@ -2,7 +2,7 @@ create or replace function app_public.invite_to_seat(stream_id uuid, user_id uui
   returns app_public.stream_seats
   language plpgsql volatile
   security definer
-  set search_path = ''
+  set search_path = pg_catalog, pg_temp
 as $$
 declare
   v_me app_public.users := app_private.require_user();

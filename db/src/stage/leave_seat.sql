@@ -1,7 +1,7 @@
 create or replace function app_public.leave_seat(seat_id uuid) returns app_public.stream_seats
   language plpgsql volatile
   security definer
-  set search_path = ''
+  set search_path = pg_catalog, pg_temp
 as $$
 declare
   v_me app_public.users;

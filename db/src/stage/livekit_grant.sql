@@ -1,7 +1,7 @@
 create or replace function app_public.livekit_grant(stream_id uuid) returns app_public.livekit_grant
   language plpgsql stable
   security definer
-  set search_path = ''
+  set search_path = pg_catalog, pg_temp
 as $$
 begin
   return app_private.livekit_grant_for(livekit_grant.stream_id, app_public.current_user_id());

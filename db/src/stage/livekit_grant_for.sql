@@ -1,6 +1,6 @@
 create or replace function app_private.livekit_grant_for(stream_id uuid, user_id uuid) returns app_public.livekit_grant
   language plpgsql stable
-  set search_path = ''
+  set search_path = pg_catalog, pg_temp
 as $$
 declare
   v_user app_public.users;

@@ -1,6 +1,6 @@
 create or replace function app_private.manages_stage(stream app_public.streams, actor app_public.users) returns boolean
   language sql stable
-  set search_path = ''
+  set search_path = pg_catalog, pg_temp
 as $$
   select actor.id = stream.broadcaster_id or actor.role in ('moderator', 'admin')
 $$;

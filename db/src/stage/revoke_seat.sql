@@ -1,7 +1,7 @@
 create or replace function app_public.revoke_seat(seat_id uuid, reason text) returns app_public.stream_seats
   language plpgsql volatile
   security definer
-  set search_path = ''
+  set search_path = pg_catalog, pg_temp
 as $$
 declare
   v_me app_public.users := app_private.require_user();
@@ -16,12 +16,10 @@ begin
   if not app_private.manages_stage(v_stream, v_me) then
     raise exception 'only the broadcaster or a moderator may revoke seat % on stream %', seat_id, v_stream.id using errcode = 'DENYD';
   end if;
-  if char_length(reason) > 200 then
-    raise exception 'reason must be at most 200 characters' using errcode = 'BADIN';
-  end if;
+  reason := app_hidden.clean_line(reason, 'reason', 200, 0);
   if v_seat.status in ('invited', 'active') then
     update app_public.stream_seats s
-       set status = 'revoked', ended_at = now(), ended_by = v_me.id, end_reason = coalesce(nullif(btrim(reason), ''), 'revoked')
+       set status = 'revoked', ended_at = now(), ended_by = v_me.id, end_reason = coalesce(reason, 'revoked')
      where s.id = v_seat.id
     returning * into v_seat;
   end if;

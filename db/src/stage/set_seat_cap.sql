@@ -1,7 +1,7 @@
 create or replace function app_public.set_seat_cap(stream_id uuid, seat_cap integer) returns app_public.streams
   language plpgsql volatile
   security definer
-  set search_path = ''
+  set search_path = pg_catalog, pg_temp
 as $$
 declare
   v_me app_public.users := app_private.require_user();

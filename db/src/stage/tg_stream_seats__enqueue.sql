@@ -1,6 +1,6 @@
 create or replace function app_private.tg_stream_seats__enqueue() returns trigger
   language plpgsql
-  set search_path = ''
+  set search_path = pg_catalog, pg_temp
 as $$
 declare
   v_user app_public.users;

@@ -1,6 +1,6 @@
 create or replace function app_private.tg_streams__end_seats() returns trigger
   language plpgsql
-  set search_path = ''
+  set search_path = pg_catalog, pg_temp
 as $$
 begin
   update app_public.stream_seats s

@@ -1,6 +1,6 @@
 create or replace function app_public.live_streams() returns setof app_public.streams
   language sql stable
-  set search_path = ''
+  set search_path = pg_catalog, pg_temp
 as $$
   select s.* from app_public.streams s where s.status = 'live' order by s.started_at desc
 $$;

@@ -6,7 +6,7 @@ grant usage on schema tests to public;
 -- Create a user (cheap password hash: tests need speed, not bcrypt's cost) and return its id.
 create or replace function tests.create_user(username text, role app_public.app_role default 'viewer') returns uuid
   language plpgsql volatile security definer
-  set search_path = ''
+  set search_path = pg_catalog, pg_temp
 as $$
 declare
   v_id uuid;
@@ -21,7 +21,7 @@ $$;
 -- Act as a signed-in user for the rest of the transaction, exactly as PostGraphile/PostgREST would.
 create or replace function tests.act_as(user_id uuid) returns void
   language plpgsql volatile
-  set search_path = ''
+  set search_path = pg_catalog, pg_temp
 as $$
 begin
   perform set_config('request.jwt.claims', jsonb_build_object('role', 'authenticated', 'sub', user_id)::text, true);
@@ -32,7 +32,7 @@ $$;
 -- Act as an anonymous visitor.
 create or replace function tests.act_as_anon() returns void
   language plpgsql volatile
-  set search_path = ''
+  set search_path = pg_catalog, pg_temp
 as $$
 begin
   perform set_config('request.jwt.claims', '{"role":"anon"}', true);
@@ -43,11 +43,25 @@ $$;
 -- Back to the test's superuser (the owner).
 create or replace function tests.act_as_owner() returns void
   language plpgsql volatile
-  set search_path = ''
+  set search_path = pg_catalog, pg_temp
 as $$
 begin
   execute 'reset role';
   perform set_config('request.jwt.claims', '', true);
+end;
+$$;
+
+-- Run a statement as the current role and return how many rows it touched (UPDATE/DELETE/INSERT).
+create or replace function tests.row_count(statement text) returns integer
+  language plpgsql volatile
+  set search_path = pg_catalog, pg_temp
+as $$
+declare
+  v_rows integer;
+begin
+  execute statement;
+  get diagnostics v_rows = row_count;
+  return v_rows;
 end;
 $$;
 
