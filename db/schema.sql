@@ -343,7 +343,7 @@ COMMENT ON TYPE app_public.wallet_summary IS 'A user''s spendable coins.';
 
 CREATE FUNCTION app_hidden.can_moderate_stream(stream_id uuid) RETURNS boolean
     LANGUAGE plpgsql STABLE
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
   v_uid uuid := app_public.current_user_id();
@@ -360,12 +360,160 @@ $$;
 COMMENT ON FUNCTION app_hidden.can_moderate_stream(stream_id uuid) IS 'True when the caller is the stream''s broadcaster or a moderator/admin.';
 
 --
+-- Name: clean_line(text, text, integer, integer); Type: FUNCTION; Schema: app_hidden; Owner: -
+--
+
+CREATE FUNCTION app_hidden.clean_line(value text, what text, max_chars integer, min_chars integer DEFAULT 1) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+  v text := btrim(normalize(value, nfc),
+    E' \t\n\r\u00A0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200A\u202F\u205F\u3000');
+  v_bad text;
+begin
+  if v = '' then
+    v := null;
+  end if;
+  if coalesce(char_length(v), 0) < min_chars or char_length(v) > max_chars then
+    if min_chars > 0 then
+      raise exception '% must be %-% characters', what, min_chars, max_chars using errcode = 'BADIN';
+    end if;
+    raise exception '% must be at most % characters', what, max_chars using errcode = 'BADIN';
+  end if;
+  v_bad := substring(v from app_hidden.hidden_chars());
+  if v_bad is not null then
+    raise exception '% contains an invisible or control character (U+%)', what, upper(lpad(to_hex(ascii(v_bad)), 4, '0'))
+      using errcode = 'BADIN';
+  end if;
+  return v;
+end;
+$$;
+
+--
+-- Name: FUNCTION clean_line(value text, what text, max_chars integer, min_chars integer); Type: COMMENT; Schema: app_hidden; Owner: -
+--
+
+COMMENT ON FUNCTION app_hidden.clean_line(value text, what text, max_chars integer, min_chars integer) IS 'One line of user text, NFC-normalised and trimmed (null when blank), or BADIN naming the field: too short/long, or holding a character of app_hidden.hidden_chars() (the message names its code point).';
+
+--
+-- Name: hidden_chars(); Type: FUNCTION; Schema: app_hidden; Owner: -
+--
+
+CREATE FUNCTION app_hidden.hidden_chars() RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+  -- One regular expression (PostgreSQL ARE) for every character a single line of user text may not
+  -- contain (docs/security.md, "Text that lies"). Explicit code points, never [[:cntrl:]]: character
+  -- classes above ASCII depend on the database locale.
+  --   Cc controls U+0001-U+001F, U+007F-U+009F (tab and newlines too: single line)
+  --   soft hyphen U+00AD; Arabic/Syriac format marks U+0600-U+0605, U+061C (ALM), U+06DD, U+070F,
+  --   U+0890-U+0891, U+08E2; Mongolian vowel separator U+180E
+  --   zero width U+200B (ZWSP), U+200C (ZWNJ), U+2060-U+2064 (word joiner, invisible operators), U+FEFF
+  --   bidi marks and controls U+200E, U+200F, U+202A-U+202E, U+2066-U+2069, deprecated U+206A-U+206F
+  --   separators U+2028, U+2029; Hangul fillers U+115F, U+1160, U+3164, U+FFA0 (render as blanks)
+  --   interlinear annotation U+FFF9-U+FFFB; noncharacters U+FFFE, U+FFFF; other format characters
+  --   U+110BD, U+110CD, U+13430-U+1343F, U+1BCA0-U+1BCA3, U+1D173-U+1D17A; tags U+E0000-U+E007F
+  --   U+200D (ZWJ) except between two emoji (👩‍💻, 🏳️‍🌈 are ZWJ sequences)
+  select '[\u0001-\u001F\u007F-\u009F\u00AD\u0600-\u0605\u061C\u06DD\u070F\u0890-\u0891\u08E2\u115F\u1160\u180E'
+    || '\u200B\u200C\u200E\u200F\u2028-\u202E\u2060-\u2064\u2066-\u206F\u3164\uFEFF\uFFA0\uFFF9-\uFFFB\uFFFE\uFFFF'
+    || '\U000110BD\U000110CD\U00013430-\U0001343F\U0001BCA0-\U0001BCA3\U0001D173-\U0001D17A\U000E0000-\U000E007F]'
+    || '|(?<![\u00A9\u00AE\u203C\u2049\u2122\u2139\u2194-\u21AA\u231A-\u23FF\u24C2\u25AA-\u27BF\u2934\u2935\u2B05-\u2B55'
+    || '\u3030\u303D\u3297\u3299\uFE0F\U0001F000-\U0001FAFF])\u200D'
+    || '|\u200D(?![\u00A9\u00AE\u203C\u2049\u2122\u2139\u2194-\u21AA\u231A-\u23FF\u24C2\u25AA-\u27BF\u2934\u2935\u2B05-\u2B55'
+    || '\u3030\u303D\u3297\u3299\U0001F000-\U0001FAFF])'
+$$;
+
+--
+-- Name: FUNCTION hidden_chars(); Type: COMMENT; Schema: app_hidden; Owner: -
+--
+
+COMMENT ON FUNCTION app_hidden.hidden_chars() IS 'The regular expression matching every character single-line user text may not contain: controls, bidi controls, zero-width and invisible characters, line/paragraph separators, soft hyphen, tag characters (docs/security.md).';
+
+--
+-- Name: is_clean_line(text); Type: FUNCTION; Schema: app_hidden; Owner: -
+--
+
+CREATE FUNCTION app_hidden.is_clean_line(value text) RETURNS boolean
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+  select value is null or (value is nfc normalized and value !~ app_hidden.hidden_chars())
+$$;
+
+--
+-- Name: FUNCTION is_clean_line(value text); Type: COMMENT; Schema: app_hidden; Owner: -
+--
+
+COMMENT ON FUNCTION app_hidden.is_clean_line(value text) IS 'True when a single line of user text is NFC and holds none of app_hidden.hidden_chars() (null is clean). The CHECK constraint of every single-line text column.';
+
+--
+-- Name: playback_health_rows(); Type: FUNCTION; Schema: app_hidden; Owner: -
+--
+
+CREATE FUNCTION app_hidden.playback_health_rows() RETURNS TABLE(stream_id uuid, title text, status text, hls_provider text, mode text, pending text, pending_reason text, attempts integer, check_due_at timestamp with time zone, last_check_at timestamp with time zone, last_check_ok boolean, last_check_url text, last_error text, alerting boolean, failure_reports integer, failure_reports_5m integer)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+ SELECT p.stream_id,
+    s.title,
+    s.status,
+    p.hls_provider,
+    p.mode,
+    p.pending,
+    p.pending_reason,
+    p.attempts,
+    p.check_due_at,
+    p.last_check_at,
+    p.last_check_ok,
+    p.last_check_url,
+    p.last_error,
+    COALESCE(p.last_check_ok = false, false) AS alerting,
+    (( SELECT count(*) AS count
+           FROM app_private.playback_failure_reports r
+          WHERE r.stream_id = p.stream_id))::integer AS failure_reports,
+    (( SELECT count(*) AS count
+           FROM app_private.playback_failure_reports r
+          WHERE r.stream_id = p.stream_id AND r.reported_at > (pg_catalog.now() - '00:05:00'::interval)))::integer AS failure_reports_5m
+   FROM app_private.stream_playback p
+     JOIN app_public.streams s ON s.id = p.stream_id
+  WHERE (EXISTS ( SELECT 1
+           FROM app_public.users u
+          WHERE u.id = app_public.current_user_id() AND u.role = 'admin'::app_public.app_role))
+$$;
+
+--
+-- Name: FUNCTION playback_health_rows(); Type: COMMENT; Schema: app_hidden; Owner: -
+--
+
+COMMENT ON FUNCTION app_hidden.playback_health_rows() IS 'The rows of app_public.playback_health: SECURITY DEFINER (they come from app_private), and only for an admin caller (no rows otherwise).';
+
+--
+-- Name: strip_hidden(text); Type: FUNCTION; Schema: app_hidden; Owner: -
+--
+
+CREATE FUNCTION app_hidden.strip_hidden(value text) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+  select nullif(btrim(regexp_replace(regexp_replace(normalize(value, nfc), '[\t\n\r\u0085\u2028\u2029]+', ' ', 'g'), app_hidden.hidden_chars(), '', 'g'),
+    E' \t\n\r\u00A0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200A\u202F\u205F\u3000'), '')
+$$;
+
+--
+-- Name: FUNCTION strip_hidden(value text); Type: COMMENT; Schema: app_hidden; Owner: -
+--
+
+COMMENT ON FUNCTION app_hidden.strip_hidden(value text) IS 'A line with every character of app_hidden.hidden_chars() removed, NFC, trimmed (null when nothing is left). For text that must not be refused (telemetry) and for repairing old rows.';
+
+--
 -- Name: add_job(text, json, timestamp with time zone, text, text); Type: FUNCTION; Schema: app_private; Owner: -
 --
 
 CREATE FUNCTION app_private.add_job(task text, payload json, run_at timestamp with time zone, job_key text, queue_name text DEFAULT NULL::text) RETURNS void
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 begin
   if to_regnamespace('graphile_worker') is null then
@@ -387,7 +535,7 @@ COMMENT ON FUNCTION app_private.add_job(task text, payload json, run_at timestam
 
 CREATE FUNCTION app_private.apply_viewer_count(stream_id uuid, viewer_count integer) RETURNS text
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
   v_cfg app_private.playback_settings;
@@ -433,7 +581,7 @@ COMMENT ON FUNCTION app_private.apply_viewer_count(stream_id uuid, viewer_count 
 
 CREATE FUNCTION app_private.base64url(data bytea) RETURNS text
     LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
   select translate(rtrim(replace(encode(data, 'base64'), E'\n', ''), '='), '+/', '-_')
 $$;
@@ -444,7 +592,7 @@ $$;
 
 CREATE FUNCTION app_private.claim_hls_checks(lease_seconds integer DEFAULT 30, max_rows integer DEFAULT 100) RETURNS TABLE(stream_id uuid, pending text)
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 begin
   -- A stream that ended has nothing left to switch.
@@ -479,7 +627,7 @@ COMMENT ON FUNCTION app_private.claim_hls_checks(lease_seconds integer, max_rows
 
 CREATE FUNCTION app_private.clear_presence(node_id text) RETURNS void
     LANGUAGE sql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
   delete from app_private.presence_counts p where p.node_id = clear_presence.node_id;
 $$;
@@ -496,7 +644,7 @@ COMMENT ON FUNCTION app_private.clear_presence(node_id text) IS 'A Node process 
 
 CREATE FUNCTION app_private.configure_auth(jwt_secret text, jwt_audience text, jwt_ttl_seconds integer) RETURNS void
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 begin
   if jwt_secret is null or char_length(jwt_secret) < 32 then
@@ -523,7 +671,7 @@ COMMENT ON FUNCTION app_private.configure_auth(jwt_secret text, jwt_audience tex
 
 CREATE FUNCTION app_private.configure_playback(origin_base_url text, cdn_base_url text, mux_base_url text DEFAULT NULL::text, origin_path_template text DEFAULT NULL::text, viral_enter_viewers integer DEFAULT NULL::integer, viral_exit_viewers integer DEFAULT NULL::integer) RETURNS void
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
   v_old app_private.playback_settings;
@@ -563,7 +711,7 @@ COMMENT ON FUNCTION app_private.configure_playback(origin_base_url text, cdn_bas
 
 CREATE FUNCTION app_private.expire_due_seats(stream_id uuid) RETURNS void
     LANGUAGE sql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
   update app_public.stream_seats s
      set status = 'expired', ended_at = now(), end_reason = 'expired'
@@ -603,6 +751,7 @@ CREATE TABLE app_public.stream_seats (
     CONSTRAINT stream_seats_check1 CHECK (((status <> 'active'::text) OR (accepted_at IS NOT NULL))),
     CONSTRAINT stream_seats_duration_seconds_check CHECK (((duration_seconds >= 10) AND (duration_seconds <= 86400))),
     CONSTRAINT stream_seats_end_reason_check CHECK ((char_length(end_reason) <= 200)),
+    CONSTRAINT stream_seats_end_reason_clean CHECK (app_hidden.is_clean_line(end_reason)),
     CONSTRAINT stream_seats_slot_check CHECK (((slot >= 1) AND (slot <= 12))),
     CONSTRAINT stream_seats_status_check CHECK ((status = ANY (ARRAY['invited'::text, 'active'::text, 'left'::text, 'revoked'::text, 'expired'::text, 'ended'::text])))
 );
@@ -675,7 +824,7 @@ COMMENT ON COLUMN app_public.stream_seats.end_reason IS 'Why it ended (the revok
 
 CREATE FUNCTION app_private.expire_seat(seat_id uuid) RETURNS app_public.stream_seats
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
   v_seat app_public.stream_seats;
@@ -703,7 +852,7 @@ COMMENT ON FUNCTION app_private.expire_seat(seat_id uuid) IS 'Worker: marks the 
 
 CREATE FUNCTION app_private.flush_chat_transcript(max_rows integer DEFAULT 10000) RETURNS integer
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
   v_moved int;
@@ -743,7 +892,7 @@ COMMENT ON FUNCTION app_private.flush_chat_transcript(max_rows integer) IS 'Move
 
 CREATE FUNCTION app_private.flush_presence(node_id text, counts jsonb) RETURNS void
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 begin
   perform set_config('synchronous_commit', 'off', true);
@@ -768,7 +917,7 @@ COMMENT ON FUNCTION app_private.flush_presence(node_id text, counts jsonb) IS 'A
 
 CREATE FUNCTION app_private.gift_audit() RETURNS TABLE(invariant text, detail text)
     LANGUAGE sql STABLE
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     SET jit TO 'off'
     AS $$
   with fates as (
@@ -908,7 +1057,7 @@ COMMENT ON COLUMN app_private.gift_ledger.fee_coins IS 'Platform fee fixed when 
 
 CREATE FUNCTION app_private.gift_receipt_for(g app_private.gift_ledger, stream_id uuid, gift_id uuid, quantity integer) RETURNS app_public.gift_receipt
     LANGUAGE plpgsql STABLE
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 begin
   if (g.stream_id, g.gift_id, g.quantity) is distinct from (gift_receipt_for.stream_id, gift_receipt_for.gift_id, gift_receipt_for.quantity) then
@@ -932,7 +1081,7 @@ COMMENT ON FUNCTION app_private.gift_receipt_for(g app_private.gift_ledger, stre
 
 CREATE FUNCTION app_private.gift_setting(key text, fallback integer) RETURNS integer
     LANGUAGE plpgsql STABLE
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
   v_value integer;
@@ -954,7 +1103,7 @@ COMMENT ON FUNCTION app_private.gift_setting(key text, fallback integer) IS 'Int
 
 CREATE FUNCTION app_private.gift_status(gift_ledger_id bigint, OUT status text, OUT batch_id bigint, OUT settled_at timestamp with time zone) RETURNS record
     LANGUAGE plpgsql STABLE
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 begin
   if exists (select 1 from app_private.gift_settlement_queue q where q.gift_ledger_id = gift_status.gift_ledger_id) then
@@ -979,7 +1128,7 @@ COMMENT ON FUNCTION app_private.gift_status(gift_ledger_id bigint, OUT status te
 
 CREATE FUNCTION app_private.hls_check_target(stream_id uuid) RETURNS TABLE(pending text, url text)
     LANGUAGE sql STABLE
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
   select p.pending, app_public.streams_hls_url(s)
     from app_private.stream_playback p
@@ -999,7 +1148,7 @@ COMMENT ON FUNCTION app_private.hls_check_target(stream_id uuid) IS 'What the st
 
 CREATE FUNCTION app_private.issue_coins(user_id uuid, coins bigint, kind text, reference text DEFAULT NULL::text, note text DEFAULT NULL::text) RETURNS TABLE(coin_transaction_id bigint, duplicate boolean, balance bigint)
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 #variable_conflict use_column
 declare
@@ -1041,7 +1190,7 @@ COMMENT ON FUNCTION app_private.issue_coins(user_id uuid, coins bigint, kind tex
 
 CREATE FUNCTION app_private.livekit_grant_for(stream_id uuid, user_id uuid) RETURNS app_public.livekit_grant
     LANGUAGE plpgsql STABLE
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
   v_user app_public.users;
@@ -1094,7 +1243,7 @@ COMMENT ON FUNCTION app_private.livekit_grant_for(stream_id uuid, user_id uuid) 
 
 CREATE FUNCTION app_private.log_moderation(stream_id uuid, action text, target_user_id uuid, reason text, details jsonb DEFAULT '{}'::jsonb) RETURNS void
     LANGUAGE sql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
   insert into app_public.moderation_actions (stream_id, actor_id, action, target_user_id, reason, details)
   values (stream_id, app_public.current_user_id(), action, target_user_id, reason, coalesce(details, '{}'));
@@ -1105,6 +1254,31 @@ $$;
 --
 
 COMMENT ON FUNCTION app_private.log_moderation(stream_id uuid, action text, target_user_id uuid, reason text, details jsonb) IS 'Appends to the moderation log as the current user.';
+
+--
+-- Name: login_account_key(text); Type: FUNCTION; Schema: app_private; Owner: -
+--
+
+CREATE FUNCTION app_private.login_account_key(username_or_email text) RETURNS text
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+  -- The account a sign-in names: its user id when it exists (so the username and the e-mail address
+  -- share one throttle), else a digest of the identifier (unknown accounts are throttled exactly like
+  -- known ones, so throttling does not tell which exist).
+  select coalesce(
+    (select u.id::text from app_public.users u where lower(u.username) = lower(username_or_email)
+      union all
+     select s.user_id::text from app_private.user_secrets s where lower(s.email) = lower(username_or_email)
+     limit 1),
+    'unknown:' || md5(lower(coalesce(username_or_email, ''))))
+$$;
+
+--
+-- Name: FUNCTION login_account_key(username_or_email text); Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON FUNCTION app_private.login_account_key(username_or_email text) IS 'The throttle key of a sign-in: the user id, or a digest of an unknown identifier.';
 
 --
 -- Name: streams; Type: TABLE; Schema: app_public; Owner: -
@@ -1125,7 +1299,8 @@ CREATE TABLE app_public.streams (
     CONSTRAINT streams_check CHECK (((status = 'ended'::text) = (ended_at IS NOT NULL))),
     CONSTRAINT streams_seat_cap_check CHECK (((seat_cap >= 0) AND (seat_cap <= 12))),
     CONSTRAINT streams_status_check CHECK ((status = ANY (ARRAY['live'::text, 'ended'::text]))),
-    CONSTRAINT streams_title_check CHECK (((char_length(title) >= 1) AND (char_length(title) <= 140)))
+    CONSTRAINT streams_title_check CHECK (((char_length(title) >= 1) AND (char_length(title) <= 140))),
+    CONSTRAINT streams_title_clean CHECK (app_hidden.is_clean_line(title))
 );
 
 ALTER TABLE ONLY app_public.streams FORCE ROW LEVEL SECURITY;
@@ -1174,10 +1349,12 @@ CREATE TABLE app_public.users (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     vehicle_status text,
-    CONSTRAINT users_avatar_url_check CHECK ((avatar_url ~ '^https?://[^\s]+$'::text)),
+    CONSTRAINT users_avatar_url_check CHECK (((avatar_url ~ '^https?://[!-~]+$'::text) AND (char_length(avatar_url) <= 2000))),
     CONSTRAINT users_display_name_check CHECK (((char_length(display_name) >= 1) AND (char_length(display_name) <= 64))),
+    CONSTRAINT users_display_name_clean CHECK (app_hidden.is_clean_line(display_name)),
     CONSTRAINT users_username_check CHECK ((username ~ '^[A-Za-z][A-Za-z0-9_]{2,23}$'::text)),
-    CONSTRAINT users_vehicle_status_check CHECK (((vehicle_status IS NULL) OR (((char_length(vehicle_status) >= 1) AND (char_length(vehicle_status) <= 40)) AND (vehicle_status !~ '[[:cntrl:]]'::text))))
+    CONSTRAINT users_vehicle_status_check CHECK (((vehicle_status IS NULL) OR (((char_length(vehicle_status) >= 1) AND (char_length(vehicle_status) <= 40)) AND (vehicle_status !~ '[[:cntrl:]]'::text)))),
+    CONSTRAINT users_vehicle_status_clean CHECK (app_hidden.is_clean_line(vehicle_status))
 );
 
 ALTER TABLE ONLY app_public.users FORCE ROW LEVEL SECURITY;
@@ -1236,7 +1413,7 @@ COMMENT ON COLUMN app_public.users.vehicle_status IS 'Cosmetic badge: the ride t
 
 CREATE FUNCTION app_private.manages_stage(stream app_public.streams, actor app_public.users) RETURNS boolean
     LANGUAGE sql STABLE
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
   select actor.id = stream.broadcaster_id or actor.role in ('moderator', 'admin')
 $$;
@@ -1253,7 +1430,7 @@ COMMENT ON FUNCTION app_private.manages_stage(stream app_public.streams, actor a
 
 CREATE FUNCTION app_private.moderation_target(stream_id uuid, user_id uuid) RETURNS app_public.streams
     LANGUAGE plpgsql STABLE
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
   v_stream app_public.streams;
@@ -1300,7 +1477,7 @@ COMMENT ON FUNCTION app_private.moderation_target(stream_id uuid, user_id uuid) 
 
 CREATE FUNCTION app_private.next_stream_event_batches(max_events integer DEFAULT 10000, max_payload integer DEFAULT 7900) RETURNS TABLE(stream_id uuid, payload text, events integer)
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
   r record;
@@ -1397,7 +1574,7 @@ COMMENT ON FUNCTION app_private.next_stream_event_batches(max_events integer, ma
 
 CREATE FUNCTION app_private.playback_metrics() RETURNS TABLE(streams_hls integer, streams_check_failing integer, checks_failed integer, failure_reports integer)
     LANGUAGE sql STABLE
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
   select (select count(*) from app_private.stream_playback where mode = 'hls')::integer,
          (select count(*) from app_private.stream_playback where last_check_ok = false)::integer,
@@ -1417,7 +1594,7 @@ COMMENT ON FUNCTION app_private.playback_metrics() IS 'Figures for /metrics (tro
 
 CREATE FUNCTION app_private.playback_viewer_count(s app_public.streams) RETURNS integer
     LANGUAGE plpgsql STABLE
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
 declare
   v_count integer;
@@ -1502,7 +1679,7 @@ COMMENT ON COLUMN app_public.gift_batch_logs.oldest_pending_lag_ms IS 'Age of th
 
 CREATE FUNCTION app_private.process_gift_ledger_batch(max_rows integer DEFAULT NULL::integer) RETURNS app_public.gift_batch_logs
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     SET jit TO 'off'
     AS $$
 declare
@@ -1524,6 +1701,7 @@ begin
     receiver_id uuid, sender_id uuid, stream_id uuid, day timestamptz, settled boolean,
     gifts bigint, coins bigint, fee_coins bigint, quantity bigint, oldest timestamptz
   ) on commit delete rows;
+  perform 'PRAGMA:TABLE: gift_batch_sums (receiver_id uuid, sender_id uuid, stream_id uuid, day timestamptz, settled boolean, gifts bigint, coins bigint, fee_coins bigint, quantity bigint, oldest timestamptz)';  -- for plpgsql_check
   delete from pg_temp.gift_batch_sums;
 
   -- 1. Take queued gifts in arrival order (rows other batches hold are skipped), delete them from the
@@ -1646,7 +1824,7 @@ COMMENT ON FUNCTION app_private.process_gift_ledger_batch(max_rows integer) IS '
 
 CREATE FUNCTION app_private.prune_stream_events() RETURNS integer
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
   v_secs int;
@@ -1694,7 +1872,7 @@ COMMENT ON FUNCTION app_private.publish_stream_event(stream_id uuid, kind text, 
 
 CREATE FUNCTION app_private.publish_viewer_counts() RETURNS integer
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
   v_n int;
@@ -1740,7 +1918,7 @@ COMMENT ON FUNCTION app_private.publish_viewer_counts() IS 'Turns fresh presence
 
 CREATE FUNCTION app_private.purchase_coins(provider text, provider_event_id text, user_id uuid, coins integer, amount_cents integer DEFAULT NULL::integer, currency text DEFAULT NULL::text, payload jsonb DEFAULT '{}'::jsonb) RETURNS TABLE(coin_transaction_id bigint, duplicate boolean, balance bigint)
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
 #variable_conflict use_column
 declare
@@ -1777,7 +1955,7 @@ COMMENT ON FUNCTION app_private.purchase_coins(provider text, provider_event_id 
 
 CREATE FUNCTION app_private.record_hls_check(stream_id uuid, url text, ok boolean, error text, detail jsonb DEFAULT '{}'::jsonb) RETURNS text
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
   v_state app_private.stream_playback;
@@ -1852,12 +2030,44 @@ $$;
 COMMENT ON FUNCTION app_private.record_hls_check(stream_id uuid, url text, ok boolean, error text, detail jsonb) IS 'Result of a streams__check_hls job: switches (and publishes a stream_state event) only on a passing check of the current URL; a failure keeps the current path, records why and schedules a retry with backoff.';
 
 --
+-- Name: record_login_failure(text); Type: FUNCTION; Schema: app_private; Owner: -
+--
+
+CREATE FUNCTION app_private.record_login_failure(username_or_email text) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+  v_key text := app_private.login_account_key(username_or_email);
+  v_window interval := make_interval(secs => app_private.gift_setting('login_window_seconds', 900));
+  v_failures integer;
+begin
+  insert into app_private.login_failures as f (account, failures, window_start) values (v_key, 1, now())
+  on conflict (account) do update
+    set failures = case when f.window_start + v_window <= now() then 1 else f.failures + 1 end,
+        window_start = case when f.window_start + v_window <= now() then now() else f.window_start end
+  returning f.failures into v_failures;
+  -- Expired windows are forgotten (a few at a time, oldest first).
+  delete from app_private.login_failures f
+   where f.account in (select o.account from app_private.login_failures o
+                        where o.window_start < now() - v_window order by o.window_start limit 100);
+  return v_failures;
+end;
+$$;
+
+--
+-- Name: FUNCTION record_login_failure(username_or_email text); Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON FUNCTION app_private.record_login_failure(username_or_email text) IS 'Counts one failed sign-in against the account (login_failures, per window). Returns the failures in the current window. Must run in a transaction that commits: the CREDS error of app_public.login rolls back its own record.';
+
+--
 -- Name: relay_stream_events(integer, integer); Type: FUNCTION; Schema: app_private; Owner: -
 --
 
 CREATE FUNCTION app_private.relay_stream_events(max_events integer DEFAULT 10000, max_payload integer DEFAULT 7900) RETURNS TABLE(notifies integer, events integer)
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
   b record;
@@ -1893,7 +2103,7 @@ COMMENT ON FUNCTION app_private.relay_stream_events(max_events integer, max_payl
 
 CREATE FUNCTION app_private.request_transition(stream_id uuid, target text, reason text, requested_by uuid) RETURNS text
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
   v_state app_private.stream_playback;
@@ -1952,7 +2162,7 @@ COMMENT ON FUNCTION app_private.request_transition(stream_id uuid, target text, 
 
 CREATE FUNCTION app_private.require_user() RETURNS app_public.users
     LANGUAGE plpgsql STABLE
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
   v_user app_public.users;
@@ -1980,7 +2190,7 @@ COMMENT ON FUNCTION app_private.require_user() IS 'The signed-in, unbanned calle
 
 CREATE FUNCTION app_private.reverse_gift(gift_ledger_id bigint, reason text) RETURNS bigint
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
   v_gift app_private.gift_ledger;
@@ -1991,6 +2201,7 @@ begin
   if reason is null or char_length(btrim(reason)) not between 1 and 200 then
     raise exception 'a reason (1-200 characters) is required to reverse a gift' using errcode = 'BADIN';
   end if;
+  reason := app_hidden.clean_line(reason, 'reason', 200);
   select * into v_gift from app_private.gift_ledger g where g.id = reverse_gift.gift_ledger_id;
   if not found then
     raise exception 'gift ledger entry % not found', gift_ledger_id using errcode = 'NOFND';
@@ -2053,7 +2264,7 @@ COMMENT ON FUNCTION app_private.reverse_gift(gift_ledger_id bigint, reason text)
 
 CREATE FUNCTION app_private.scan_viral_thresholds() RETURNS integer
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
   v_stream app_public.streams;
@@ -2083,7 +2294,7 @@ COMMENT ON FUNCTION app_private.scan_viral_thresholds() IS 'Applies the threshol
 
 CREATE FUNCTION app_private.sign_jwt(user_id uuid) RETURNS text
     LANGUAGE plpgsql STABLE
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
   v_secret text;
@@ -2124,7 +2335,7 @@ COMMENT ON FUNCTION app_private.sign_jwt(user_id uuid) IS 'HS256 token for the A
 
 CREATE FUNCTION app_private.stream_leaderboard_event(stream_id uuid, broadcaster_id uuid, batch_id bigint) RETURNS jsonb
     LANGUAGE sql STABLE
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
   select jsonb_build_object(
     'type', 'leaderboard',
@@ -2157,7 +2368,7 @@ $$;
 
 CREATE FUNCTION app_private.tg__append_only() RETURNS trigger
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 begin
   raise exception '%.% is append-only: % is not allowed (reverse with new entries instead)',
@@ -2177,7 +2388,7 @@ COMMENT ON FUNCTION app_private.tg__append_only() IS 'Rejects UPDATE/DELETE/TRUN
 
 CREATE FUNCTION app_private.tg__chat_restriction_hint() RETURNS trigger
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 begin
   update app_private.user_identities i
@@ -2199,7 +2410,7 @@ COMMENT ON FUNCTION app_private.tg__chat_restriction_hint() IS 'Adds the stream 
 
 CREATE FUNCTION app_private.tg__timestamps() RETURNS trigger
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 begin
   new.created_at = (case when tg_op = 'INSERT' then now() else old.created_at end);
@@ -2220,7 +2431,7 @@ COMMENT ON FUNCTION app_private.tg__timestamps() IS 'Keeps created_at/updated_at
 
 CREATE FUNCTION app_private.tg_gift_ledger__queue() RETURNS trigger
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 begin
   insert into app_private.gift_settlement_queue (gift_ledger_id, sender_id, receiver_id, stream_id, quantity, coins, fee_coins, created_at)
@@ -2241,7 +2452,7 @@ COMMENT ON FUNCTION app_private.tg_gift_ledger__queue() IS 'Queues every appende
 
 CREATE FUNCTION app_private.tg_stream_seats__enqueue() RETURNS trigger
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
   v_user app_public.users;
@@ -2290,7 +2501,7 @@ COMMENT ON FUNCTION app_private.tg_stream_seats__enqueue() IS 'Publishes a seat 
 
 CREATE FUNCTION app_private.tg_streams__end_seats() RETURNS trigger
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 begin
   update app_public.stream_seats s
@@ -2307,12 +2518,40 @@ $$;
 COMMENT ON FUNCTION app_private.tg_streams__end_seats() IS 'Ends every open seat when its stream ends.';
 
 --
+-- Name: tg_users__clean_text(); Type: FUNCTION; Schema: app_private; Owner: -
+--
+
+CREATE FUNCTION app_private.tg_users__clean_text() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+begin
+  -- Profile text is written directly (GraphQL updateUser*), so the rules run here, as a BADIN naming the field.
+  new.display_name := app_hidden.clean_line(new.display_name, 'display name', 64);
+  new.vehicle_status := app_hidden.clean_line(new.vehicle_status, 'vehicle status', 40, 0);
+  if new.avatar_url is not null then
+    new.avatar_url := nullif(btrim(new.avatar_url), '');
+    if new.avatar_url !~ '^https?://[!-~]+$' or char_length(new.avatar_url) > 2000 then
+      raise exception 'avatar URL must be an http(s) URL of at most 2000 printable ASCII characters' using errcode = 'BADIN';
+    end if;
+  end if;
+  return new;
+end;
+$_$;
+
+--
+-- Name: FUNCTION tg_users__clean_text(); Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON FUNCTION app_private.tg_users__clean_text() IS 'Display name, vehicle status and avatar URL, cleaned (NFC, trimmed) or refused with BADIN on every insert and update of app_public.users (docs/security.md).';
+
+--
 -- Name: tg_users__identity(); Type: FUNCTION; Schema: app_private; Owner: -
 --
 
 CREATE FUNCTION app_private.tg_users__identity() RETURNS trigger
-    LANGUAGE plpgsql
-    SET search_path TO ''
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 begin
   insert into app_private.user_identities (user_id, role, is_banned, sender, updated_at)
@@ -2334,7 +2573,7 @@ $$;
 -- Name: FUNCTION tg_users__identity(); Type: COMMENT; Schema: app_private; Owner: -
 --
 
-COMMENT ON FUNCTION app_private.tg_users__identity() IS 'Keeps app_private.user_identities in step with app_public.users.';
+COMMENT ON FUNCTION app_private.tg_users__identity() IS 'Keeps app_private.user_identities in step with app_public.users. SECURITY DEFINER: profile edits run as the user (UPDATE on app_public.users), who has no usage on app_private.';
 
 --
 -- Name: accept_seat(uuid); Type: FUNCTION; Schema: app_public; Owner: -
@@ -2342,7 +2581,7 @@ COMMENT ON FUNCTION app_private.tg_users__identity() IS 'Keeps app_private.user_
 
 CREATE FUNCTION app_public.accept_seat(seat_id uuid) RETURNS app_public.stream_seats
     LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
   v_me app_public.users := app_private.require_user();
@@ -2391,7 +2630,8 @@ CREATE TABLE app_public.stream_bans (
     reason text,
     banned_until timestamp with time zone,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT stream_bans_reason_check CHECK ((char_length(reason) <= 500))
+    CONSTRAINT stream_bans_reason_check CHECK ((char_length(reason) <= 500)),
+    CONSTRAINT stream_bans_reason_clean CHECK (app_hidden.is_clean_line(reason))
 );
 
 ALTER TABLE ONLY app_public.stream_bans FORCE ROW LEVEL SECURITY;
@@ -2408,7 +2648,7 @@ COMMENT ON TABLE app_public.stream_bans IS 'Users banned from a stream''s chat (
 
 CREATE FUNCTION app_public.ban_user(stream_id uuid, user_id uuid, reason text DEFAULT NULL::text, duration_seconds integer DEFAULT NULL::integer) RETURNS app_public.stream_bans
     LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
   v_ban app_public.stream_bans;
@@ -2417,9 +2657,7 @@ begin
   if duration_seconds is not null and duration_seconds not between 1 and 31622400 then
     raise exception 'ban duration must be between 1 second and 366 days (or null for indefinitely)' using errcode = 'BADIN';
   end if;
-  if reason is not null and char_length(reason) > 500 then
-    raise exception 'reason must be at most 500 characters' using errcode = 'BADIN';
-  end if;
+  reason := app_hidden.clean_line(reason, 'reason', 500, 0);
   insert into app_public.stream_bans as b (stream_id, user_id, banned_by, reason, banned_until)
   values (stream_id, user_id, app_public.current_user_id(), reason, now() + make_interval(secs => duration_seconds))
   on conflict on constraint stream_bans_pkey do update
@@ -2444,7 +2682,7 @@ COMMENT ON FUNCTION app_public.ban_user(stream_id uuid, user_id uuid, reason tex
 
 CREATE FUNCTION app_public.configure_stream_playback(stream_id uuid, hls_provider text, mux_playback_id text DEFAULT NULL::text, origin_path text DEFAULT NULL::text) RETURNS app_public.playback_state
     LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
 declare
   v_uid uuid := app_public.current_user_id();
@@ -2509,7 +2747,7 @@ COMMENT ON FUNCTION app_public.configure_stream_playback(stream_id uuid, hls_pro
 
 CREATE FUNCTION app_public."current_user"() RETURNS app_public.users
     LANGUAGE sql STABLE
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
   select u.* from app_public.users u where u.id = app_public.current_user_id()
 $$;
@@ -2527,7 +2765,7 @@ COMMENT ON FUNCTION app_public."current_user"() IS 'The signed-in user, or null.
 CREATE FUNCTION app_public.current_user_id() RETURNS uuid
     LANGUAGE sql STABLE PARALLEL SAFE
     AS $$
-  select nullif(nullif(pg_catalog.current_setting('request.jwt.claims', true), '')::jsonb ->> 'sub', '')::uuid
+  select nullif(nullif(pg_catalog.current_setting('request.jwt.claims', true), '')::pg_catalog.jsonb ->> 'sub', '')::pg_catalog.uuid
 $$;
 
 --
@@ -2543,7 +2781,7 @@ The signed-in user''s id, from the verified JWT claims (`sub`); null when anonym
 
 CREATE FUNCTION app_public.delete_chat_message(message_id bigint, reason text DEFAULT NULL::text) RETURNS boolean
     LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
   v_uid uuid := app_public.current_user_id();
@@ -2554,6 +2792,7 @@ begin
   if v_uid is null then
     raise exception 'sign in to delete chat messages' using errcode = 'NOAUT';
   end if;
+  reason := app_hidden.clean_line(reason, 'reason', 500, 0);
   select m.stream_id, m.sender_id, m.deleted_at into v_stream_id, v_sender_id, v_deleted
     from app_private.chat_messages m where m.id = message_id;
   if v_stream_id is null then
@@ -2591,7 +2830,7 @@ COMMENT ON FUNCTION app_public.delete_chat_message(message_id bigint, reason tex
 
 CREATE FUNCTION app_public.end_stream(stream_id uuid) RETURNS app_public.streams
     LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
   v_stream app_public.streams;
@@ -2629,7 +2868,7 @@ COMMENT ON FUNCTION app_public.end_stream(stream_id uuid) IS 'Ends a live stream
 
 CREATE FUNCTION app_public.gift_batch_logs("limit" integer DEFAULT 50) RETURNS app_public.gift_batch_logs[]
     LANGUAGE plpgsql STABLE
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
 begin
   if not exists (select 1 from app_public.users u where u.id = app_public.current_user_id() and u.role = 'admin') then
@@ -2655,11 +2894,12 @@ Admins: the most recent settlement batches, newest first (batch health). Errors:
 
 CREATE FUNCTION app_public.go_live(title text) RETURNS app_public.streams
     LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
   v_user app_public.users;
   v_stream app_public.streams;
+  v_title text;
 begin
   select * into v_user from app_public.users where id = app_public.current_user_id();
   if v_user.id is null then
@@ -2671,13 +2911,11 @@ begin
   if v_user.role not in ('broadcaster', 'admin') then
     raise exception 'user % is not a broadcaster', v_user.username using errcode = 'DENYD';
   end if;
-  if title is null or char_length(btrim(title)) not between 1 and 140 then
-    raise exception 'title must be 1-140 characters' using errcode = 'BADIN';
-  end if;
+  v_title := app_hidden.clean_line(title, 'title', 140);
   if exists (select 1 from app_public.streams s where s.broadcaster_id = v_user.id and s.status = 'live') then
     raise exception 'user % is already live', v_user.username using errcode = 'CONFL';
   end if;
-  insert into app_public.streams (broadcaster_id, title) values (v_user.id, btrim(title))
+  insert into app_public.streams (broadcaster_id, title) values (v_user.id, v_title)
     returning * into v_stream;
   return v_stream;
 end;
@@ -2695,7 +2933,7 @@ COMMENT ON FUNCTION app_public.go_live(title text) IS 'Starts a live stream owne
 
 CREATE FUNCTION app_public.grant_coins(user_id uuid, coins integer, reason text) RETURNS app_public.wallet_summary
     LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
   v_uid uuid := app_public.current_user_id();
@@ -2710,6 +2948,7 @@ begin
   if reason is null or char_length(btrim(reason)) not between 1 and 200 then
     raise exception 'a reason (1-200 characters) is required to grant coins' using errcode = 'BADIN';
   end if;
+  reason := app_hidden.clean_line(reason, 'reason', 200);
   if coins is null or coins not between 1 and 10000000 then
     raise exception 'coins to grant must be between 1 and 10000000, got %', coins using errcode = 'BADIN';
   end if;
@@ -2732,7 +2971,7 @@ COMMENT ON FUNCTION app_public.grant_coins(user_id uuid, coins integer, reason t
 
 CREATE FUNCTION app_public.invite_to_seat(stream_id uuid, user_id uuid, slot integer DEFAULT NULL::integer, duration_seconds integer DEFAULT NULL::integer) RETURNS app_public.stream_seats
     LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
   v_me app_public.users := app_private.require_user();
@@ -2802,8 +3041,8 @@ COMMENT ON FUNCTION app_public.invite_to_seat(stream_id uuid, user_id uuid, slot
 --
 
 CREATE FUNCTION app_public.leaderboard(period text DEFAULT 'week'::text, "limit" integer DEFAULT 10) RETURNS app_public.leaderboard_entry[]
-    LANGUAGE plpgsql STABLE
-    SET search_path TO ''
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
 begin
   if $1 is null or $1 not in ('day', 'week', 'month', 'all_time') then
@@ -2827,7 +3066,7 @@ $_$;
 -- Name: FUNCTION leaderboard(period text, "limit" integer); Type: COMMENT; Schema: app_public; Owner: -
 --
 
-COMMENT ON FUNCTION app_public.leaderboard(period text, "limit" integer) IS 'Top broadcasters by coins received in the current period (day, week, month, all_time; UTC boundaries). Reads only materialised stats. Errors: BADIN.';
+COMMENT ON FUNCTION app_public.leaderboard(period text, "limit" integer) IS 'Top broadcasters by coins received in the current period (day, week, month, all_time; UTC boundaries). Reads only materialised stats (SECURITY DEFINER: app_public.broadcaster_stats rows are private to their broadcaster). Errors: BADIN.';
 
 --
 -- Name: leave_seat(uuid); Type: FUNCTION; Schema: app_public; Owner: -
@@ -2835,7 +3074,7 @@ COMMENT ON FUNCTION app_public.leaderboard(period text, "limit" integer) IS 'Top
 
 CREATE FUNCTION app_public.leave_seat(seat_id uuid) RETURNS app_public.stream_seats
     LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
   v_me app_public.users;
@@ -2875,7 +3114,7 @@ COMMENT ON FUNCTION app_public.leave_seat(seat_id uuid) IS 'Leaves a seat or dec
 
 CREATE FUNCTION app_public.live_streams() RETURNS SETOF app_public.streams
     LANGUAGE sql STABLE
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
   select s.* from app_public.streams s where s.status = 'live' order by s.started_at desc
 $$;
@@ -2892,7 +3131,7 @@ COMMENT ON FUNCTION app_public.live_streams() IS 'Streams that are live now, new
 
 CREATE FUNCTION app_public.livekit_grant(stream_id uuid) RETURNS app_public.livekit_grant
     LANGUAGE plpgsql STABLE SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 begin
   return app_private.livekit_grant_for(livekit_grant.stream_id, app_public.current_user_id());
@@ -2911,11 +3150,19 @@ COMMENT ON FUNCTION app_public.livekit_grant(stream_id uuid) IS 'The caller''s L
 
 CREATE FUNCTION app_public.login(username_or_email text, password text) RETURNS text
     LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
-    AS $$
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
 declare
   v_user app_public.users;
   v_hash text;
+  v_key text;
+  v_failures app_private.login_failures;
+  v_max integer := app_private.gift_setting('login_max_failures', 5);
+  v_window interval := make_interval(secs => app_private.gift_setting('login_window_seconds', 900));
+  v_wait integer;
+  v_ok boolean;
+  -- bcrypt (cost 10) of random bytes nobody kept: an unknown account costs the same work as a known one.
+  c_dummy constant text := '$2a$10$CPmXNyK54JEFOB2n1ZEaAOrFZEzb57PdvMC8TO8NTcIWTbAmXEVd.';
 begin
   select u.* into v_user
     from app_public.users u
@@ -2923,23 +3170,45 @@ begin
    where lower(u.username) = lower(username_or_email) or lower(s.email) = lower(username_or_email)
    limit 1;
   select s.password_hash into v_hash from app_private.user_secrets s where s.user_id = v_user.id;
-  -- Same error whether the user is unknown or the password is wrong.
-  if v_user.id is null or v_hash is null or v_hash <> public.crypt(coalesce(password, ''), v_hash) then
+  v_key := app_private.login_account_key(username_or_email);
+  -- One sign-in per account at a time: parallel guessing gets RATEL, not parallel bcrypt runs.
+  if not pg_try_advisory_xact_lock(hashtextextended('app_public.login:' || v_key, 0)) then
+    raise exception 'another sign-in for this account is in progress: retry after 1 seconds'
+      using errcode = 'RATEL', detail = json_build_object('retry_after', 1)::text;
+  end if;
+  -- Too many failures in the window: refused before any password work.
+  select * into v_failures from app_private.login_failures f where f.account = v_key;
+  if v_failures.failures >= v_max and v_failures.window_start + v_window > now() then
+    v_wait := greatest(ceil(extract(epoch from v_failures.window_start + v_window - now())), 1);
+    raise exception 'too many failed sign-ins for this account: retry after % seconds', v_wait
+      using errcode = 'RATEL', detail = json_build_object('retry_after', v_wait)::text;
+  end if;
+  -- Same error and the same bcrypt work whether the user is unknown or the password is wrong.
+  v_ok := public.crypt(coalesce(password, ''), coalesce(v_hash, c_dummy)) = coalesce(v_hash, c_dummy) and v_hash is not null;
+  if not v_ok then
+    -- Not recorded here: this error rolls the transaction back. The caller records the failure in
+    -- a transaction of its own (app_private.record_login_failure), see docs/security.md.
     raise exception 'wrong username/email or password' using errcode = 'CREDS';
   end if;
   if v_user.is_banned then
     raise exception 'user % is banned', v_user.username using errcode = 'BANND';
   end if;
-  update app_private.user_secrets set last_login_at = now() where user_id = v_user.id;
+  delete from app_private.login_failures f where f.account = v_key;
+  update app_private.user_secrets s
+     set last_login_at = now(),
+         -- Hashes below cost 10 (older or imported accounts) are upgraded while the password is at hand.
+         password_hash = case when substring(s.password_hash from '^\$2[abxy]?\$(\d+)\$')::integer < 10
+                              then public.crypt(password, public.gen_salt('bf', 10)) else s.password_hash end
+   where s.user_id = v_user.id;
   return app_private.sign_jwt(v_user.id);
 end;
-$$;
+$_$;
 
 --
 -- Name: FUNCTION login(username_or_email text, password text); Type: COMMENT; Schema: app_public; Owner: -
 --
 
-COMMENT ON FUNCTION app_public.login(username_or_email text, password text) IS 'Signs in and returns a short-lived JWT. Errors: CREDS wrong credentials, BANND banned.';
+COMMENT ON FUNCTION app_public.login(username_or_email text, password text) IS 'Signs in and returns a short-lived JWT. Throttled per account: one attempt at a time, and after 5 failures in 15 minutes RATEL until the window ends. Errors: CREDS wrong credentials, BANND banned, RATEL (retry after the seconds in the message).';
 
 --
 -- Name: stream_mutes; Type: TABLE; Schema: app_public; Owner: -
@@ -2952,7 +3221,8 @@ CREATE TABLE app_public.stream_mutes (
     reason text,
     muted_until timestamp with time zone,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT stream_mutes_reason_check CHECK ((char_length(reason) <= 500))
+    CONSTRAINT stream_mutes_reason_check CHECK ((char_length(reason) <= 500)),
+    CONSTRAINT stream_mutes_reason_clean CHECK (app_hidden.is_clean_line(reason))
 );
 
 ALTER TABLE ONLY app_public.stream_mutes FORCE ROW LEVEL SECURITY;
@@ -2969,7 +3239,7 @@ COMMENT ON TABLE app_public.stream_mutes IS 'Users who may not chat in a stream,
 
 CREATE FUNCTION app_public.mute_user(stream_id uuid, user_id uuid, duration_seconds integer DEFAULT NULL::integer, reason text DEFAULT NULL::text) RETURNS app_public.stream_mutes
     LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
   v_mute app_public.stream_mutes;
@@ -2978,9 +3248,7 @@ begin
   if duration_seconds is not null and duration_seconds not between 1 and 31622400 then
     raise exception 'mute duration must be between 1 second and 366 days (or null for indefinitely)' using errcode = 'BADIN';
   end if;
-  if reason is not null and char_length(reason) > 500 then
-    raise exception 'reason must be at most 500 characters' using errcode = 'BADIN';
-  end if;
+  reason := app_hidden.clean_line(reason, 'reason', 500, 0);
   insert into app_public.stream_mutes as m (stream_id, user_id, muted_by, reason, muted_until)
   values (stream_id, user_id, app_public.current_user_id(), reason, now() + make_interval(secs => duration_seconds))
   on conflict on constraint stream_mutes_pkey do update
@@ -3003,7 +3271,7 @@ COMMENT ON FUNCTION app_public.mute_user(stream_id uuid, user_id uuid, duration_
 
 CREATE FUNCTION app_public.my_wallet() RETURNS app_public.wallet_summary
     LANGUAGE plpgsql STABLE SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
   v_uid uuid := app_public.current_user_id();
@@ -3035,7 +3303,7 @@ CREATE FUNCTION app_public.period_start(period text, at timestamp with time zone
     when 'day' then pg_catalog.timezone('UTC', pg_catalog.date_trunc('day', pg_catalog.timezone('UTC', at)))
     when 'week' then pg_catalog.timezone('UTC', pg_catalog.date_trunc('week', pg_catalog.timezone('UTC', at)))
     when 'month' then pg_catalog.timezone('UTC', pg_catalog.date_trunc('month', pg_catalog.timezone('UTC', at)))
-    when 'all_time' then timestamptz '1970-01-01 00:00:00+00'
+    when 'all_time' then pg_catalog.timestamptz '1970-01-01 00:00:00+00'
   end
 $$;
 
@@ -3052,7 +3320,7 @@ Start (UTC) of the leaderboard period containing `at`: day, week (ISO, Monday), 
 
 CREATE FUNCTION app_public.recent_chat_messages(stream_id uuid) RETURNS SETOF app_public.chat_message
     LANGUAGE sql STABLE SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
   select r.id, r.stream_id, r.sender_id, r.body, r.client_id, r.sender, r.created_at
     from (
@@ -3086,30 +3354,40 @@ COMMENT ON FUNCTION app_public.recent_chat_messages(stream_id uuid) IS 'The last
 
 CREATE FUNCTION app_public.register(username text, email text, password text) RETURNS text
     LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
 declare
   v_user_id uuid;
+  v_hash text;
 begin
   if username is null or username !~ '^[A-Za-z][A-Za-z0-9_]{2,23}$' then
     raise exception 'username must be a letter followed by 2-23 letters, digits or underscores' using errcode = 'BADIN';
   end if;
-  if email is null or email !~ '^[^@\s]+@[^@\s]+\.[^@\s]+$' then
+  if email is null or email !~ '^[^@\s]+@[^@\s]+\.[^@\s]+$' or not app_hidden.is_clean_line(email) then
     raise exception 'email is not a valid address' using errcode = 'BADIN';
   end if;
-  if password is null or char_length(password) < 8 or char_length(password) > 200 then
-    raise exception 'password must be 8-200 characters' using errcode = 'BADIN';
+  -- Password policy: 10 characters at least, at most 72 bytes (bcrypt ignores the rest), not the
+  -- username or the e-mail address (or its part before the @).
+  if password is null or char_length(password) < 10 then
+    raise exception 'password must be at least 10 characters' using errcode = 'BADIN';
   end if;
-  if exists (select 1 from app_public.users u where lower(u.username) = lower(register.username)) then
-    raise exception 'username "%" is already taken', username using errcode = 'CONFL';
+  if octet_length(password) > 72 then
+    raise exception 'password must be at most 72 bytes' using errcode = 'BADIN';
   end if;
-  if exists (select 1 from app_private.user_secrets s where lower(s.email) = lower(register.email)) then
-    raise exception 'email is already registered' using errcode = 'CONFL';
+  if lower(password) in (lower(username), lower(email), lower(split_part(email, '@', 1))) then
+    raise exception 'password must not be the username or the e-mail address' using errcode = 'BADIN';
+  end if;
+  -- bcrypt cost 10 (about 50-100 ms), computed before the availability checks so that a taken
+  -- username or e-mail answers no faster than a new account.
+  v_hash := public.crypt(password, public.gen_salt('bf', 10));
+  -- One answer for a taken username and a taken e-mail address: the error does not say which.
+  if exists (select 1 from app_public.users u where lower(u.username) = lower(register.username))
+     or exists (select 1 from app_private.user_secrets s where lower(s.email) = lower(register.email)) then
+    raise exception 'username or email is already registered' using errcode = 'CONFL';
   end if;
   insert into app_public.users (username, display_name) values (username, username)
     returning id into v_user_id;
-  insert into app_private.user_secrets (user_id, email, password_hash)
-    values (v_user_id, email, public.crypt(password, public.gen_salt('bf', 10)));
+  insert into app_private.user_secrets (user_id, email, password_hash) values (v_user_id, email, v_hash);
   return app_private.sign_jwt(v_user_id);
 exception
   when unique_violation then
@@ -3121,7 +3399,7 @@ $_$;
 -- Name: FUNCTION register(username text, email text, password text); Type: COMMENT; Schema: app_public; Owner: -
 --
 
-COMMENT ON FUNCTION app_public.register(username text, email text, password text) IS 'Creates an account (app role viewer) and returns a signed JWT. Errors: BADIN invalid input, CONFL username or email taken.';
+COMMENT ON FUNCTION app_public.register(username text, email text, password text) IS 'Creates an account (app role viewer) and returns a signed JWT. Password: 10 characters to 72 bytes, not the username or e-mail; bcrypt cost 10. Errors: BADIN invalid input, CONFL username or email taken (one message for both).';
 
 --
 -- Name: report_playback_failure(uuid, text, text, text); Type: FUNCTION; Schema: app_public; Owner: -
@@ -3129,7 +3407,7 @@ COMMENT ON FUNCTION app_public.register(username text, email text, password text
 
 CREATE FUNCTION app_public.report_playback_failure(stream_id uuid, path text, url text DEFAULT NULL::text, reason text DEFAULT NULL::text) RETURNS boolean
     LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
   v_cfg app_private.playback_settings;
@@ -3152,7 +3430,7 @@ begin
     return false;
   end if;
   insert into app_private.playback_failure_reports (stream_id, path, url, reason, reporter_id)
-    values (report_playback_failure.stream_id, path, left(url, 2000), left(reason, 500), app_public.current_user_id());
+    values (report_playback_failure.stream_id, path, left(app_hidden.strip_hidden(url), 2000), left(app_hidden.strip_hidden(reason), 500), app_public.current_user_id());
   -- Many HLS failures on a stream that is on HLS: have the worker verify the URL (alerts if broken).
   if path = 'hls' then
     select * into v_state from app_private.stream_playback p where p.stream_id = report_playback_failure.stream_id;
@@ -3183,12 +3461,11 @@ COMMENT ON FUNCTION app_public.report_playback_failure(stream_id uuid, path text
 
 CREATE FUNCTION app_public.request_viral_mode(stream_id uuid, mode text) RETURNS app_public.playback_state
     LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
   v_uid uuid := app_public.current_user_id();
   v_stream app_public.streams;
-  v_state app_private.stream_playback;
 begin
   if v_uid is null then
     raise exception 'sign in to change viral mode' using errcode = 'NOAUT';
@@ -3208,7 +3485,7 @@ begin
     raise exception 'viral mode must be hls, stage or auto (got "%")', mode using errcode = 'BADIN';
   end if;
   insert into app_private.stream_playback (stream_id) values (v_stream.id) on conflict do nothing;
-  select * into v_state from app_private.stream_playback p where p.stream_id = v_stream.id for update;
+  perform 1 from app_private.stream_playback p where p.stream_id = v_stream.id for update;
   if mode = 'hls' and app_public.streams_hls_url(v_stream) is null then
     raise exception 'stream % has no HLS source configured (or its provider is not configured on this server)', stream_id
       using errcode = 'BADIN';
@@ -3233,7 +3510,7 @@ COMMENT ON FUNCTION app_public.request_viral_mode(stream_id uuid, mode text) IS 
 
 CREATE FUNCTION app_public.revoke_seat(seat_id uuid, reason text) RETURNS app_public.stream_seats
     LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
   v_me app_public.users := app_private.require_user();
@@ -3248,12 +3525,10 @@ begin
   if not app_private.manages_stage(v_stream, v_me) then
     raise exception 'only the broadcaster or a moderator may revoke seat % on stream %', seat_id, v_stream.id using errcode = 'DENYD';
   end if;
-  if char_length(reason) > 200 then
-    raise exception 'reason must be at most 200 characters' using errcode = 'BADIN';
-  end if;
+  reason := app_hidden.clean_line(reason, 'reason', 200, 0);
   if v_seat.status in ('invited', 'active') then
     update app_public.stream_seats s
-       set status = 'revoked', ended_at = now(), ended_by = v_me.id, end_reason = coalesce(nullif(btrim(reason), ''), 'revoked')
+       set status = 'revoked', ended_at = now(), ended_by = v_me.id, end_reason = coalesce(reason, 'revoked')
      where s.id = v_seat.id
     returning * into v_seat;
   end if;
@@ -3273,17 +3548,15 @@ COMMENT ON FUNCTION app_public.revoke_seat(seat_id uuid, reason text) IS 'Takes 
 
 CREATE FUNCTION app_public.send_chat_message(stream_id uuid, body text, client_id text DEFAULT NULL::text) RETURNS app_public.chat_message
     LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
   v_uid uuid := app_public.current_user_id();
-  v_body text := btrim(body, E' \t\r\n');
-  v_role app_public.app_role;
+  v_body text;
   v_is_banned boolean;
   v_sender jsonb;
   v_stream_id uuid;
   v_status text;
-  v_broadcaster_id uuid;
   v_slow int;
   v_exempt boolean;
   v_hinted boolean;
@@ -3302,12 +3575,11 @@ begin
   if v_uid is null then
     raise exception 'sign in to chat' using errcode = 'NOAUT';
   end if;
-
   -- One read: the chat tunables (app_private.settings, defaults when a row is missing), the sender's
   -- identity with the badge for this stream, and the stream. It decides nothing yet: the input checks
   -- below come first, as they always have.
   select coalesce(c.rate, 1.0), coalesce(c.burst, 5.0), coalesce(c.max_length, 500),
-         i.user_id is not null, i.role, i.is_banned, s.id, s.status, s.broadcaster_id, s.chat_slow_mode_seconds,
+         i.user_id is not null, i.is_banned, s.id, s.status, s.chat_slow_mode_seconds,
          i.sender || jsonb_build_object('badge', case
            when s.broadcaster_id = v_uid then 'host'
            when i.role in ('moderator', 'admin') then i.role::text
@@ -3315,7 +3587,7 @@ begin
          s.broadcaster_id = v_uid or i.role in ('moderator', 'admin'),
          s.id = any (i.restricted_in)
     into v_rate, v_burst, v_max_length,
-         v_found, v_role, v_is_banned, v_stream_id, v_status, v_broadcaster_id, v_slow, v_sender, v_exempt, v_hinted
+         v_found, v_is_banned, v_stream_id, v_status, v_slow, v_sender, v_exempt, v_hinted
     from (select max(t.value) filter (where t.key = 'chat_rate_per_second')::real as rate,
                  max(t.value) filter (where t.key = 'chat_burst')::real as burst,
                  max(t.value) filter (where t.key = 'chat_max_length')::int as max_length
@@ -3324,14 +3596,10 @@ begin
     left join app_private.user_identities i on i.user_id = v_uid
     left join app_public.streams s on s.id = send_chat_message.stream_id;
 
-  if v_body is null or char_length(v_body) = 0 or char_length(v_body) > v_max_length then
-    raise exception 'chat message must be 1-% characters', v_max_length using errcode = 'BADIN';
-  end if;
-  -- Control characters (NUL cannot even reach a text value) and invisible bidi/zero-width controls.
-  if v_body ~ '[[:cntrl:]\u200B-\u200F\u202A-\u202E\u2066-\u2069\uFEFF]' then
-    raise exception 'chat message contains control characters' using errcode = 'BADIN';
-  end if;
-  if client_id is not null and (char_length(client_id) > 64 or client_id ~ '[[:cntrl:]]') then
+  -- NFC, trimmed, 1 to chat_max_length characters, no control, bidi, zero-width or other invisible
+  -- characters (app_hidden.clean_line, docs/security.md).
+  v_body := app_hidden.clean_line(body, 'chat message', v_max_length);
+  if client_id is not null and (char_length(client_id) > 64 or not app_hidden.is_clean_line(client_id)) then
     raise exception 'client_id must be at most 64 printable characters' using errcode = 'BADIN';
   end if;
 
@@ -3417,7 +3685,7 @@ Errors: NOAUT, BADIN, NOFND, NLIVE, BANND (banned here or everywhere), MUTED, RA
 
 CREATE FUNCTION app_public.send_gift(stream_id uuid, gift_id uuid, quantity integer DEFAULT 1, idempotency_key text DEFAULT NULL::text) RETURNS app_public.gift_receipt
     LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 #variable_conflict use_column
 declare
@@ -3529,7 +3797,7 @@ COMMENT ON FUNCTION app_public.send_gift(stream_id uuid, gift_id uuid, quantity 
 
 CREATE FUNCTION app_public.set_seat_cap(stream_id uuid, seat_cap integer) RETURNS app_public.streams
     LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
   v_me app_public.users := app_private.require_user();
@@ -3569,7 +3837,7 @@ COMMENT ON FUNCTION app_public.set_seat_cap(stream_id uuid, seat_cap integer) IS
 
 CREATE FUNCTION app_public.set_slow_mode(stream_id uuid, seconds integer) RETURNS app_public.streams
     LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
   v_stream app_public.streams;
@@ -3608,7 +3876,7 @@ COMMENT ON FUNCTION app_public.set_slow_mode(stream_id uuid, seconds integer) IS
 
 CREATE FUNCTION app_public.set_user_role(user_id uuid, role app_public.app_role) RETURNS app_public.users
     LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
   v_me app_public.users := app_private.require_user();
@@ -3643,7 +3911,7 @@ COMMENT ON FUNCTION app_public.set_user_role(user_id uuid, role app_public.app_r
 
 CREATE FUNCTION app_public.set_vehicle_status(status text) RETURNS app_public.users
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
   v_user app_public.users;
@@ -3651,10 +3919,7 @@ begin
   if app_public.current_user_id() is null then
     raise exception 'sign in to set a vehicle status' using errcode = 'NOAUT';
   end if;
-  status := nullif(btrim(status), '');
-  if status is not null and (char_length(status) > 40 or status ~ '[[:cntrl:]]') then
-    raise exception 'vehicle status must be 1-40 printable characters' using errcode = 'BADIN';
-  end if;
+  status := app_hidden.clean_line(status, 'vehicle status', 40, 0);
   update app_public.users u set vehicle_status = status where u.id = app_public.current_user_id()
     returning * into v_user;
   return v_user;
@@ -3673,7 +3938,7 @@ COMMENT ON FUNCTION app_public.set_vehicle_status(status text) IS 'Sets (or clea
 
 CREATE FUNCTION app_public.stream_events_since(stream_id uuid, after_id bigint) RETURNS SETOF app_public.stream_event
     LANGUAGE sql STABLE SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
   select e.seq, e.kind, e.created_at, e.payload
     from app_private.stream_events e
@@ -3694,7 +3959,7 @@ COMMENT ON FUNCTION app_public.stream_events_since(stream_id uuid, after_id bigi
 
 CREATE FUNCTION app_public.streams_hls_url(s app_public.streams) RETURNS text
     LANGUAGE sql STABLE SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
   select case p.hls_provider
       when 'mux' then cfg.mux_base_url || '/' || p.mux_playback_id || '.m3u8'
@@ -3718,7 +3983,7 @@ COMMENT ON FUNCTION app_public.streams_hls_url(s app_public.streams) IS 'The str
 
 CREATE FUNCTION app_public.streams_playback(s app_public.streams) RETURNS app_public.playback_state
     LANGUAGE sql STABLE SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
   select s.id,
          case when coalesce(p.mode, 'stage') = 'hls' then p.hls_provider else 'livekit' end,
@@ -3746,7 +4011,7 @@ COMMENT ON FUNCTION app_public.streams_playback(s app_public.streams) IS 'Playba
 
 CREATE FUNCTION app_public.streams_viewer_count(s app_public.streams) RETURNS integer
     LANGUAGE plpgsql STABLE SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 begin
   return (select coalesce(sum(p.viewers), 0)::int
@@ -3766,8 +4031,8 @@ COMMENT ON FUNCTION app_public.streams_viewer_count(s app_public.streams) IS 'Vi
 --
 
 CREATE FUNCTION app_public.top_gifters(stream_id uuid, "limit" integer DEFAULT 10) RETURNS app_public.leaderboard_entry[]
-    LANGUAGE plpgsql STABLE
-    SET search_path TO ''
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
 begin
   if $2 is null or $2 not between 1 and 100 then
@@ -3788,15 +4053,15 @@ $_$;
 -- Name: FUNCTION top_gifters(stream_id uuid, "limit" integer); Type: COMMENT; Schema: app_public; Owner: -
 --
 
-COMMENT ON FUNCTION app_public.top_gifters(stream_id uuid, "limit" integer) IS 'Top gifters of one stream by coins spent (settled gifts). Errors: BADIN.';
+COMMENT ON FUNCTION app_public.top_gifters(stream_id uuid, "limit" integer) IS 'Top gifters of one stream by coins spent (settled gifts), at most 100: the public part of app_public.stream_gifter_stats (SECURITY DEFINER: the rows themselves are private). Errors: BADIN.';
 
 --
 -- Name: top_gifters_of_broadcaster(uuid, integer); Type: FUNCTION; Schema: app_public; Owner: -
 --
 
 CREATE FUNCTION app_public.top_gifters_of_broadcaster(broadcaster_id uuid, "limit" integer DEFAULT 10) RETURNS app_public.leaderboard_entry[]
-    LANGUAGE plpgsql STABLE
-    SET search_path TO ''
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
 begin
   if $2 is null or $2 not between 1 and 100 then
@@ -3817,7 +4082,7 @@ $_$;
 -- Name: FUNCTION top_gifters_of_broadcaster(broadcaster_id uuid, "limit" integer); Type: COMMENT; Schema: app_public; Owner: -
 --
 
-COMMENT ON FUNCTION app_public.top_gifters_of_broadcaster(broadcaster_id uuid, "limit" integer) IS 'A broadcaster''s top gifters of all time by coins spent (settled gifts). Errors: BADIN.';
+COMMENT ON FUNCTION app_public.top_gifters_of_broadcaster(broadcaster_id uuid, "limit" integer) IS 'A broadcaster''s top gifters of all time by coins spent (settled gifts), at most 100: the public part of app_public.broadcaster_gifter_stats (SECURITY DEFINER: the rows themselves are private). Errors: BADIN.';
 
 --
 -- Name: unban_user(uuid, uuid); Type: FUNCTION; Schema: app_public; Owner: -
@@ -3825,7 +4090,7 @@ COMMENT ON FUNCTION app_public.top_gifters_of_broadcaster(broadcaster_id uuid, "
 
 CREATE FUNCTION app_public.unban_user(stream_id uuid, user_id uuid) RETURNS boolean
     LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 begin
   perform app_private.moderation_target(stream_id, user_id);
@@ -3850,7 +4115,7 @@ COMMENT ON FUNCTION app_public.unban_user(stream_id uuid, user_id uuid) IS 'Lift
 
 CREATE FUNCTION app_public.unmute_user(stream_id uuid, user_id uuid) RETURNS boolean
     LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 begin
   perform app_private.moderation_target(stream_id, user_id);
@@ -3875,7 +4140,7 @@ COMMENT ON FUNCTION app_public.unmute_user(stream_id uuid, user_id uuid) IS 'Lif
 
 CREATE FUNCTION app_public.user_by_username(username text) RETURNS app_public.users
     LANGUAGE sql STABLE
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
   select u.* from app_public.users u where lower(u.username) = lower(user_by_username.username)
 $$;
@@ -4224,6 +4489,23 @@ CREATE TABLE app_private.livekit_enforcements (
 --
 
 COMMENT ON TABLE app_private.livekit_enforcements IS 'Last outcome of making LiveKit agree with the database for one participant. `absent`: not in the room, so the webhook enforces the grant when they (re)join.';
+
+--
+-- Name: login_failures; Type: TABLE; Schema: app_private; Owner: -
+--
+
+CREATE TABLE app_private.login_failures (
+    account text NOT NULL,
+    failures integer NOT NULL,
+    window_start timestamp with time zone NOT NULL,
+    CONSTRAINT login_failures_failures_check CHECK ((failures > 0))
+);
+
+--
+-- Name: TABLE login_failures; Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON TABLE app_private.login_failures IS 'Failed sign-ins per account (user id, or a digest of an unknown identifier) in the current window; read by app_public.login, written by app_private.record_login_failure.';
 
 --
 -- Name: payment_events; Type: TABLE; Schema: app_private; Owner: -
@@ -4677,6 +4959,7 @@ CREATE TABLE app_public.gifts (
     CONSTRAINT gifts_art_url_check CHECK ((art_url ~ '^(https?://|/)[^\s]+$'::text)),
     CONSTRAINT gifts_coin_price_check CHECK (((coin_price >= 1) AND (coin_price <= 1000000))),
     CONSTRAINT gifts_name_check CHECK (((char_length(name) >= 1) AND (char_length(name) <= 40))),
+    CONSTRAINT gifts_name_clean CHECK (app_hidden.is_clean_line(name)),
     CONSTRAINT gifts_slug_check CHECK ((slug ~ '^[a-z][a-z0-9_-]{1,39}$'::text))
 );
 
@@ -4737,7 +5020,9 @@ CREATE TABLE app_public.moderation_actions (
     reason text,
     details jsonb DEFAULT '{}'::jsonb NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT moderation_actions_action_check CHECK ((action = ANY (ARRAY['mute'::text, 'unmute'::text, 'ban'::text, 'unban'::text, 'delete_message'::text, 'slow_mode'::text])))
+    CONSTRAINT moderation_actions_action_check CHECK ((action = ANY (ARRAY['mute'::text, 'unmute'::text, 'ban'::text, 'unban'::text, 'delete_message'::text, 'slow_mode'::text]))),
+    CONSTRAINT moderation_actions_reason_check CHECK ((char_length(reason) <= 500)),
+    CONSTRAINT moderation_actions_reason_clean CHECK (app_hidden.is_clean_line(reason))
 );
 
 ALTER TABLE ONLY app_public.moderation_actions FORCE ROW LEVEL SECURITY;
@@ -4765,32 +5050,24 @@ ALTER TABLE app_public.moderation_actions ALTER COLUMN id ADD GENERATED ALWAYS A
 -- Name: playback_health; Type: VIEW; Schema: app_public; Owner: -
 --
 
-CREATE VIEW app_public.playback_health WITH (security_barrier='true') AS
- SELECT p.stream_id,
-    s.title,
-    s.status,
-    p.hls_provider,
-    p.mode,
-    p.pending,
-    p.pending_reason,
-    p.attempts,
-    p.check_due_at,
-    p.last_check_at,
-    p.last_check_ok,
-    p.last_check_url,
-    p.last_error,
-    COALESCE((p.last_check_ok = false), false) AS alerting,
-    (( SELECT count(*) AS count
-           FROM app_private.playback_failure_reports r
-          WHERE (r.stream_id = p.stream_id)))::integer AS failure_reports,
-    (( SELECT count(*) AS count
-           FROM app_private.playback_failure_reports r
-          WHERE ((r.stream_id = p.stream_id) AND (r.reported_at > (now() - '00:05:00'::interval)))))::integer AS failure_reports_5m
-   FROM (app_private.stream_playback p
-     JOIN app_public.streams s ON ((s.id = p.stream_id)))
-  WHERE (EXISTS ( SELECT 1
-           FROM app_public.users u
-          WHERE ((u.id = app_public.current_user_id()) AND (u.role = 'admin'::app_public.app_role))));
+CREATE VIEW app_public.playback_health WITH (security_invoker='true') AS
+ SELECT h.stream_id,
+    h.title,
+    h.status,
+    h.hls_provider,
+    h.mode,
+    h.pending,
+    h.pending_reason,
+    h.attempts,
+    h.check_due_at,
+    h.last_check_at,
+    h.last_check_ok,
+    h.last_check_url,
+    h.last_error,
+    h.alerting,
+    h.failure_reports,
+    h.failure_reports_5m
+   FROM app_hidden.playback_health_rows() h(stream_id, title, status, hls_provider, mode, pending, pending_reason, attempts, check_due_at, last_check_at, last_check_ok, last_check_url, last_error, alerting, failure_reports, failure_reports_5m);
 
 --
 -- Name: VIEW playback_health; Type: COMMENT; Schema: app_public; Owner: -
@@ -4823,6 +5100,13 @@ ALTER TABLE ONLY app_public.stream_gifter_stats FORCE ROW LEVEL SECURITY;
 --
 
 COMMENT ON TABLE app_public.stream_gifter_stats IS 'Coins each gifter has spent in one stream (settled gifts), materialised by settlement.';
+
+--
+-- Name: chat_messages chat_messages_body_clean; Type: CHECK CONSTRAINT; Schema: app_private; Owner: -
+--
+
+ALTER TABLE app_private.chat_messages
+    ADD CONSTRAINT chat_messages_body_clean CHECK (app_hidden.is_clean_line(body)) NOT VALID;
 
 --
 -- Name: chat_messages chat_messages_pkey; Type: CONSTRAINT; Schema: app_private; Owner: -
@@ -4893,6 +5177,13 @@ ALTER TABLE ONLY app_private.hls_checks
 
 ALTER TABLE ONLY app_private.livekit_enforcements
     ADD CONSTRAINT livekit_enforcements_pkey PRIMARY KEY (stream_id, user_id);
+
+--
+-- Name: login_failures login_failures_pkey; Type: CONSTRAINT; Schema: app_private; Owner: -
+--
+
+ALTER TABLE ONLY app_private.login_failures
+    ADD CONSTRAINT login_failures_pkey PRIMARY KEY (account);
 
 --
 -- Name: payment_events payment_events_pkey; Type: CONSTRAINT; Schema: app_private; Owner: -
@@ -5170,6 +5461,12 @@ CREATE INDEX hls_checks_stream_id_idx ON app_private.hls_checks USING btree (str
 --
 
 CREATE INDEX livekit_enforcements_user_id_idx ON app_private.livekit_enforcements USING btree (user_id);
+
+--
+-- Name: login_failures_window_start_idx; Type: INDEX; Schema: app_private; Owner: -
+--
+
+CREATE INDEX login_failures_window_start_idx ON app_private.login_failures USING btree (window_start);
 
 --
 -- Name: payment_events_coin_transaction_id_idx; Type: INDEX; Schema: app_private; Owner: -
@@ -5470,6 +5767,12 @@ CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON app_public.streams FOR
 --
 
 CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON app_public.users FOR EACH ROW EXECUTE FUNCTION app_private.tg__timestamps();
+
+--
+-- Name: users _200_clean_text; Type: TRIGGER; Schema: app_public; Owner: -
+--
+
+CREATE TRIGGER _200_clean_text BEFORE INSERT OR UPDATE OF display_name, vehicle_status, avatar_url ON app_public.users FOR EACH ROW EXECUTE FUNCTION app_private.tg_users__clean_text();
 
 --
 -- Name: stream_bans _500_chat_restriction_hint; Type: TRIGGER; Schema: app_public; Owner: -
@@ -5812,28 +6115,10 @@ ALTER TABLE app_public.gifts ENABLE ROW LEVEL SECURITY;
 ALTER TABLE app_public.moderation_actions ENABLE ROW LEVEL SECURITY;
 
 --
--- Name: broadcaster_gifter_stats select_all; Type: POLICY; Schema: app_public; Owner: -
---
-
-CREATE POLICY select_all ON app_public.broadcaster_gifter_stats FOR SELECT USING (true);
-
---
--- Name: broadcaster_stats select_all; Type: POLICY; Schema: app_public; Owner: -
---
-
-CREATE POLICY select_all ON app_public.broadcaster_stats FOR SELECT USING (true);
-
---
 -- Name: gifts select_all; Type: POLICY; Schema: app_public; Owner: -
 --
 
 CREATE POLICY select_all ON app_public.gifts FOR SELECT USING (true);
-
---
--- Name: stream_gifter_stats select_all; Type: POLICY; Schema: app_public; Owner: -
---
-
-CREATE POLICY select_all ON app_public.stream_gifter_stats FOR SELECT USING (true);
 
 --
 -- Name: streams select_all; Type: POLICY; Schema: app_public; Owner: -
@@ -5862,6 +6147,24 @@ CREATE POLICY select_as_admin ON app_public.gift_batch_logs FOR SELECT TO authen
 CREATE POLICY select_as_moderator ON app_public.moderation_actions FOR SELECT USING (app_hidden.can_moderate_stream(stream_id));
 
 --
+-- Name: broadcaster_gifter_stats select_involved; Type: POLICY; Schema: app_public; Owner: -
+--
+
+CREATE POLICY select_involved ON app_public.broadcaster_gifter_stats FOR SELECT TO authenticated USING (((gifter_id = ( SELECT app_public.current_user_id() AS current_user_id)) OR (broadcaster_id = ( SELECT app_public.current_user_id() AS current_user_id)) OR (EXISTS ( SELECT 1
+   FROM app_public.users u
+  WHERE ((u.id = ( SELECT app_public.current_user_id() AS current_user_id)) AND (u.role = 'admin'::app_public.app_role))))));
+
+--
+-- Name: stream_gifter_stats select_involved; Type: POLICY; Schema: app_public; Owner: -
+--
+
+CREATE POLICY select_involved ON app_public.stream_gifter_stats FOR SELECT TO authenticated USING (((gifter_id = ( SELECT app_public.current_user_id() AS current_user_id)) OR (EXISTS ( SELECT 1
+   FROM app_public.streams s
+  WHERE ((s.id = stream_gifter_stats.stream_id) AND (s.broadcaster_id = ( SELECT app_public.current_user_id() AS current_user_id))))) OR (EXISTS ( SELECT 1
+   FROM app_public.users u
+  WHERE ((u.id = ( SELECT app_public.current_user_id() AS current_user_id)) AND (u.role = 'admin'::app_public.app_role))))));
+
+--
 -- Name: stream_bans select_moderator_or_self; Type: POLICY; Schema: app_public; Owner: -
 --
 
@@ -5872,6 +6175,14 @@ CREATE POLICY select_moderator_or_self ON app_public.stream_bans FOR SELECT USIN
 --
 
 CREATE POLICY select_moderator_or_self ON app_public.stream_mutes FOR SELECT USING (((user_id = ( SELECT app_public.current_user_id() AS current_user_id)) OR app_hidden.can_moderate_stream(stream_id)));
+
+--
+-- Name: broadcaster_stats select_own; Type: POLICY; Schema: app_public; Owner: -
+--
+
+CREATE POLICY select_own ON app_public.broadcaster_stats FOR SELECT TO authenticated USING (((broadcaster_id = ( SELECT app_public.current_user_id() AS current_user_id)) OR (EXISTS ( SELECT 1
+   FROM app_public.users u
+  WHERE ((u.id = ( SELECT app_public.current_user_id() AS current_user_id)) AND (u.role = 'admin'::app_public.app_role))))));
 
 --
 -- Name: stream_seats select_visible; Type: POLICY; Schema: app_public; Owner: -
@@ -5946,6 +6257,43 @@ GRANT USAGE ON SCHEMA app_public TO authenticated;
 REVOKE ALL ON FUNCTION app_hidden.can_moderate_stream(stream_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION app_hidden.can_moderate_stream(stream_id uuid) TO anon;
 GRANT ALL ON FUNCTION app_hidden.can_moderate_stream(stream_id uuid) TO authenticated;
+
+--
+-- Name: FUNCTION clean_line(value text, what text, max_chars integer, min_chars integer); Type: ACL; Schema: app_hidden; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_hidden.clean_line(value text, what text, max_chars integer, min_chars integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_hidden.clean_line(value text, what text, max_chars integer, min_chars integer) TO anon;
+GRANT ALL ON FUNCTION app_hidden.clean_line(value text, what text, max_chars integer, min_chars integer) TO authenticated;
+
+--
+-- Name: FUNCTION hidden_chars(); Type: ACL; Schema: app_hidden; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_hidden.hidden_chars() FROM PUBLIC;
+GRANT ALL ON FUNCTION app_hidden.hidden_chars() TO anon;
+GRANT ALL ON FUNCTION app_hidden.hidden_chars() TO authenticated;
+
+--
+-- Name: FUNCTION is_clean_line(value text); Type: ACL; Schema: app_hidden; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_hidden.is_clean_line(value text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_hidden.is_clean_line(value text) TO anon;
+GRANT ALL ON FUNCTION app_hidden.is_clean_line(value text) TO authenticated;
+
+--
+-- Name: FUNCTION playback_health_rows(); Type: ACL; Schema: app_hidden; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_hidden.playback_health_rows() FROM PUBLIC;
+GRANT ALL ON FUNCTION app_hidden.playback_health_rows() TO authenticated;
+
+--
+-- Name: FUNCTION strip_hidden(value text); Type: ACL; Schema: app_hidden; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_hidden.strip_hidden(value text) FROM PUBLIC;
 
 --
 -- Name: FUNCTION add_job(task text, payload json, run_at timestamp with time zone, job_key text, queue_name text); Type: ACL; Schema: app_private; Owner: -
@@ -6069,6 +6417,12 @@ REVOKE ALL ON FUNCTION app_private.livekit_grant_for(stream_id uuid, user_id uui
 REVOKE ALL ON FUNCTION app_private.log_moderation(stream_id uuid, action text, target_user_id uuid, reason text, details jsonb) FROM PUBLIC;
 
 --
+-- Name: FUNCTION login_account_key(username_or_email text); Type: ACL; Schema: app_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_private.login_account_key(username_or_email text) FROM PUBLIC;
+
+--
 -- Name: TABLE streams; Type: ACL; Schema: app_public; Owner: -
 --
 
@@ -6173,6 +6527,12 @@ REVOKE ALL ON FUNCTION app_private.purchase_coins(provider text, provider_event_
 REVOKE ALL ON FUNCTION app_private.record_hls_check(stream_id uuid, url text, ok boolean, error text, detail jsonb) FROM PUBLIC;
 
 --
+-- Name: FUNCTION record_login_failure(username_or_email text); Type: ACL; Schema: app_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_private.record_login_failure(username_or_email text) FROM PUBLIC;
+
+--
 -- Name: FUNCTION relay_stream_events(max_events integer, max_payload integer); Type: ACL; Schema: app_private; Owner: -
 --
 
@@ -6249,6 +6609,12 @@ REVOKE ALL ON FUNCTION app_private.tg_stream_seats__enqueue() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION app_private.tg_streams__end_seats() FROM PUBLIC;
+
+--
+-- Name: FUNCTION tg_users__clean_text(); Type: ACL; Schema: app_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_private.tg_users__clean_text() FROM PUBLIC;
 
 --
 -- Name: FUNCTION tg_users__identity(); Type: ACL; Schema: app_private; Owner: -
@@ -6560,14 +6926,12 @@ GRANT ALL ON FUNCTION app_public.user_by_username(username text) TO authenticate
 -- Name: TABLE broadcaster_gifter_stats; Type: ACL; Schema: app_public; Owner: -
 --
 
-GRANT SELECT ON TABLE app_public.broadcaster_gifter_stats TO anon;
 GRANT SELECT ON TABLE app_public.broadcaster_gifter_stats TO authenticated;
 
 --
 -- Name: TABLE broadcaster_stats; Type: ACL; Schema: app_public; Owner: -
 --
 
-GRANT SELECT ON TABLE app_public.broadcaster_stats TO anon;
 GRANT SELECT ON TABLE app_public.broadcaster_stats TO authenticated;
 
 --
@@ -6593,7 +6957,6 @@ GRANT SELECT ON TABLE app_public.playback_health TO authenticated;
 -- Name: TABLE stream_gifter_stats; Type: ACL; Schema: app_public; Owner: -
 --
 
-GRANT SELECT ON TABLE app_public.stream_gifter_stats TO anon;
 GRANT SELECT ON TABLE app_public.stream_gifter_stats TO authenticated;
 
 --
