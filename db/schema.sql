@@ -397,6 +397,28 @@ $$;
 COMMENT ON FUNCTION app_hidden.clean_line(value text, what text, max_chars integer, min_chars integer) IS 'One line of user text, NFC-normalised and trimmed (null when blank), or BADIN naming the field: too short/long, or holding a character of app_hidden.hidden_chars() (the message names its code point).';
 
 --
+-- Name: count_login_failure(text); Type: FUNCTION; Schema: app_hidden; Owner: -
+--
+
+CREATE FUNCTION app_hidden.count_login_failure(username_or_email text) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+  if username_or_email is null or char_length(username_or_email) > 320 then
+    return 0;
+  end if;
+  return app_private.record_login_failure(username_or_email);
+end;
+$$;
+
+--
+-- Name: FUNCTION count_login_failure(username_or_email text); Type: COMMENT; Schema: app_hidden; Owner: -
+--
+
+COMMENT ON FUNCTION app_hidden.count_login_failure(username_or_email text) IS 'Records one failed sign-in for the account the identifier names (app_private.record_login_failure), in the caller''s own transaction. Called by the API server after app_public.login answered CREDS (its hint says so).';
+
+--
 -- Name: hidden_chars(); Type: FUNCTION; Schema: app_hidden; Owner: -
 --
 
@@ -3186,9 +3208,11 @@ begin
   -- Same error and the same bcrypt work whether the user is unknown or the password is wrong.
   v_ok := public.crypt(coalesce(password, ''), coalesce(v_hash, c_dummy)) = coalesce(v_hash, c_dummy) and v_hash is not null;
   if not v_ok then
-    -- Not recorded here: this error rolls the transaction back. The caller records the failure in
-    -- a transaction of its own (app_private.record_login_failure), see docs/security.md.
-    raise exception 'wrong username/email or password' using errcode = 'CREDS';
+    -- Not recorded here: this error rolls the transaction back. The hint tells the caller what to
+    -- record in a transaction of its own (app_hidden.count_login_failure; our server does it after
+    -- the rollback, web/src/server/caller.ts), see docs/security.md. It echoes only the caller's input.
+    raise exception 'wrong username/email or password' using errcode = 'CREDS',
+      hint = 'login_failure:' || coalesce(username_or_email, '');
   end if;
   if v_user.is_banned then
     raise exception 'user % is banned', v_user.username using errcode = 'BANND';
@@ -6242,6 +6266,7 @@ ALTER TABLE app_public.users ENABLE ROW LEVEL SECURITY;
 
 GRANT USAGE ON SCHEMA app_hidden TO anon;
 GRANT USAGE ON SCHEMA app_hidden TO authenticated;
+GRANT USAGE ON SCHEMA app_hidden TO authenticator;
 
 --
 -- Name: SCHEMA app_public; Type: ACL; Schema: -; Owner: -
@@ -6265,6 +6290,13 @@ GRANT ALL ON FUNCTION app_hidden.can_moderate_stream(stream_id uuid) TO authenti
 REVOKE ALL ON FUNCTION app_hidden.clean_line(value text, what text, max_chars integer, min_chars integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION app_hidden.clean_line(value text, what text, max_chars integer, min_chars integer) TO anon;
 GRANT ALL ON FUNCTION app_hidden.clean_line(value text, what text, max_chars integer, min_chars integer) TO authenticated;
+
+--
+-- Name: FUNCTION count_login_failure(username_or_email text); Type: ACL; Schema: app_hidden; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_hidden.count_login_failure(username_or_email text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_hidden.count_login_failure(username_or_email text) TO authenticator;
 
 --
 -- Name: FUNCTION hidden_chars(); Type: ACL; Schema: app_hidden; Owner: -

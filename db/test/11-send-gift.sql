@@ -17,7 +17,7 @@ insert into app_public.gifts (slug, name, coin_price, art_url, active) values ('
 select app_private.issue_coins((select id from app_public.users where username = 'sg_alice'), 100, 'grant', 'sg-alice');
 select app_private.issue_coins((select id from app_public.users where username = 'sg_banned'), 100, 'grant', 'sg-banned');
 
-create temp table ids as select
+create table tests.ids as select
   (select id from app_public.streams s where s.title = 'live show') as live,
   (select id from app_public.streams s where s.title = 'old show') as ended,
   (select id from app_public.gifts where slug = 'sg-rose') as rose,
@@ -65,7 +65,7 @@ select throws_ok(format('select app_public.send_gift(%L, %L)', (select live from
 
 -- Accepted: priced from the catalogue, debited at once, appended, announced.
 select tests.act_as((select alice from ids));
-create temp table r1 as select * from app_public.send_gift((select live from ids), (select rose from ids), 4);
+create table tests.r1 as select * from app_public.send_gift((select live from ids), (select rose from ids), 4);
 select tests.act_as_owner();
 select is((select (coins, balance, status, replayed) from r1), (20::bigint, 80::bigint, 'pending'::text, false), 'receipt: 4 × 5 coins, balance 80, pending');
 select is((select balance from app_private.wallets where user_id = (select alice from ids)), 80::bigint, 'the sender was debited in the request');
@@ -83,8 +83,8 @@ select is((select (payload ->> 'id')::bigint from app_private.stream_events wher
 
 -- Idempotency.
 select tests.act_as((select alice from ids));
-create temp table k1 as select * from app_public.send_gift((select live from ids), (select crown from ids), 1, 'tap-key-1');
-create temp table k2 as select * from app_public.send_gift((select live from ids), (select crown from ids), 1, 'tap-key-1');
+create table tests.k1 as select * from app_public.send_gift((select live from ids), (select crown from ids), 1, 'tap-key-1');
+create table tests.k2 as select * from app_public.send_gift((select live from ids), (select crown from ids), 1, 'tap-key-1');
 select is((select (k1.gift_ledger_id, k1.coins, k1.replayed) from k1), ((select gift_ledger_id from k1), 50::bigint, false), 'first call with a key: accepted');
 select is((select gift_ledger_id from k2), (select gift_ledger_id from k1), 'same key, same arguments: the original receipt');
 select is((select (replayed, balance) from k2), (true, 30::bigint), 'the replay says so, and nothing more was debited');

@@ -2,7 +2,7 @@
 -- reversals, leaderboards and their errors, coin issuing.
 begin;
 select plan(52);
-create temp table test_start as select now() as t0;
+create table tests.test_start as select now() as t0;
 grant select on test_start to public;
 
 select tests.create_user('st_caster', 'broadcaster');
@@ -15,7 +15,7 @@ insert into app_public.streams (broadcaster_id, title) select id, 'st two' from 
 insert into app_public.gifts (slug, name, coin_price, art_url) values ('st-rose', 'Rose', 5, '/gifts/rose.svg'), ('st-gem', 'Gem', 7, '/gifts/gem.svg');
 select app_private.issue_coins(id, 1000, 'grant', 'st-' || username) from app_public.users where username in ('st_alice', 'st_bob');
 
-create temp table ids as select
+create table tests.ids as select
   (select id from app_public.streams s where s.title = 'st one') as s1,
   (select id from app_public.streams s where s.title = 'st two') as s2,
   (select id from app_public.gifts where slug = 'st-rose') as rose,
@@ -45,7 +45,7 @@ select is((select array_agg(fee_coins order by id) from app_private.gift_ledger)
   'fees fixed at send time: 20 % of 50 = 10; then 15 % of 21 = 3 (3.15 rounded down), of 10 = 1, of 7 = 1 (1.05)');
 
 -- A batch of 3 leaves 1 behind.
-create temp table b1 as select * from app_private.process_gift_ledger_batch(3);
+create table tests.b1 as select * from app_private.process_gift_ledger_batch(3);
 select is((select (processed, settled, failed, backlog_count, coins_settled, fees, streams) from b1), (3, 3, 0, 1::bigint, 81::bigint, 14::bigint, 1),
   'batch of 3: 81 coins settled, 14 in fees, one stream, one gift left');
 select ok((select duration_ms >= 0 and oldest_settled_lag_ms >= 0 and oldest_pending_lag_ms >= 0 from b1), 'the log carries duration and both lags');
@@ -66,7 +66,7 @@ select is((select (payload #> '{top_gifters,0}') - 'avatar_url'::text from app_p
 select is((select payload -> 'earnings' from app_private.stream_events where kind = 'leaderboard'),
   '{"coins_today": 81, "coins_all_time": 81, "earned_all_time": 67}'::jsonb, 'and the broadcaster''s earnings');
 
-create temp table b2 as select * from app_private.process_gift_ledger_batch();
+create table tests.b2 as select * from app_private.process_gift_ledger_batch();
 select is((select (processed, settled, backlog_count, oldest_pending_lag_ms) from b2), (1, 1, 0::bigint, null::numeric), 'the next batch takes the rest');
 select is((select balance from app_private.wallets where user_id = (select caster2 from ids)), 6::bigint, 'caster2 credited 7 - 1');
 select is((select count(*)::int from app_private.gift_ledger_status where status = 'pending'), 0, 'nothing pending');
@@ -124,7 +124,7 @@ select tests.act_as((select bob from ids));
 select app_public.send_gift((select s2 from ids), (select rose from ids), 4);
 select tests.act_as_owner();
 update app_public.users set is_banned = true where id = (select caster2 from ids);
-create temp table b4 as select * from app_private.process_gift_ledger_batch();
+create table tests.b4 as select * from app_private.process_gift_ledger_batch();
 select is((select (processed, settled, failed) from b4), (1, 0, 1), 'banned receiver: the gift fails');
 select is((select balance from app_private.wallets where user_id = (select bob from ids)), 983::bigint, 'and Bob is refunded (1000 - 10 - 7)');
 select is((select (app_private.gift_status(max(id))).status from app_private.gift_ledger), 'failed', 'gift_status(): the refunded gift failed');
@@ -132,7 +132,7 @@ update app_public.users set is_banned = false where id = (select caster2 from id
 
 -- Refund/chargeback of a settled gift: reversing entries.
 select is((select count(*)::int from app_private.gift_audit()), 0, 'audit clean before the reversal');
-create temp table rev as select app_private.reverse_gift((select min(id) from app_private.gift_ledger), 'chargeback test') as tx;
+create table tests.rev as select app_private.reverse_gift((select min(id) from app_private.gift_ledger), 'chargeback test') as tx;
 select is((select balance from app_private.wallets where user_id = (select alice from ids)), 1000::bigint - 50 - 21 - 10 + 50, 'the sender gets the full 50 back');
 select is((select balance from app_private.wallets where user_id = (select caster from ids)), 67::bigint - 40, 'the receiver gives back the net 40');
 select is((select coins from app_public.broadcaster_stats where broadcaster_id = (select caster from ids) and period = 'all_time'), 31::bigint, 'stats decremented');

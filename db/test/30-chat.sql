@@ -21,7 +21,7 @@ update app_public.users set display_name = 'Alice A.', avatar_url = 'https://cdn
 select tests.act_as((select id from app_public.users where username = 'host'));
 select app_public.go_live('Chat show');
 select tests.act_as_owner();
-create temp table t_ids as
+create table tests.t_ids as
   select (select id from app_public.streams where title = 'Chat show') as stream_id,
          (select id from app_public.users where username = 'alice') as alice,
          (select id from app_public.users where username = 'bob') as bob,

@@ -10,7 +10,7 @@ select tests.create_user('mia', 'moderator');
 select tests.act_as((select id from app_public.users where username = 'host'));
 select app_public.go_live('Moderated show');
 select tests.act_as_owner();
-create temp table t_ids as
+create table tests.t_ids as
   select (select id from app_public.streams where title = 'Moderated show') as stream_id,
          (select id from app_public.users where username = 'alice') as alice,
          (select id from app_public.users where username = 'bob') as bob,
@@ -59,7 +59,7 @@ select lives_ok(format('select app_public.send_chat_message(%L, %L)', (select st
 
 -- Deletion: by sender or moderator, emits chat_deleted, disappears from the last-50.
 select tests.act_as_owner();
-create temp table t_msgs as
+create table tests.t_msgs as
   select (select m.id from app_private.chat_messages m where m.body = 'bob still talks') as bob_msg,
          (select m.id from app_private.chat_messages m where m.body = 'free again') as alice_msg;
 grant select on t_msgs to public;

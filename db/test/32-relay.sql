@@ -7,7 +7,7 @@ select is((select relpersistence from pg_class where oid = 'app_private.presence
 select ok(not has_function_privilege('authenticated', 'app_private.relay_stream_events(int, int)', 'execute'), 'request roles cannot relay');
 select ok(has_function_privilege('anon', 'app_public.stream_events_since(uuid, bigint)', 'execute'), 'anyone may catch up');
 
-create temp table t_ids as select gen_random_uuid() as s1, gen_random_uuid() as s2;
+create table tests.t_ids as select gen_random_uuid() as s1, gen_random_uuid() as s2;
 grant select on t_ids to public;
 
 -- Nothing pending: nothing sent.
@@ -17,7 +17,7 @@ select is((select count(*)::int from app_private.next_stream_event_batches()), 0
 -- 30 small events on s1, 3 on s2, interleaved: one batch per stream, in order.
 select app_private.publish_stream_event(case when i % 11 = 0 then (select s2 from t_ids) else (select s1 from t_ids) end, 'chat',
   jsonb_build_object('n', i)) from generate_series(1, 33) i;
-create temp table t_b1 as select * from app_private.next_stream_event_batches();
+create table tests.t_b1 as select * from app_private.next_stream_event_batches();
 select is((select count(*)::int from t_b1), 2, 'one batch per stream');
 select is((select events from t_b1 where stream_id = (select s1 from t_ids)), 30, 'the s1 batch carries its 30 events');
 select is((select array_agg((e ->> 'payload')::jsonb ->> 'n' order by ord)::int[]
@@ -32,7 +32,7 @@ select is((select count(*)::int from app_private.next_stream_event_batches()), 0
 
 -- Large batch: split under the payload limit, nothing lost.
 select app_private.publish_stream_event((select s1 from t_ids), 'chat', jsonb_build_object('body', repeat('x', 400), 'n', i)) from generate_series(1, 100) i;
-create temp table t_b2 as select * from app_private.next_stream_event_batches();
+create table tests.t_b2 as select * from app_private.next_stream_event_batches();
 select ok((select count(*) from t_b2) >= 6, 'a 45 KB backlog is split into several NOTIFY payloads');
 select ok((select max(octet_length(payload)) from t_b2) < 8000, 'every payload stays under 8000 bytes');
 select is((select sum(events)::int from t_b2), 100, 'all 100 events are in the batches');
@@ -43,7 +43,7 @@ select is((select (payload::jsonb -> 'events' -> 0 ->> 'truncated')::boolean fro
   'an oversize event is delivered as a truncated stub');
 
 -- Catch-up by last seen id.
-create temp table t_last as select max(seq) - 5 as seq from app_private.stream_events where stream_id = (select s1 from t_ids);
+create table tests.t_last as select max(seq) - 5 as seq from app_private.stream_events where stream_id = (select s1 from t_ids);
 grant select on t_last to public;
 select tests.act_as_anon();
 select is((select count(*)::int from app_public.stream_events_since((select s1 from t_ids), 0)), 131, 'catch-up from 0: every relayed s1 event');

@@ -21,7 +21,7 @@ select tests.create_user('caster2', 'broadcaster');
 select tests.create_user('viewer1');
 select tests.create_user('boss', 'admin');
 select tests.act_as((select id from app_public.users where username = 'caster'));
-create temp table s1 as select (app_public.go_live('show one')).id;
+create table tests.s1 as select (app_public.go_live('show one')).id;
 grant select on s1 to public;
 
 -- No HLS source yet: the stage only.

@@ -7,10 +7,10 @@ select app_private.configure_playback('https://origin.example.com', 'https://tc.
 select tests.create_user('ph_caster', 'broadcaster');
 select tests.create_user('ph_other', 'broadcaster');
 select tests.act_as((select id from app_public.users where username = 'ph_other'));
-create temp table other as select (app_public.go_live('their show')).id;
+create table tests.other as select (app_public.go_live('their show')).id;
 grant select on other to public;
 select tests.act_as((select id from app_public.users where username = 'ph_caster'));
-create temp table mine as select (app_public.go_live('my show')).id;
+create table tests.mine as select (app_public.go_live('my show')).id;
 grant select on mine to public;
 
 -- Origin paths are bound to the stream.

@@ -5,7 +5,7 @@ select plan(20);
 
 select tests.create_user('alice');
 select tests.create_user('bob');
-create temp table t_ids as
+create table tests.t_ids as
   select (select id from app_public.users where username = 'alice') as alice,
          (select id from app_public.users where username = 'bob') as bob;
 grant select on t_ids to public;

@@ -11,7 +11,7 @@ select tests.create_user('gs_admin', 'admin');
 insert into app_public.streams (broadcaster_id, title) select id, 'gs one' from app_public.users where username = 'gs_caster';
 insert into app_public.gifts (slug, name, coin_price, art_url) values ('gs-rose', 'Rose', 5, '/gifts/rose.svg');
 select app_private.issue_coins(id, 1000, 'grant', 'gs-' || username) from app_public.users where username in ('gs_alice', 'gs_bob');
-create temp table ids as select
+create table tests.ids as select
   (select id from app_public.streams s where s.title = 'gs one') as s1,
   (select id from app_public.gifts where slug = 'gs-rose') as rose,
   (select id from app_public.users where username = 'gs_alice') as alice,

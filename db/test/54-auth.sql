@@ -23,7 +23,7 @@ select throws_ok($$ select app_public.login('dora', 'wrong password!') $$, 'CRED
 select ok(app_public.login('DORA@example.com', 'correct horse battery') is not null, 'the e-mail signs in too');
 
 -- The same bcrypt work for an unknown account as for a known one (timing): both run one crypt() of cost 10.
-create temp table t_time (what text, ms numeric);
+create table tests.t_time (what text, ms numeric);
 do $$
 declare t0 timestamptz; i int;
 begin
@@ -53,7 +53,7 @@ select is(app_private.record_login_failure('dora'), 1, 'a failure counts');
 select is(app_private.record_login_failure('DORA@example.com'), 2, 'the e-mail counts against the same account');
 select count(app_private.record_login_failure('dora')) from generate_series(1, 3);
 select throws_ok($$ select app_public.login('dora', 'correct horse battery') $$, 'RATEL', null, 'after 5 failures even the right password gets RATEL');
-create temp table t_ratel (message text, detail text);
+create table tests.t_ratel (message text, detail text);
 do $$
 declare v_msg text; v_detail text;
 begin

@@ -3,6 +3,7 @@
 // failures answers RATEL with the seconds left, for the username and the e-mail alike.
 import pg from "pg";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { startTestApp } from "../support/app.ts";
 import { createTestDatabase, type TestDatabase } from "../support/testdb.ts";
 
 let db: TestDatabase;
@@ -69,3 +70,26 @@ it("five recorded failures lock the account (username and e-mail) with the secon
     expect((err as Error).message).toContain(`retry after ${retry} seconds`);
   }
 });
+
+it("through the API: five wrong passwords, then even the right one answers RATEL; unknown accounts alike", async () => {
+  const app = await startTestApp();
+  try {
+    const LOGIN = `mutation ($u: String!, $p: String!) { login(input: { usernameOrEmail: $u, password: $p }) { result } }`;
+    const reg = await app.gql(
+      `mutation { register(input: { username: "locked_out", email: "locked@example.com", password: "correct horse battery" }) { result } }`,
+    );
+    expect(reg.errors).toBeUndefined();
+    for (const user of ["locked_out", "nobody_here"]) {
+      for (let i = 0; i < 5; i++) {
+        const r = await app.gql(LOGIN, { u: user, p: `wrong-guess-${i}` });
+        expect(r.errors?.[0]?.extensions?.code, `${user} attempt ${i + 1}`).toBe("CREDS");
+      }
+      const sixth = await app.gql(LOGIN, { u: user, p: "correct horse battery" });
+      expect(sixth.errors?.[0]?.extensions?.code, user).toBe("RATEL");
+      expect(sixth.errors?.[0]?.extensions).toHaveProperty("retry_after");
+    }
+  } finally {
+    await app.stop();
+    await app.db.drop();
+  }
+}, 60_000);

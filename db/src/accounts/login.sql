@@ -37,9 +37,11 @@ begin
   -- Same error and the same bcrypt work whether the user is unknown or the password is wrong.
   v_ok := public.crypt(coalesce(password, ''), coalesce(v_hash, c_dummy)) = coalesce(v_hash, c_dummy) and v_hash is not null;
   if not v_ok then
-    -- Not recorded here: this error rolls the transaction back. The caller records the failure in
-    -- a transaction of its own (app_private.record_login_failure), see docs/security.md.
-    raise exception 'wrong username/email or password' using errcode = 'CREDS';
+    -- Not recorded here: this error rolls the transaction back. The hint tells the caller what to
+    -- record in a transaction of its own (app_hidden.count_login_failure; our server does it after
+    -- the rollback, web/src/server/caller.ts), see docs/security.md. It echoes only the caller's input.
+    raise exception 'wrong username/email or password' using errcode = 'CREDS',
+      hint = 'login_failure:' || coalesce(username_or_email, '');
   end if;
   if v_user.is_banned then
     raise exception 'user % is banned', v_user.username using errcode = 'BANND';

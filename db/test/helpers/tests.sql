@@ -2,6 +2,9 @@
 -- pgTAP lives in schema `tap`; test files run with search_path = public, tap, tests.
 create schema if not exists tests;
 grant usage on schema tests to public;
+-- Test files keep their fixtures in tables created here inside their transaction (rolled back), also
+-- while acting as a request role: those roles have no TEMP on an app database.
+grant create on schema tests to public;
 
 -- Create a user (cheap password hash: tests need speed, not bcrypt's cost) and return its id.
 create or replace function tests.create_user(username text, role app_public.app_role default 'viewer') returns uuid

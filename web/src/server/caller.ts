@@ -75,6 +75,7 @@ export async function withCaller<T>(pool: Pool, settings: CallerSettings, fn: (c
     await setup;
     try {
       await pgClient.query("rollback");
+      await countLoginFailure(pgClient, e);
     } catch (e2) {
       broken = e2 as Error; // the connection is unusable: drop it rather than return it to the pool
     }
@@ -82,6 +83,17 @@ export async function withCaller<T>(pool: Pool, settings: CallerSettings, fn: (c
   } finally {
     pgClient.release(broken);
   }
+}
+
+/**
+ * app_public.login cannot record its own failure (its CREDS error rolls the transaction back), so it
+ * says what to record in the error's hint and we record it here, as `authenticator`, in a transaction
+ * of its own right after the rollback: five failures in the window and the account answers RATEL.
+ */
+async function countLoginFailure(pgClient: PoolClient, e: unknown): Promise<void> {
+  const err = e as { code?: string; hint?: string };
+  if (err?.code !== "CREDS" || typeof err.hint !== "string" || !err.hint.startsWith("login_failure:")) return;
+  await pgClient.query("select app_hidden.count_login_failure($1)", [err.hint.slice("login_failure:".length)]);
 }
 
 export function isPipelined(pool: Pool): boolean {
