@@ -8,14 +8,26 @@ import { ensureDatabase, migrateDatabase, setupRoles } from "../db/tools.ts";
 import type { Config } from "./config.ts";
 
 export interface Database {
-  /** Superuser/owner connection: migrations, worker, internal jobs. */
+  /**
+   * The owner's connection (worker, relay, settlement, seed): as trollcity_owner, a non-superuser,
+   * when DATABASE_URL (or the embedded database) gives a superuser; else DATABASE_URL's own login.
+   */
   ownerUrl: string;
+  /** The connection the database was prepared with (superuser or DATABASE_URL): roles, migrations. */
+  adminUrl: string;
   /** `authenticator` connection for PostGraphile; switches to anon/authenticated per request. */
   authenticatorUrl: string;
   embedded: boolean;
   /** True when the database was created by this start (first run). */
   created: boolean;
   close(): Promise<void>;
+}
+
+/** The URL without connect-time options (the authenticator must not start as another role). */
+function stripOptions(url: string): string {
+  const u = new URL(url);
+  u.searchParams.delete("options");
+  return u.toString();
 }
 
 export function withCredentials(url: string, user: string, password: string): string {
@@ -64,27 +76,29 @@ async function startEmbedded(config: Config, log: (m: string) => void) {
 
 export async function openDatabase(config: Config, log: (m: string) => void): Promise<Database> {
   let embedded: Awaited<ReturnType<typeof startEmbedded>> | null = null;
-  let ownerUrl: string;
+  // The superuser (or database owner) connection: roles, extensions, the database, migrations.
+  let adminUrl: string;
   if (config.DATABASE_URL) {
-    ownerUrl = config.DATABASE_URL;
+    adminUrl = config.DATABASE_URL;
   } else {
     embedded = await startEmbedded(config, log);
-    ownerUrl = `postgres://postgres:postgres@127.0.0.1:${config.EMBEDDED_PG_PORT}/trollcity`;
+    adminUrl = `postgres://postgres:postgres@127.0.0.1:${config.EMBEDDED_PG_PORT}/trollcity`;
   }
   try {
     let created = false;
     try {
-      created = await ensureDatabase(ownerUrl);
+      created = await ensureDatabase(adminUrl);
     } catch (e) {
       // An owner (not superuser) connection may not reach the `postgres` database: the named
       // database must then exist already, which migrate() below will find out.
       log(`could not check/create the database (${(e as Error).message}); assuming it exists`);
     }
-    await setupRoles(ownerUrl, config.AUTHENTICATOR_PASSWORD);
-    await migrateDatabase(ownerUrl, (m) => log(`migrate: ${m}`));
+    await setupRoles(adminUrl, config.AUTHENTICATOR_PASSWORD);
+    const { ownerUrl } = await migrateDatabase(adminUrl, (m) => log(`migrate: ${m}`));
     return {
       ownerUrl,
-      authenticatorUrl: withCredentials(ownerUrl, "authenticator", config.AUTHENTICATOR_PASSWORD),
+      adminUrl,
+      authenticatorUrl: withCredentials(stripOptions(adminUrl), "authenticator", config.AUTHENTICATOR_PASSWORD),
       embedded: embedded !== null,
       created,
       async close() {

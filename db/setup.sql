@@ -15,6 +15,17 @@ begin
   end if;
   grant anon to authenticator;
   grant authenticated to authenticator;
+  -- The owner of every app object (schemas, tables, functions, graphile-worker's and
+  -- graphile-migrate's schemas): not a superuser, so a SECURITY DEFINER function runs with no more
+  -- than the app's own rights. BYPASSRLS because every app_public table forces row level security,
+  -- and settlement, the relay and the worker read across users. Only a superuser may create it; a
+  -- non-superuser DATABASE_URL owns the objects itself (db/tools.ts#ownerRole).
+  if (select rolsuper from pg_roles where rolname = current_user) then
+    if not exists (select 1 from pg_roles where rolname = 'trollcity_owner') then
+      create role trollcity_owner nologin nosuperuser nocreatedb nocreaterole noinherit bypassrls;
+    end if;
+    alter role trollcity_owner nologin nosuperuser nocreatedb nocreaterole noinherit bypassrls;
+  end if;
 end
 $$;
 
@@ -28,3 +39,13 @@ alter role anon set statement_timeout = '5s';
 alter role anon set lock_timeout = '2s';
 alter role authenticated set statement_timeout = '10s';
 alter role authenticated set lock_timeout = '3s';
+-- The owner's sessions (migrations, worker, relay, settlement): generous but bounded. The pools set
+-- their own (core/database.ts OWNER_POOL_TIMEOUTS); these cover a DBA's `set role trollcity_owner`.
+do $$
+begin
+  if exists (select 1 from pg_roles where rolname = 'trollcity_owner') then
+    alter role trollcity_owner set statement_timeout = '120s';
+    alter role trollcity_owner set idle_in_transaction_session_timeout = '60s';
+  end if;
+end
+$$;

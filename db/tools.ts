@@ -114,23 +114,106 @@ export async function restampLegacy(client: pg.ClientBase, log: Log = () => {}):
   return true;
 }
 
-/** Apply every committed migration not yet applied. Idempotent; takes graphile-migrate's lock. */
-export async function migrateDatabase(url: string, log: Log = () => {}): Promise<void> {
+/** The role that owns the app's objects. A superuser connection works as it; another login owns them itself. */
+export const OWNER_ROLE = "trollcity_owner";
+
+/** Is the connection's login a superuser? Then the app's objects belong to OWNER_ROLE, not to it. */
+export async function connectsAsSuperuser(client: pg.ClientBase): Promise<boolean> {
+  const { rows } = await client.query<{ s: boolean }>("select rolsuper as s from pg_roles where rolname = session_user");
+  return rows[0]?.s === true;
+}
+
+/** `url` with every session switched to the owner role at connect time (`options=-c role=...`). */
+export function asOwner(url: string): string {
+  const u = new URL(url);
+  u.searchParams.set("options", `-c role=${OWNER_ROLE}`);
+  return u.toString();
+}
+
+/**
+ * The superuser's part, before migrations: the database, the extensions and the ownership of what a
+ * superuser created earlier (databases migrated before the owner role existed) go to OWNER_ROLE.
+ * Idempotent and cheap when everything is in place.
+ */
+export async function ensureOwnership(client: pg.ClientBase, log: Log = () => {}): Promise<void> {
+  await client.query(`
+    do $$
+    declare
+      r record;
+      n integer := 0;
+    begin
+      if (select d.datdba <> 'trollcity_owner'::regrole from pg_database d where d.datname = current_database()) then
+        execute format('alter database %I owner to trollcity_owner', current_database());
+      end if;
+      create extension if not exists pgcrypto with schema public;
+      -- Extension functions in public (pgcrypto's crypt, gen_salt, ...) are for the owner's SECURITY
+      -- DEFINER functions only, never for the request roles directly.
+      revoke execute on all functions in schema public from public;
+      grant execute on all functions in schema public to trollcity_owner;
+      for r in
+        select format('alter schema %I owner to trollcity_owner', n.nspname) as stmt
+          from pg_namespace n
+         where n.nspname in ('app_public', 'app_hidden', 'app_private', 'graphile_worker', 'graphile_migrate')
+           and n.nspowner <> 'trollcity_owner'::regrole
+        union all
+        select format('alter %s %I.%I owner to trollcity_owner',
+                      case c.relkind when 'v' then 'view' when 'm' then 'materialized view' when 'S' then 'sequence' else 'table' end,
+                      n.nspname, c.relname)
+          from pg_class c join pg_namespace n on n.oid = c.relnamespace
+         where n.nspname in ('app_public', 'app_hidden', 'app_private', 'graphile_worker', 'graphile_migrate')
+           and c.relkind in ('r', 'p', 'v', 'm', 'S') and c.relowner <> 'trollcity_owner'::regrole
+           -- a sequence a table owns follows its table
+           and not (c.relkind = 'S' and exists (select 1 from pg_depend d
+                     where d.classid = 'pg_class'::regclass and d.objid = c.oid and d.deptype in ('a', 'i')))
+        union all
+        select format('alter routine %s owner to trollcity_owner', p.oid::regprocedure)
+          from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+         where n.nspname in ('app_public', 'app_hidden', 'app_private', 'graphile_worker', 'graphile_migrate')
+           and p.proowner <> 'trollcity_owner'::regrole
+        union all
+        select format('alter %s %s owner to trollcity_owner', case t.typtype when 'd' then 'domain' else 'type' end, t.oid::regtype)
+          from pg_type t join pg_namespace n on n.oid = t.typnamespace
+         where n.nspname in ('app_public', 'app_hidden', 'app_private', 'graphile_worker', 'graphile_migrate')
+           and t.typtype in ('c', 'e', 'd', 'r') and t.typowner <> 'trollcity_owner'::regrole
+           and (t.typrelid = 0 or (select c.relkind from pg_class c where c.oid = t.typrelid) = 'c')
+      loop
+        execute r.stmt;
+        n := n + 1;
+      end loop;
+      if n > 0 then
+        raise notice 'trollcity: % objects given to trollcity_owner', n;
+      end if;
+    end
+    $$`);
+  log("ownership: app objects belong to trollcity_owner");
+}
+
+/**
+ * Apply every committed migration not yet applied. Idempotent; takes graphile-migrate's lock. On a
+ * superuser connection the migrations run as OWNER_ROLE (ensureOwnership first); on another login
+ * they run as that login, which then owns the objects.
+ */
+export async function migrateDatabase(url: string, log: Log = () => {}): Promise<{ ownerUrl: string }> {
   const logger = new Logger(() => (level: string, message: string) => {
     if (level !== "debug") log(message);
   });
   const client = new pg.Client({ connectionString: url });
   await client.connect();
+  let superuser = false;
   try {
+    superuser = await connectsAsSuperuser(client);
+    if (superuser) await ensureOwnership(client, log);
     await restampLegacy(client, log);
   } finally {
     await client.end();
   }
+  const ownerUrl = superuser ? asOwner(url) : url;
   try {
-    await migrate({ connectionString: url, migrationsFolder, logger });
+    await migrate({ connectionString: ownerUrl, migrationsFolder, logger });
   } finally {
     clearAllPools();
   }
+  return { ownerUrl };
 }
 
 /** A working-migration file's SQL with its `--!include`s of db/src files inlined, as commit does. */

@@ -13,7 +13,7 @@ import { runMigrations as installWorkerSchema, Logger } from "graphile-worker";
 import pg from "pg";
 import { Parser } from "tap-parser";
 import { applySourceFiles, sourceCoverage } from "../db/source.ts";
-import { applyCurrentMigration, currentMigrationFiles, ensureDatabase, migrateDatabase, setupRoles } from "../db/tools.ts";
+import { applyCurrentMigration, asOwner, currentMigrationFiles, ensureDatabase, migrateDatabase, setupRoles } from "../db/tools.ts";
 import { checkGenerated, dumpSchemaSql } from "../scripts/generated.ts";
 import { startCluster } from "./support/cluster.ts";
 import { cloneDatabase, dbUrl, TEMPLATE_DB, TEST_AUTHENTICATOR_PASSWORD } from "./support/testdb.ts";
@@ -252,7 +252,7 @@ async function main() {
     if (pending.length) {
       // TEST_CURRENT=100,200 applies only those files of db/migrations/current (parallel work).
       const onlyCurrent = process.env.TEST_CURRENT?.split(",").filter(Boolean);
-      await applyCurrentMigration(templateUrl, say, onlyCurrent);
+      await applyCurrentMigration(asOwner(templateUrl), say, onlyCurrent);
       record(
         "checks",
         "every migration is committed (db/migrations/current is empty)",
@@ -275,7 +275,7 @@ async function main() {
       await c.end();
     }
     // graphile-worker's own schema, as the worker installs it at start: tests see the real thing.
-    await installWorkerSchema({ connectionString: templateUrl, logger: quietWorkerLogger });
+    await installWorkerSchema({ connectionString: asOwner(templateUrl), logger: quietWorkerLogger });
     say("template database migrated");
     if (want("checks")) await checks(cluster, templateUrl);
     if (want("pgtap")) await pgtap(clusterUrl, cluster.binDir);

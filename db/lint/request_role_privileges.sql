@@ -9,4 +9,7 @@ union all
 select 'request_role_privileges', 'ERROR', 'schema ' || n.nspname, r.rolname || ' has CREATE'
   from pg_namespace n
   cross join (values ('anon'), ('authenticated'), ('authenticator')) r(rolname)
- where n.nspname !~ '^pg_' and n.nspname <> 'information_schema' and has_schema_privilege(r.rolname, n.oid, 'create');
+ where n.nspname !~ '^pg_' and n.nspname <> 'information_schema'
+   -- tests and tap exist only in test databases (db/test/helpers/tests.sql, the pgTAP recipe)
+   and n.nspname not in ('tests', 'tap')
+   and has_schema_privilege(r.rolname, n.oid, 'create');

@@ -110,3 +110,28 @@ it("a database stopped part-way through the legacy chain is refused, naming wher
   await expect(migrateDatabase(url)).rejects.toThrow(/stopped at 000008\.sql \(8 migrations\).*ccaf4f9/);
   expect((await migrations(url)).length).toBe(8);
 });
+
+it("objects a superuser created earlier (before the owner role) are given to trollcity_owner on start", async () => {
+  const url = await freshDatabase();
+  await migrateDatabase(url);
+  const owned = (sql: string) => withClient(url, async (c) => (await c.query<{ n: number }>(sql)).rows[0]?.n);
+  const bySuperuser = `select count(*)::int as n from pg_class c join pg_namespace n on n.oid = c.relnamespace
+     join pg_roles r on r.oid = c.relowner where n.nspname like 'app\\_%' and r.rolsuper`;
+  expect(await owned(bySuperuser)).toBe(0);
+  // As a database migrated before this version looks: everything the superuser's.
+  await withClient(url, async (c) => {
+    await c.query("alter table app_public.users owner to postgres");
+    await c.query("alter function app_public.send_gift(uuid, uuid, integer, text) owner to postgres");
+    await c.query("alter schema app_private owner to postgres");
+  });
+  expect(await owned(bySuperuser)).toBeGreaterThan(0);
+  await migrateDatabase(url);
+  expect(await owned(bySuperuser)).toBe(0);
+  expect(
+    await owned(`select count(*)::int as n from pg_proc p join pg_roles r on r.oid = p.proowner
+       where p.pronamespace in ('app_public'::regnamespace, 'app_hidden'::regnamespace, 'app_private'::regnamespace) and r.rolsuper`),
+  ).toBe(0);
+  expect(
+    await owned("select (select nspowner from pg_namespace where nspname = 'app_private') = 'trollcity_owner'::regrole::oid as n"),
+  ).toBe(true);
+});

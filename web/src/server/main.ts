@@ -58,7 +58,7 @@ async function runPrimary(n: number) {
   await seedIfWanted(config, db, (m) => logger.info(m));
   // Workers use the database prepared here; only the first runs graphile-worker.
   const envFor = (index: number) => ({
-    DATABASE_URL: db.ownerUrl,
+    DATABASE_URL: db.adminUrl,
     SEED_DEMO: "never",
     RUN_WORKER: index === 0 ? String(config.RUN_WORKER) : "false",
   });
