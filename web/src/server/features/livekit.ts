@@ -1,7 +1,8 @@
 // LiveKit at the HTTP edge:
 // - POST /livekit-token: compatible with the old `livekit-token` function (`{room|streamId,
 //   allowPublish?}` → `{token, url}`). Every permission flag in the request is ignored: the grant comes
-//   from app_public.livekit_grant (database state) and the identity is always the caller's user id.
+//   from app_public.livekit_grant (database state) and the identity is always the caller's user id
+//   (signed out: a watch-only grant for identity anon-<random>, rate limited per client address).
 // - POST /webhooks/livekit: signature-verified (WebhookReceiver); on participant_joined and
 //   track_published the participant's permissions are re-checked against the database and corrected
 //   through RoomService (a failed correction becomes a stream_seats__enforce job).
@@ -60,8 +61,10 @@ export const livekitFeature: FeatureFactory = async (ctx) => {
           const s = requireSettings(settings);
           const pgSettings = await ctx.settingsFor(req.headers.authorization);
           const streamId = streamIdOf(await readJson(req));
-          // app_public.livekit_grant as the caller: the hot path of every stage join.
-          const { rows } = await withCaller(ctx.authPool, pgSettings, (client) =>
+          // app_public.livekit_grant as the caller: the hot path of every stage join. Signed-out
+          // viewers get a watch-only grant, rate limited per address (request.client_addr) in SQL.
+          const caller = { ...pgSettings, "request.client_addr": req.socket.remoteAddress };
+          const { rows } = await withCaller(ctx.authPool, caller, (client) =>
             client.query<GrantRow>({ text: "select * from app_public.livekit_grant($1)", values: [streamId] }),
           );
           const grant = grantFromRow(rows[0]);
