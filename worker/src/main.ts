@@ -5,6 +5,7 @@ import { type Config, ConfigError, loadConfig } from "../../core/config.ts";
 import { OWNER_POOL_TIMEOUTS, openDatabase } from "../../core/database.ts";
 import { livekitSettings } from "../../core/livekit/config.ts";
 import { createLogger } from "../../core/logger.ts";
+import { muxSettings } from "../../core/video/mux.ts";
 import { startWorker } from "./index.ts";
 
 let config: Config;
@@ -20,7 +21,13 @@ try {
 const logger = createLogger(config, "worker");
 const db = await openDatabase(config, (m) => logger.info(m));
 const pool = new pg.Pool({ connectionString: db.ownerUrl, max: config.WORKER_CONCURRENCY + 2, ...OWNER_POOL_TIMEOUTS });
-const runner = await startWorker({ pool, concurrency: config.WORKER_CONCURRENCY, livekit: livekitSettings(config), logger });
+const runner = await startWorker({
+  pool,
+  concurrency: config.WORKER_CONCURRENCY,
+  livekit: livekitSettings(config),
+  mux: muxSettings(config),
+  logger,
+});
 logger.info("worker started");
 const stop = async () => {
   await runner.stop();

@@ -27,7 +27,8 @@ begin
   end if;
   insert into app_private.stream_playback (stream_id) values (v_stream.id) on conflict do nothing;
   select * into v_state from app_private.stream_playback p where p.stream_id = v_stream.id for update;
-  if mode = 'hls' and app_public.streams_hls_url(v_stream) is null then
+  if mode = 'hls' and app_public.streams_hls_url(v_stream) is null
+     and not app_private.stream_needs_egress(v_stream.id, v_state.hls_provider) then
     raise exception 'stream % has no HLS source configured (or its provider is not configured on this server)', stream_id
       using errcode = 'BADIN';
   end if;

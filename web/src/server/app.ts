@@ -15,6 +15,7 @@ import { collectDefaultMetrics, Registry } from "prom-client";
 import type { Config } from "../../../core/config.ts";
 import { type Database, OWNER_POOL_TIMEOUTS, openDatabase, seedIfWanted } from "../../../core/database.ts";
 import { livekitSettings } from "../../../core/livekit/config.ts";
+import { muxSettings } from "../../../core/video/mux.ts";
 import { migrationsCurrent } from "../../../db/tools.ts";
 import { startWorker } from "../../../worker/src/index.ts";
 import { AuthError, makeVerifier, type PgSettings } from "./auth.ts";
@@ -72,7 +73,9 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   await seedIfWanted(config, db, (m) => logger.info(m));
 
   const livekit = livekitSettings(config);
-  const runner = config.RUN_WORKER ? await startWorker({ pool: ownerPool, concurrency: config.WORKER_CONCURRENCY, livekit, logger }) : null;
+  const runner = config.RUN_WORKER
+    ? await startWorker({ pool: ownerPool, concurrency: config.WORKER_CONCURRENCY, livekit, mux: muxSettings(config), logger })
+    : null;
 
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "trollcity_" });
