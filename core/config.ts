@@ -60,6 +60,10 @@ const fields = z.object({
     .url()
     .refine((v) => /^rtmps?:\/\//.test(v), "must be an rtmp:// or rtmps:// URL")
     .default("rtmps://global-live.mux.com:443/app"),
+  // The demo stream's HLS test picture (made once with ffmpeg, served at /demo-hls/): on by default
+  // outside production when no PLAYBACK_ORIGIN_URL is set.
+  DEMO_HLS: z.enum(["auto", "on", "off"]).default("auto"),
+  DEMO_HLS_DIR: z.string().min(1).default(".data/demo-hls"),
   VIRAL_ENTER_VIEWERS: z.coerce.number().int().min(1).default(1000),
   VIRAL_EXIT_VIEWERS: z.coerce.number().int().min(0).default(500),
   // Realtime (docs/realtime-protocol.md): processes sharing the port, relay and presence cadence, socket hygiene.

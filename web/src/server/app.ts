@@ -184,6 +184,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   const port = typeof addr === "object" && addr ? addr.port : config.PORT;
   const shownHost = config.HOST === "0.0.0.0" || config.HOST === "::" ? "localhost" : config.HOST;
   const url = config.PUBLIC_URL ?? `http://${shownHost}:${port}`;
+  for (const x of features) await x.listening?.(url);
   logger.info(
     { ms: Date.now() - t0 },
     `Troll City is up: ${url}  (GraphQL ${url}/graphql${config.graphiql ? `, GraphiQL ${url}/graphiql` : ""})`,
