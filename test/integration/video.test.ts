@@ -4,7 +4,8 @@
 //  - goLive opens the stream's room through CreateRoom (worker job), endStream deletes it;
 //  - going viral starts an egress (HLS to the origin, or RTMP to a Mux live stream), viewers switch
 //    only once it is active and the playlist passes the health check; failures are retried with
-//    backoff, recorded and counted in /metrics; switching back stops the egress.
+//    backoff, recorded and counted in /metrics; switching back stops the egress;
+//  - wrong keys for LiveKit, Mux and the origin are reported by name at start (log + /readyz).
 import { TokenVerifier } from "livekit-server-sdk";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -288,4 +289,58 @@ describe("with LiveKit and Mux (RTMP egress to a Mux live stream)", () => {
     expect(mux.calls.filter((c) => c.method === "POST").length).toBe(before + 1);
     expect(mux.calls.some((c) => c.method === "GET" && c.path === `/video/v1/live-streams/${ls?.id}`)).toBe(true);
   }, 90_000);
+});
+
+describe("keys checked at start", () => {
+  it("reports wrong LiveKit and Mux keys and an unreachable origin by name (log and /readyz)", async () => {
+    const app = await startTestApp({
+      LIVEKIT_URL: lk.url,
+      LIVEKIT_API_KEY: lk.apiKey,
+      LIVEKIT_API_SECRET: "not-the-livekit-secret-not-the-livekit-secret",
+      PLAYBACK_MUX_TOKEN_ID: mux.tokenId,
+      PLAYBACK_MUX_TOKEN_SECRET: "not-the-mux-secret",
+      PLAYBACK_MUX_API_URL: mux.url,
+      PLAYBACK_ORIGIN_URL: "http://127.0.0.1:9/origin",
+      PLAYBACK_CDN_URL: origin.url,
+      LOG_LEVEL: "error",
+    });
+    try {
+      const services = await waitFor(
+        "the checks",
+        async () => ((await (await fetch(`${app.url}/readyz`)).json()) as { services?: Record<string, string> }).services ?? {},
+        (s) => Object.values(s).every((v) => v !== "checking"),
+      );
+      expect(services).toMatchObject({
+        livekit: "LIVEKIT_API_KEY/LIVEKIT_API_SECRET rejected (401)",
+        mux: "PLAYBACK_MUX_TOKEN_ID/PLAYBACK_MUX_TOKEN_SECRET rejected (401)",
+        origin: expect.stringMatching(/^PLAYBACK_ORIGIN_URL unreachable/),
+        cdn: "ok",
+      });
+      const out = app.output();
+      expect(out).toMatch(/LIVEKIT_API_KEY\/LIVEKIT_API_SECRET do not match LIVEKIT_URL/);
+      expect(out).toMatch(/PLAYBACK_MUX_TOKEN_ID\/PLAYBACK_MUX_TOKEN_SECRET were refused/);
+      expect(out).toMatch(/PLAYBACK_ORIGIN_URL \(http:\/\/127\.0\.0\.1:9\/origin\) is unreachable/);
+    } finally {
+      await app.stop();
+    }
+    // And the right keys pass.
+    const good = await startTestApp({
+      ...livekitEnv(),
+      PLAYBACK_MUX_TOKEN_ID: mux.tokenId,
+      PLAYBACK_MUX_TOKEN_SECRET: mux.tokenSecret,
+      PLAYBACK_MUX_API_URL: mux.url,
+      PLAYBACK_ORIGIN_URL: origin.url,
+    });
+    try {
+      const services = await waitFor(
+        "the checks",
+        async () => ((await (await fetch(`${good.url}/readyz`)).json()) as { services?: Record<string, string> }).services ?? {},
+        (s) => Object.values(s).every((v) => v !== "checking"),
+      );
+      expect(services).toEqual({ livekit: "ok", mux: "ok", origin: "ok", cdn: "not configured" });
+      expect(mux.calls.some((c) => c.method === "GET" && c.path === "/video/v1/live-streams" && c.status === 200)).toBe(true);
+    } finally {
+      await good.stop();
+    }
+  }, 60_000);
 });

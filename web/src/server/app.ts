@@ -123,7 +123,9 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       checks.error = (e as Error).message;
     }
     const ok = checks.database === "ok" && checks.migrations === "ok" && checks.worker === "ok";
-    return { ok, checks };
+    // External services (features/services.ts): reported, never a reason to be unready.
+    const services = Object.assign({}, ...features.map((x) => x.services?.() ?? {})) as Record<string, string>;
+    return { ok, checks, services };
   }
 
   const server = createServer((req, res) => {
@@ -131,7 +133,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     if (path === "/healthz") return json(res, 200, { status: "ok" });
     if (path === "/readyz") {
       readiness().then(
-        ({ ok, checks }) => json(res, ok ? 200 : 503, { status: ok ? "ok" : "not ready", ...checks }),
+        ({ ok, checks, services }) => json(res, ok ? 200 : 503, { status: ok ? "ok" : "not ready", ...checks, services }),
         (e: Error) => json(res, 503, { status: "not ready", error: e.message }),
       );
       return;

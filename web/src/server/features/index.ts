@@ -6,11 +6,13 @@ import { giftMetricsFeature } from "./gift-metrics.ts";
 import { livekitFeature } from "./livekit.ts";
 import { paymentsFeature } from "./payments.ts";
 import { playbackFeature } from "./playback.ts";
+import { servicesFeature } from "./services.ts";
 import type { FeatureFactory } from "./types.ts";
 
 export const featureFactories: FeatureFactory[] = [
   playbackFeature,
   demoHlsFeature,
+  servicesFeature,
   livekitFeature,
   paymentsFeature,
   giftMetricsFeature,

@@ -43,6 +43,8 @@ export interface Feature {
   /** Return true when this feature took the upgrade. */
   upgrade?(req: IncomingMessage, socket: Duplex, head: Buffer): boolean;
   stop?(): Promise<void>;
+  /** Details for /readyz `services` (external services and what their check found); never makes it unready. */
+  services?(): Record<string, string>;
   /** Called once the server listens, with its public URL. */
   listening?(url: string): Promise<void>;
 }
