@@ -133,7 +133,8 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     if (path === "/healthz") return json(res, 200, { status: "ok" });
     if (path === "/readyz") {
       readiness().then(
-        ({ ok, checks, services }) => json(res, ok ? 200 : 503, { status: ok ? "ok" : "not ready", ...checks, services }),
+        ({ ok, checks, services }) =>
+          json(res, ok ? 200 : 503, { status: ok ? "ok" : "not ready", ...checks, ...(Object.keys(services).length ? { services } : {}) }),
         (e: Error) => json(res, 503, { status: "not ready", error: e.message }),
       );
       return;

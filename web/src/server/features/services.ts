@@ -1,8 +1,8 @@
 // External services, checked once at start with the configured keys, so a wrong key is reported by
 // name now rather than by the first viewer: LiveKit (RoomService ListRooms), Mux (list one live
 // stream), the HLS origin and the CDN (a HEAD request). Each result is logged (an error naming the
-// variables to fix) and shown in /readyz under `services` (a detail: it does not make the process
-// unready, the database-backed features keep working).
+// variables to fix) and shown in /readyz under `services` (the configured ones only; a detail: it does
+// not make the process unready, the database-backed features keep working).
 import { roomService } from "../../../../core/livekit/rooms.ts";
 import { muxClient, muxSettings } from "../../../../core/video/mux.ts";
 import type { FeatureFactory, ServerContext } from "./types.ts";
@@ -86,7 +86,8 @@ export const servicesFeature: FeatureFactory = async (ctx) => {
   ]);
   return {
     name: "services",
-    services: () => ({ ...status }),
+    // Only the services this process is configured for.
+    services: () => Object.fromEntries(Object.entries(status).filter(([, v]) => v !== "not configured")),
     async stop() {
       await checks;
     },
