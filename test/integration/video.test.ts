@@ -3,8 +3,9 @@
 //  - signed-out viewers get a subscribe-only stage token, rate limited per address;
 //  - goLive opens the stream's room through CreateRoom (worker job), endStream deletes it;
 //  - going viral starts an egress (HLS to the origin, or RTMP to a Mux live stream), viewers switch
-//    only once it is active and the playlist passes the health check; failures are retried with
-//    backoff, recorded and counted in /metrics; switching back stops the egress;
+//    only once it is active and the playlist passes the health check; failures (of a start, or of a
+//    running egress) are retried with backoff, recorded and counted in /metrics; switching back stops
+//    the egress;
 //  - wrong keys for LiveKit, Mux and the origin are reported by name at start (log + /readyz).
 import { TokenVerifier } from "livekit-server-sdk";
 import pg from "pg";
@@ -201,10 +202,24 @@ describe("with LiveKit (egress to the HLS origin)", () => {
     expect(origin.requests).toContain(`/live/${streamId}/index.m3u8`);
     expect(await (await fetch(`${app.url}/metrics`)).text()).toMatch(/^trollcity_egress_active 1/m);
 
-    // 4. Back to the stage: the egress is stopped (StopEgress) and recorded as stopped.
+    // 4. The running egress dies: the watch notices, it is restarted (viewers stay on HLS meanwhile).
+    const failuresBefore = (await egressRows(streamId))[0]?.failures ?? 0;
+    lk.failEgress(active?.egress_id ?? "", "egress node lost");
+    await waitFor(
+      "a restarted egress",
+      () => egressRows(streamId),
+      (r) => r[0]?.state === "active" && r[0]?.egress_id !== active?.egress_id,
+      30_000,
+    );
+    const restarted = (await egressRows(streamId))[0];
+    expect(restarted).toMatchObject({ failures: failuresBefore + 1 });
+    expect(lk.egresses.get(restarted?.egress_id ?? "")?.status).toBe("EGRESS_ACTIVE");
+    expect(await playback(streamId)).toMatchObject({ mode: "hls" });
+
+    // 5. Back to the stage: the egress is stopped (StopEgress) and recorded as stopped.
     const back = await app.gql(REQUEST, { id: streamId, mode: "stage" }, token);
     expect(back.errors).toBeUndefined();
-    await lk.waitForCall((c) => c.method === "StopEgress" && c.body.egressId === active?.egress_id, 15_000);
+    await lk.waitForCall((c) => c.method === "StopEgress" && c.body.egressId === restarted?.egress_id, 15_000);
     await waitFor(
       "stopped",
       () => egressRows(streamId),
@@ -213,7 +228,7 @@ describe("with LiveKit (egress to the HLS origin)", () => {
     expect(await playback(streamId)).toMatchObject({ mode: "stage" });
     await waitFor(
       "EGRESS_COMPLETE",
-      () => lk.egresses.get(active?.egress_id ?? "")?.status,
+      () => lk.egresses.get(restarted?.egress_id ?? "")?.status,
       (s) => s === "EGRESS_COMPLETE",
     );
   }, 120_000);

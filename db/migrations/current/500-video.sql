@@ -30,6 +30,7 @@ create table app_private.stream_egresses (
   mux_playback_id text check (mux_playback_id ~ '^[A-Za-z0-9]{1,64}$'),
   attempts integer not null default 0 check (attempts >= 0),
   failures integer not null default 0 check (failures >= 0),
+  consecutive_failures integer not null default 0 check (consecutive_failures >= 0),
   last_error text,
   last_failed_at timestamptz,
   next_attempt_at timestamptz,
@@ -44,7 +45,7 @@ create unique index stream_egresses_one_open_per_stream on app_private.stream_eg
   where state in ('requested', 'starting', 'active', 'retrying');
 create index stream_egresses_stream_id_idx on app_private.stream_egresses (stream_id, created_at desc);
 comment on table app_private.stream_egresses is
-  'LiveKit egresses of streams that went viral: one row per egress, its state (requested, starting, active, retrying, stopping, stopped, failed), failures and the Mux live stream it feeds.';
+  'LiveKit egresses of streams that went viral: one row per egress, its state (requested, starting, active, retrying, stopping, stopped, failed), failures (in all; consecutive ones set the backoff) and the Mux live stream it feeds.';
 create trigger _100_timestamps before insert or update on app_private.stream_egresses
   for each row execute function app_private.tg__timestamps();
 

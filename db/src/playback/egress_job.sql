@@ -7,13 +7,15 @@ returns table (
   set search_path = ''
 as $$
   -- What the stream_egresses__run job must do for one egress: start it (requested, or retrying and
-  -- due), wait for it to become active (starting), stop it (stopping), or nothing. A Mux live stream
+  -- due), wait for it to become active (starting), check it still runs (active), stop it (stopping),
+  -- or nothing. A Mux live stream
   -- made for an earlier egress of the stream is reused. Origin egresses write their live playlist where
   -- the stream's HLS URL points (origin_path_template), segments beside it.
   select e.id, e.stream_id, e.stream_id::text, e.target, e.state,
          case
            when e.state in ('requested', 'retrying') and s.status = 'live' and coalesce(e.next_attempt_at, now()) <= now() then 'start'
            when e.state = 'starting' then 'poll'
+           when e.state = 'active' then 'watch'
            when e.state = 'stopping' then 'stop'
            else 'none'
          end,
@@ -36,4 +38,4 @@ as $$
 $$;
 revoke all on function app_private.egress_job(id uuid) from public, anon, authenticated;
 comment on function app_private.egress_job(id uuid) is
-  'One egress as the stream_egresses__run job sees it, and the action it must take (start, poll, stop, none).';
+  'One egress as the stream_egresses__run job sees it, and the action it must take (start, poll, watch, stop, none).';

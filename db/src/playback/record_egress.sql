@@ -14,8 +14,10 @@ declare
   v_live boolean;
   v_wanted boolean;
   v_delay integer;
-  -- Failed starts are retried with backoff (5 s doubling to 2 min), at most this many times.
+  -- Failures are retried with backoff (5 s doubling to 2 min), at most this many in a row.
   c_max_failures constant integer := 8;
+  -- An active egress is looked at this often.
+  c_watch_seconds constant integer := 5;
 begin
   select * into v_row from app_private.stream_egresses e where e.id = record_egress.id for update;
   if v_row.id is null then
@@ -54,13 +56,20 @@ begin
      where e.id = v_row.id;
     return 'starting';
   elsif record_egress.state = 'active' then
-    if v_row.state <> 'starting' then
+    if v_row.state not in ('starting', 'active') then
       return v_row.state;
     end if;
-    update app_private.stream_egresses e set state = 'active', active_at = now(), last_error = null where e.id = v_row.id;
-    -- The health check was waiting for this: run it now.
-    update app_private.stream_playback p set check_due_at = now()
-     where p.stream_id = v_row.stream_id and p.pending = 'to_hls';
+    if v_row.state = 'starting' then
+      update app_private.stream_egresses e
+         set state = 'active', active_at = now(), last_error = null, consecutive_failures = 0
+       where e.id = v_row.id;
+      -- The health check was waiting for this: run it now.
+      update app_private.stream_playback p set check_due_at = now()
+       where p.stream_id = v_row.stream_id and p.pending = 'to_hls';
+    end if;
+    -- Watch it while it runs: an egress that dies later is restarted like a failed start.
+    perform app_private.add_job('stream_egresses__run', json_build_object('id', v_row.id), now() + make_interval(secs => c_watch_seconds),
+      'stream_egresses__run:' || v_row.id, 'egress:' || v_row.stream_id);
     return 'active';
   elsif record_egress.state = 'stopped' then
     update app_private.stream_egresses e set state = 'stopped', ended_at = now(), next_attempt_at = null where e.id = v_row.id;
@@ -71,10 +80,10 @@ begin
        where e.id = v_row.id;
       return 'stopped';
     end if;
-    if v_wanted and v_row.failures + 1 < c_max_failures then
-      v_delay := least(120, 5 * (2 ^ v_row.failures)::integer);
+    if v_wanted and v_row.consecutive_failures + 1 < c_max_failures then
+      v_delay := least(120, 5 * (2 ^ v_row.consecutive_failures)::integer);
       update app_private.stream_egresses e
-         set state = 'retrying', failures = e.failures + 1, last_error = left(coalesce(record_egress.error, 'egress failed'), 500),
+         set state = 'retrying', failures = e.failures + 1, consecutive_failures = e.consecutive_failures + 1, last_error = left(coalesce(record_egress.error, 'egress failed'), 500),
              last_failed_at = now(), egress_id = null, next_attempt_at = now() + make_interval(secs => v_delay)
        where e.id = v_row.id;
       perform app_private.add_job('stream_egresses__run', json_build_object('id', v_row.id), now() + make_interval(secs => v_delay),
@@ -82,7 +91,7 @@ begin
       return 'retrying';
     end if;
     update app_private.stream_egresses e
-       set state = 'failed', failures = e.failures + 1, last_error = left(coalesce(record_egress.error, 'egress failed'), 500),
+       set state = 'failed', failures = e.failures + 1, consecutive_failures = e.consecutive_failures + 1, last_error = left(coalesce(record_egress.error, 'egress failed'), 500),
            last_failed_at = now(), ended_at = now(), next_attempt_at = null
      where e.id = v_row.id;
     return 'failed';
@@ -92,4 +101,4 @@ end;
 $$;
 revoke all on function app_private.record_egress(id uuid, state text, egress_id text, error text, mux_live_stream_id text, mux_playback_id text) from public, anon, authenticated;
 comment on function app_private.record_egress(id uuid, state text, egress_id text, error text, mux_live_stream_id text, mux_playback_id text) is
-  'What the worker learnt about an egress (started, active, stopped, failed). Decides what follows: a failed start is retried with backoff (5 s doubling to 2 min, 8 failures at most), an active egress lets the waiting health check run, a start that is no longer wanted is stopped.';
+  'What the worker learnt about an egress (started, active, stopped, failed). Decides what follows: a failure (of a start, or of a running egress) is retried with backoff (5 s doubling to 2 min, 8 in a row at most), an active egress lets the waiting health check run and is watched every 5 s, a start that is no longer wanted is stopped.';

@@ -4,6 +4,7 @@
 //  - start: RTMP to the stream's Mux live stream (created once with @mux/mux-node, then reused; its
 //    playback id becomes the stream's HLS source) when Mux is configured, else HLS segments where the
 //    stream's origin URL points; then wait until LiveKit reports EGRESS_ACTIVE (ListEgress);
+//  - watch (every 5 s while active): still EGRESS_ACTIVE? if not, it failed (restarted with backoff);
 //  - stop: StopEgress (an egress that already ended is fine).
 // Jobs of one stream share the serial queue egress:<stream>. Viewers are switched only later, by the
 // health check of the playlist (streams__check_hls), never by this job.
@@ -21,7 +22,7 @@ interface Job {
   room: string;
   target: "mux" | "origin";
   state: string;
-  action: "start" | "poll" | "stop" | "none";
+  action: "start" | "poll" | "watch" | "stop" | "none";
   egress_id: string | null;
   mux_live_stream_id: string | null;
   segment_prefix: string;
@@ -88,6 +89,17 @@ export const makeStreamEgressesRun =
     };
 
     if (job.action === "stop") return await stop(job.egress_id);
+
+    if (job.action === "watch") {
+      // Active: still running? (A LiveKit that does not answer: the job fails and graphile-worker retries it.)
+      if (!deps.egress || !job.egress_id) return;
+      const info = (await deps.egress.listEgress({ egressId: job.egress_id }))[0];
+      if (info?.status === EgressStatus.EGRESS_ACTIVE) return void (await record("active", { egressId: job.egress_id }));
+      const why = info ? `${EgressStatus[info.status]}: ${info.error || "no error given"}` : "LiveKit no longer knows it";
+      const outcome = await record("failed", { egressId: job.egress_id, error: `while active: ${why}` });
+      helpers.logger.warn(`egress ${job.egress_id} of stream ${job.stream_id} stopped while active (${why}): ${outcome}`);
+      return;
+    }
 
     let egressId = job.egress_id;
     if (job.action === "start") {
