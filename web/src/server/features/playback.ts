@@ -33,10 +33,12 @@ export const playbackFeature: FeatureFactory = async (ctx) => {
 
   // Where a LiveKit egress sends viral streams that have no HLS source of their own.
   const egress = ctx.livekit ? (muxSettings(config) ? "mux" : config.PLAYBACK_ORIGIN_URL ? "origin" : null) : null;
+  let egressMigrated = true;
   try {
     await ownerPool.query("select app_private.configure_egress($1)", [egress]);
   } catch (e) {
     if ((e as { code?: string }).code !== "42883") throw e;
+    egressMigrated = false;
     logger.warn("egress is not migrated in this database: viral streams need an HLS source of their own");
   }
 
@@ -77,6 +79,7 @@ export const playbackFeature: FeatureFactory = async (ctx) => {
   gauge("trollcity_playback_failure_reports", "Playback failures reported by players (all streams).", "failure_reports");
 
   // LiveKit egresses of viral streams (app_private.stream_egresses).
+  if (!egressMigrated) return { name: "playback" };
   interface EgressMetrics {
     active: number;
     starting: number;
