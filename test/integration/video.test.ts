@@ -123,9 +123,22 @@ describe("with LiveKit (egress to the HLS origin)", () => {
     expect(claims.video).toMatchObject({ room: streamId, roomJoin: true, canPublish: false, canPublishData: false, canSubscribe: true });
     expect(claims.video?.roomAdmin).toBeFalsy();
     expect(Number(claims.exp) - Number(claims.nbf ?? claims.iat)).toBeLessThanOrEqual(300);
-    // LiveKit admits it as a watcher: it cannot publish.
-    await lk.join(body.token);
-    expect(await lk.publish(streamId, String(claims.sub))).toBe(false);
+    // LiveKit admits it as a watcher: it cannot publish, and the server's webhook check leaves it be.
+    lk.webhookUrl = `${app.url}/webhooks/livekit`;
+    try {
+      await lk.join(body.token);
+      expect(await lk.publish(streamId, String(claims.sub))).toBe(false);
+      const hook = await lk.sendWebhook({
+        event: "participant_joined",
+        room: { name: streamId },
+        participant: { identity: claims.sub, permission: { canSubscribe: true, canPublish: false, canPublishData: false } },
+      });
+      expect(await hook.json()).toMatchObject({ ok: true, action: "ok" });
+      expect(lk.rooms.get(streamId)?.has(String(claims.sub))).toBe(true);
+      expect(lk.calls.some((c) => c.method === "RemoveParticipant" && c.body.identity === claims.sub)).toBe(false);
+    } finally {
+      lk.webhookUrl = null;
+    }
 
     const g = await app.gql<{ livekitToken: { token: string; identity: string; canPublish: boolean } }>(
       `mutation($s: UUID!) { livekitToken(input: {streamId: $s}) { token identity canPublish canSubscribe canPublishData } }`,
