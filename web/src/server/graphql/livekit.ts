@@ -42,11 +42,18 @@ export const LivekitTokenPlugin = extendSchema((build) => {
         plans: {
           livekitToken(_$root, fieldArgs) {
             const $streamId = fieldArgs.getRaw(["input", "streamId"]);
-            const spec = { streamId: $streamId, settings: context().get("livekit"), clientAddr: context().get("clientAddr") };
-            return sideEffectWithPgClient(executor, spec, async (client, { streamId, settings, clientAddr }) => {
+            const spec = {
+              streamId: $streamId,
+              settings: context().get("livekit"),
+              clientAddr: context().get("clientAddr"),
+              pgSettings: context().get("pgSettings"),
+            };
+            return sideEffectWithPgClient(executor, spec, async (client, { streamId, settings, clientAddr, pgSettings }) => {
               if (!settings) throw Object.assign(new Error(NOT_CONFIGURED), { code: "CONFG" });
-              // Signed-out viewers are rate limited per address, in SQL (livekit_grant_for).
-              if (clientAddr) await client.query({ text: "select set_config('request.client_addr', $1, true)", values: [clientAddr] });
+              // Signed-out viewers are rate limited per address, in SQL (livekit_grant_for): only they need it,
+              // so signed-in callers keep one round trip.
+              if (clientAddr && (pgSettings as Record<string, string> | null)?.role === "anon")
+                await client.query({ text: "select set_config('request.client_addr', $1, true)", values: [clientAddr] });
               const { rows } = await client.query<GrantRow>({ text: "select * from app_public.livekit_grant($1)", values: [streamId] });
               const grant = grantFromRow(rows[0]);
               const minted = await mintToken(settings, grant);
