@@ -52,6 +52,20 @@ const fields = z.object({
   PLAYBACK_ORIGIN_URL: z.string().url().optional(),
   PLAYBACK_CDN_URL: z.string().url().optional(),
   PLAYBACK_MUX_URL: z.string().url().default("https://stream.mux.com"),
+  // Mux (viral mode through a LiveKit egress, RTMP to a Mux live stream): an access token with Mux
+  // Video read and write, the API and RTMP ingest URLs.
+  PLAYBACK_MUX_TOKEN_ID: z.string().min(1).optional(),
+  PLAYBACK_MUX_TOKEN_SECRET: z.string().min(1).optional(),
+  PLAYBACK_MUX_API_URL: z.string().url().default("https://api.mux.com"),
+  PLAYBACK_MUX_RTMP_URL: z
+    .string()
+    .url()
+    .refine((v) => /^rtmps?:\/\//.test(v), "must be an rtmp:// or rtmps:// URL")
+    .default("rtmps://global-live.mux.com:443/app"),
+  // The demo stream's HLS test picture (made once with ffmpeg, served at /demo-hls/): on by default
+  // outside production when no PLAYBACK_ORIGIN_URL is set.
+  DEMO_HLS: z.enum(["auto", "on", "off"]).default("auto"),
+  DEMO_HLS_DIR: z.string().min(1).default(".data/demo-hls"),
   VIRAL_ENTER_VIEWERS: z.coerce.number().int().min(1).default(1000),
   VIRAL_EXIT_VIEWERS: z.coerce.number().int().min(0).default(500),
   // Realtime (docs/realtime-protocol.md): processes sharing the port, relay and presence cadence, socket hygiene.
@@ -72,6 +86,12 @@ const schema = fields.superRefine((c, ctx) => {
     for (const k of ["LIVEKIT_URL", "LIVEKIT_API_KEY", "LIVEKIT_API_SECRET"] as const) {
       if (!c[k])
         ctx.addIssue({ code: "custom", path: [k], message: "is required when any LIVEKIT_* variable is set (set all three, or none)" });
+    }
+  }
+  if (Boolean(c.PLAYBACK_MUX_TOKEN_ID) !== Boolean(c.PLAYBACK_MUX_TOKEN_SECRET)) {
+    for (const k of ["PLAYBACK_MUX_TOKEN_ID", "PLAYBACK_MUX_TOKEN_SECRET"] as const) {
+      if (!c[k])
+        ctx.addIssue({ code: "custom", path: [k], message: "is required when the other PLAYBACK_MUX_TOKEN_* is set (set both, or none)" });
     }
   }
   if (c.LIVEKIT_API_SECRET && c.LIVEKIT_API_SECRET === c.JWT_SECRET) {

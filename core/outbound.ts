@@ -20,6 +20,13 @@ export function playbackOutbound(config: { PLAYBACK_ORIGIN_URL?: string; PLAYBAC
   return outboundPolicy([config.PLAYBACK_ORIGIN_URL, config.PLAYBACK_CDN_URL, config.PLAYBACK_MUX_URL]);
 }
 
+/** Allow one more configured base URL (e.g. the built-in demo origin, known once the port is). */
+export function allowOrigin(policy: OutboundPolicy, raw: string): void {
+  const extra = outboundPolicy([raw]);
+  for (const h of extra.hosts) policy.hosts.add(h);
+  for (const h of extra.privateHosts) policy.privateHosts.add(h);
+}
+
 /** The policy for a set of configured base URLs (unset ones are skipped). */
 export function outboundPolicy(urls: (string | undefined | null)[]): OutboundPolicy {
   const hosts = new Set<string>();

@@ -44,6 +44,7 @@ export async function seedDemo(ownerUrl: string, log: (m: string) => void = () =
           and not exists (select 1 from app_public.streams s where s.broadcaster_id = u.id and s.status = 'live')`,
     );
     await seedGifts(client);
+    await seedDemoPlayback(client);
     await client.query("commit");
     log(created ? `demo seed: ${created} users created (password "${DEMO_PASSWORD}")` : "demo seed: already present");
   } catch (e) {
@@ -52,6 +53,35 @@ export async function seedDemo(ownerUrl: string, log: (m: string) => void = () =
   } finally {
     await client.end();
   }
+}
+
+/** Where the demo stream's HLS lives on the origin (features/demo-hls.ts serves it at /demo-hls). */
+export const DEMO_HLS_PATH = "/demo/index.m3u8";
+
+/**
+ * The demo stream plays the demo HLS: its source is the origin's DEMO_HLS_PATH, pinned to HLS and asked
+ * to switch (the worker's health check switches it once the playlist answers). Idempotent: a stream
+ * whose playback was set up otherwise is left alone.
+ */
+export async function seedDemoPlayback(db: Pick<pg.ClientBase, "query">): Promise<void> {
+  const { rows } = await db.query<{ ok: boolean }>("select to_regclass('app_private.stream_playback') is not null as ok");
+  if (!rows[0]?.ok) return;
+  await db.query(
+    `with demo as (
+       select s.id from app_public.streams s join app_public.users u on u.id = s.broadcaster_id
+        where u.username = 'trollking' and s.status = 'live' and s.title = 'Troll City grand opening')
+     insert into app_private.stream_playback (stream_id, hls_provider, origin_path, pinned)
+     select id, 'origin', $1, true from demo
+     on conflict (stream_id) do nothing`,
+    [DEMO_HLS_PATH],
+  );
+  await db.query(
+    `select app_private.request_transition(p.stream_id, 'hls', 'request', null)
+       from app_private.stream_playback p join app_public.streams s on s.id = p.stream_id
+      where s.status = 'live' and s.title = 'Troll City grand opening' and p.hls_provider = 'origin' and p.origin_path = $1
+        and p.mode = 'stage' and p.pending is null`,
+    [DEMO_HLS_PATH],
+  );
 }
 
 /** The gift catalogue, and starting coins for the demo viewers (issued once: keyed by username). */

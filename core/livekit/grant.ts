@@ -42,13 +42,20 @@ const NO_PLACE = new Set(["NOAUT", "BANND", "NOFND", "NLIVE"]);
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const isUuid = (v: unknown): v is string => typeof v === "string" && UUID.test(v);
+/** The identity livekit_grant_for gives signed-out viewers. */
+export const isAnonIdentity = (v: unknown): v is string => typeof v === "string" && /^anon-[0-9a-f]{20}$/.test(v);
 
 /** Server side (owner connection): the grant of any user in any room, or null when they have no place there. */
 export async function grantFor(db: Queryable, room: string, identity: string): Promise<LivekitGrant | null> {
-  if (!isUuid(room) || !isUuid(identity)) return null;
+  if (!isUuid(room) || !(isUuid(identity) || isAnonIdentity(identity))) return null;
   try {
-    const { rows } = await db.query<GrantRow>("select * from app_private.livekit_grant_for($1, $2)", [room, identity]);
-    return grantFromRow(rows[0]);
+    // A signed-out viewer (anon-<random>) has the grant of a null user: watch only.
+    const { rows } = await db.query<GrantRow>("select * from app_private.livekit_grant_for($1, $2)", [
+      room,
+      isUuid(identity) ? identity : null,
+    ]);
+    const grant = grantFromRow(rows[0]);
+    return { ...grant, identity };
   } catch (e) {
     if (NO_PLACE.has((e as { code?: string }).code ?? "")) return null;
     throw e;

@@ -2,7 +2,7 @@
 // UpdateParticipant with the grant computed in SQL, RemoveParticipant when that fails or the user has
 // no place in the room, then ListParticipants to check that LiveKit agrees. Used by the
 // stream_seats__enforce task and by the webhook endpoint.
-import { RoomServiceClient } from "livekit-server-sdk";
+import { EgressClient, RoomServiceClient } from "livekit-server-sdk";
 import type { LivekitSettings } from "./config.ts";
 import { grantFor, isUuid, type LivekitGrant, type Queryable } from "./grant.ts";
 
@@ -12,6 +12,14 @@ export type RoomService = Pick<RoomServiceClient, "updateParticipant" | "removeP
 export function roomService(s: LivekitSettings, requestTimeoutSeconds = 2): RoomServiceClient {
   return new RoomServiceClient(s.apiUrl, s.apiKey, s.apiSecret, { requestTimeout: requestTimeoutSeconds, failover: false });
 }
+
+/** An Egress client (it signs a short-lived roomRecord token per call): one per process. */
+export function egressService(s: LivekitSettings, requestTimeoutSeconds = 10): EgressClient {
+  return new EgressClient(s.apiUrl, s.apiKey, s.apiSecret, { requestTimeout: requestTimeoutSeconds });
+}
+
+export type EgressService = Pick<EgressClient, "startRoomCompositeEgress" | "stopEgress" | "listEgress">;
+export type RoomAdmin = Pick<RoomServiceClient, "createRoom" | "deleteRoom">;
 
 export const isNotFound = (e: unknown) => {
   const err = e as { code?: unknown; status?: unknown };

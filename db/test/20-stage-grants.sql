@@ -1,6 +1,6 @@
 -- Stage: app roles, RLS on seats, and the LiveKit grant matrix (what each role may and may not do).
 begin;
-select plan(57);
+select plan(61);
 
 -- graphile-worker's real schema is in place (the worker installs it at start; the test runner before
 -- the tests): jobs are read through its public API, the graphile_worker.jobs view.
@@ -79,7 +79,16 @@ select tests.act_as(tests.uid('boss'));
 select is((select row(g.can_publish, g.can_subscribe, g.can_publish_data, g.room_admin)::text from app_public.livekit_grant(tests.s1()) g),
   row(false, true, false, true)::text, 'admin: administers, does not publish');
 select tests.act_as_anon();
-select throws_ok(format('select app_public.livekit_grant(%L)', tests.s1()), 'NOAUT', null, 'anonymous: NOAUT');
+select is((select row(g.can_publish, g.can_subscribe, g.can_publish_data, g.room_admin, g.ttl_seconds <= 300, g.identity ~ '^anon-[0-9a-f]{20}$')::text
+             from app_public.livekit_grant(tests.s1()) g),
+  row(false, true, false, false, true, true)::text, 'anonymous: subscribe only, short token, identity anon-<random>');
+select isnt((app_public.livekit_grant(tests.s1())).identity, (app_public.livekit_grant(tests.s1())).identity, 'anonymous: a new identity every time');
+select set_config('request.client_addr', '203.0.113.7', true);
+select lives_ok(format('select app_public.livekit_grant(%L) from generate_series(1, 20)', tests.s1()), 'anonymous: 20 tokens per address');
+select throws_ok(format('select app_public.livekit_grant(%L)', tests.s1()), 'RATEL', null, 'anonymous: then rate limited (RATEL)');
+select set_config('request.client_addr', '203.0.113.8', true);
+select lives_ok(format('select app_public.livekit_grant(%L)', tests.s1()), 'anonymous: another address has its own bucket');
+select set_config('request.client_addr', '', true);
 select tests.act_as(tests.uid('viewer1'));
 select throws_ok(format('select app_public.livekit_grant(%L)', gen_random_uuid()), 'NOFND', null, 'unknown stream: NOFND');
 

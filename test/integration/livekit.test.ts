@@ -1,5 +1,6 @@
 // LiveKit tokens against the running server: every minted token is decoded and its grants asserted;
-// a malicious viewer gets no publish grant whatever it sends; 503 without LiveKit config; a key that
+// a malicious viewer gets no publish grant whatever it sends; a signed-out one gets a watch-only token;
+// 503 without LiveKit config; a key that
 // does not match the LiveKit URL is reported at start.
 import { TokenVerifier } from "livekit-server-sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -130,7 +131,10 @@ describe("POST /livekit-token", () => {
   });
 
   it("answers with our error codes", async () => {
-    expect((await tokenRequest(null, { streamId })).body).toMatchObject({ error: { code: "NOAUT" } });
+    // Signed out: a watch-only token, never more, whatever the body asks for (test/integration/video.test.ts).
+    const anon = await tokenRequest(null, { streamId, allowPublish: true, canPublish: true });
+    expect(anon.status).toBe(200);
+    expect((await decode(String(anon.body.token))).video).toMatchObject({ canPublish: false, canPublishData: false, canSubscribe: true });
     expect((await tokenRequest(users.viewer1!, { room: "not-a-uuid" })).status).toBe(400);
     const missing = await tokenRequest(users.viewer1!, { streamId: "00000000-0000-0000-0000-000000000000" });
     expect([missing.status, missing.body]).toMatchObject([404, { error: { code: "NOFND" } }]);
@@ -158,9 +162,10 @@ describe("GraphQL livekitToken", () => {
     }
   });
 
-  it("maps errors to our codes", async () => {
-    const anon = await app.gql(MUTATION, { s: streamId });
-    expect(anon.errors?.[0]?.extensions?.code).toBe("NOAUT");
+  it("maps errors to our codes (signed out: a watch-only token)", async () => {
+    const anon = await app.gql<{ livekitToken: Record<string, unknown> }>(MUTATION, { s: streamId });
+    expect(anon.data?.livekitToken).toMatchObject({ canPublish: false, canSubscribe: true, canPublishData: false, roomAdmin: false });
+    expect(anon.data?.livekitToken.identity).toMatch(/^anon-/);
     const missing = await app.gql(MUTATION, { s: "00000000-0000-0000-0000-000000000000" }, users.viewer1!.token);
     expect(missing.errors?.[0]?.extensions?.code).toBe("NOFND");
   });

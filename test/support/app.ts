@@ -38,6 +38,8 @@ export async function startTestApp(env: Record<string, string> = {}, opts: { db?
       AUTHENTICATOR_PASSWORD: TEST_AUTHENTICATOR_PASSWORD,
       LOG_LEVEL: "warn",
       SEED_DEMO: "never",
+      // The demo stream's HLS (features/demo-hls.ts) repoints the origin: only the tests that ask for it.
+      DEMO_HLS: "off",
       ...env,
     },
     stdio: ["ignore", "pipe", "pipe"],

@@ -1,7 +1,8 @@
 // A local HLS origin for tests: ffmpeg makes a short H.264/AAC stream (1 s segments) in a temp dir, and
 // an HTTP server serves it as a LIVE stream (a sliding window that grows with wall time, so players
 // keep reloading the playlist) at any path prefix: /<anything>/index.m3u8 (media playlist),
-// /<anything>/master.m3u8 (master playlist), /<anything>/segNNN.ts. Failure modes can be switched on
+// /<anything>/master.m3u8 or any other .m3u8 name such as Mux's /<playback id>.m3u8 (master playlist),
+// /<anything>/segNNN.ts. Failure modes can be switched on
 // at run time: playlists answer 404, segments answer 404, or playlists answer garbage.
 import { execFile } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
@@ -111,8 +112,8 @@ export async function startHlsOrigin(opts: HlsOriginOptions = {}): Promise<HlsOr
       let body: string;
       if (mode === "garbage") body = "<html>this is not a playlist</html>";
       else if (name === "index.m3u8") body = mediaPlaylist();
-      else if (name === "master.m3u8") body = "#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=400000,RESOLUTION=320x180\nindex.m3u8\n";
-      else return notFound();
+      // master.m3u8, or any other name (Mux's /<playback id>.m3u8): a master playlist for index.m3u8 beside it.
+      else body = "#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=400000,RESOLUTION=320x180\nindex.m3u8\n";
       res.writeHead(200, { ...headers, "content-type": "application/vnd.apple.mpegurl" });
       res.end(body);
       return;

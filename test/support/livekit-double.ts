@@ -4,6 +4,11 @@
 // and the roomAdmin (or roomList) grant, keeps room state, records every call, can be told to fail or
 // stall, and plays participants: `join` admits a token like LiveKit would (a grant without canPublish
 // publishes) and sends signed webhooks (participant_joined, track_published) to the server.
+// CreateRoom/DeleteRoom need the roomCreate grant and keep the room's options (emptyTimeout,
+// departureTimeout, maxParticipants). The Egress service (`POST /twirp/livekit.Egress/<Method>`:
+// StartRoomCompositeEgress, StopEgress, ListEgress) needs the roomRecord grant and runs LiveKit's egress
+// state machine: EGRESS_STARTING, EGRESS_ACTIVE after `egressActivateMs` (unless told to hold or to
+// fail: EGRESS_FAILED with an error), EGRESS_ENDING on StopEgress, then EGRESS_COMPLETE.
 // LiveKit itself is exercised through this double in tests, and through docker-compose elsewhere.
 import { createHash, randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
@@ -42,12 +47,41 @@ export interface FailureSpec {
   code?: string;
 }
 
+export type EgressStatus = "EGRESS_STARTING" | "EGRESS_ACTIVE" | "EGRESS_ENDING" | "EGRESS_COMPLETE" | "EGRESS_FAILED" | "EGRESS_ABORTED";
+
+export interface Egress {
+  egressId: string;
+  roomName: string;
+  status: EgressStatus;
+  /** RTMP URLs (stream outputs) or the live playlist names (segment outputs) asked for. */
+  streamUrls: string[];
+  segments: Record<string, unknown>[];
+  layout: string;
+  error: string;
+  startedAt: number;
+  endedAt: number;
+}
+
+export interface RoomOptions {
+  emptyTimeout?: number;
+  departureTimeout?: number;
+  maxParticipants?: number;
+}
+
 export interface LivekitDouble {
   /** http://127.0.0.1:<port> (use as LIVEKIT_URL; clients get ws://). */
   url: string;
   apiKey: string;
   apiSecret: string;
   rooms: Map<string, Map<string, Participant>>;
+  /** Options each room was created with (CreateRoom). */
+  roomOptions: Map<string, RoomOptions>;
+  egresses: Map<string, Egress>;
+  /** What a new egress does: become active (after egressActivateMs), stay starting, or fail. */
+  egressMode: "ok" | "hold" | "fail";
+  egressActivateMs: number;
+  /** Make an egress fail now (as LiveKit reports a crashed egress). */
+  failEgress(egressId: string, error?: string): void;
   calls: Call[];
   /** Make calls fail (503 `unavailable` unless told otherwise). */
   fail(spec?: FailureSpec): void;
@@ -87,6 +121,21 @@ export async function startLivekitDouble(opts: { apiKey?: string; apiSecret?: st
   const apiSecret = opts.apiSecret ?? "test-livekit-secret-0123456789abcdef0123456789";
   const key = new TextEncoder().encode(apiSecret);
   const rooms = new Map<string, Map<string, Participant>>();
+  const roomOptions = new Map<string, RoomOptions>();
+  const egresses = new Map<string, Egress>();
+  const nanos = (ms: number) => (ms ? String(BigInt(ms) * 1_000_000n) : "0");
+  const egressJson = (e: Egress) => ({
+    egressId: e.egressId,
+    roomId: `RM_${e.roomName.slice(0, 8)}`,
+    roomName: e.roomName,
+    status: e.status,
+    startedAt: nanos(e.startedAt),
+    endedAt: nanos(e.endedAt),
+    error: e.error,
+    roomComposite: { roomName: e.roomName, layout: e.layout },
+    streamResults: e.streamUrls.map((url) => ({ url, status: e.status === "EGRESS_ACTIVE" ? "ACTIVE" : "STARTING" })),
+    segmentResults: e.segments.map((x) => ({ playlistName: x.playlistName ?? "", livePlaylistName: x.livePlaylistName ?? "" })),
+  });
   const calls: Call[] = [];
   const waiters: { pred: (c: Call) => boolean; resolve: (c: Call) => void }[] = [];
   let failure: (FailureSpec & { left: number }) | null = null;
@@ -125,9 +174,10 @@ export async function startLivekitDouble(opts: { apiKey?: string; apiSecret?: st
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse) {
-    const m = /^\/twirp\/livekit\.RoomService\/(\w+)$/.exec(req.url ?? "");
-    if (req.method !== "POST" || !m?.[1]) return error(res, 404, "bad_route", `no handler for ${req.method} ${req.url}`);
-    const method = m[1];
+    const m = /^\/twirp\/livekit\.(RoomService|Egress)\/(\w+)$/.exec(req.url ?? "");
+    if (req.method !== "POST" || !m?.[2]) return error(res, 404, "bad_route", `no handler for ${req.method} ${req.url}`);
+    const service = m[1];
+    const method = m[2];
     let body: Record<string, unknown>;
     try {
       body = await readBody(req);
@@ -155,21 +205,103 @@ export async function startLivekitDouble(opts: { apiKey?: string; apiSecret?: st
     if (PARTICIPANT_METHODS.has(method) && (video.roomAdmin !== true || video.room !== body.room))
       return reply(403, null, "permission_denied", `needs roomAdmin for room ${String(body.room)}`);
     if (method === "ListRooms" && video.roomList !== true) return reply(403, null, "permission_denied", "needs roomList");
+    if ((method === "CreateRoom" || method === "DeleteRoom") && video.roomCreate !== true)
+      return reply(403, null, "permission_denied", "needs roomCreate");
+    if (service === "Egress" && video.roomRecord !== true) return reply(403, null, "permission_denied", "needs roomRecord");
     if (failure && (!failure.methods || failure.methods.includes(method)) && failure.left !== 0) {
       failure.left--;
       return reply(failure.status ?? 503, null, failure.code ?? "unavailable", "told to fail");
     }
     const r = typeof body.room === "string" ? rooms.get(body.room) : undefined;
     const p = r && typeof body.identity === "string" ? r.get(body.identity) : undefined;
+    if (service === "Egress") {
+      switch (method) {
+        case "StartRoomCompositeEgress": {
+          const roomName = String(body.roomName ?? "");
+          if (!rooms.has(roomName)) return reply(404, null, "not_found", "requested room does not exist");
+          const streams = (body.streamOutputs ?? []) as { protocol?: string; urls?: string[] }[];
+          const segments = (body.segmentOutputs ?? []) as Record<string, unknown>[];
+          if (!streams.length && !segments.length && !body.fileOutputs) return reply(400, null, "invalid_argument", "no output");
+          const e: Egress = {
+            egressId: sid("EG"),
+            roomName,
+            status: "EGRESS_STARTING",
+            streamUrls: streams.flatMap((x) => x.urls ?? []),
+            segments,
+            layout: String(body.layout ?? ""),
+            error: "",
+            startedAt: 0,
+            endedAt: 0,
+          };
+          egresses.set(e.egressId, e);
+          const mode = double.egressMode;
+          if (mode !== "hold")
+            setTimeout(() => {
+              if (e.status !== "EGRESS_STARTING") return;
+              if (mode === "fail") {
+                e.status = "EGRESS_FAILED";
+                e.error = "told to fail: pipeline could not start";
+                e.endedAt = Date.now();
+              } else {
+                e.status = "EGRESS_ACTIVE";
+                e.startedAt = Date.now();
+              }
+            }, double.egressActivateMs).unref();
+          return reply(200, egressJson(e));
+        }
+        case "StopEgress": {
+          const e = egresses.get(String(body.egressId ?? ""));
+          if (!e) return reply(404, null, "not_found", "egress not found");
+          if (e.status !== "EGRESS_STARTING" && e.status !== "EGRESS_ACTIVE")
+            return reply(412, null, "failed_precondition", `egress with status ${e.status} cannot be stopped`);
+          e.status = "EGRESS_ENDING";
+          setTimeout(() => {
+            e.status = "EGRESS_COMPLETE";
+            e.endedAt = Date.now();
+          }, 50).unref();
+          return reply(200, egressJson(e));
+        }
+        case "ListEgress": {
+          const items = [...egresses.values()].filter(
+            (e) =>
+              (!body.roomName || e.roomName === body.roomName) &&
+              (!body.egressId || e.egressId === body.egressId) &&
+              (!body.active || e.status === "EGRESS_STARTING" || e.status === "EGRESS_ACTIVE"),
+          );
+          return reply(200, { items: items.map(egressJson) });
+        }
+        default:
+          return reply(404, null, "bad_route", `method ${method} not implemented by the double`);
+      }
+    }
     switch (method) {
       case "ListRooms":
         return reply(200, { rooms: [...rooms].map(([name, ps]) => ({ sid: `RM_${name.slice(0, 8)}`, name, numParticipants: ps.size })) });
-      case "CreateRoom":
-        room(String(body.name));
-        return reply(200, { sid: `RM_${String(body.name).slice(0, 8)}`, name: body.name });
-      case "DeleteRoom":
-        rooms.delete(String(body.room));
+      case "CreateRoom": {
+        const name = String(body.name ?? "");
+        if (!name) return reply(400, null, "invalid_argument", "room name is required");
+        room(name);
+        const o: RoomOptions = {
+          emptyTimeout: typeof body.emptyTimeout === "number" ? body.emptyTimeout : undefined,
+          departureTimeout: typeof body.departureTimeout === "number" ? body.departureTimeout : undefined,
+          maxParticipants: typeof body.maxParticipants === "number" ? body.maxParticipants : undefined,
+        };
+        roomOptions.set(name, o);
+        return reply(200, { sid: `RM_${name.slice(0, 8)}`, name, ...o });
+      }
+      case "DeleteRoom": {
+        const name = String(body.room ?? "");
+        if (!rooms.has(name)) return reply(404, null, "not_found", "requested room does not exist");
+        rooms.delete(name);
+        roomOptions.delete(name);
+        // LiveKit ends the room's egresses with it.
+        for (const e of egresses.values())
+          if (e.roomName === name && (e.status === "EGRESS_STARTING" || e.status === "EGRESS_ACTIVE")) {
+            e.status = "EGRESS_COMPLETE";
+            e.endedAt = Date.now();
+          }
         return reply(200, {});
+      }
       case "ListParticipants":
         if (!r) return reply(404, null, "not_found", "requested room does not exist");
         return reply(200, { participants: [...r.values()].map(participantJson) });
@@ -218,6 +350,17 @@ export async function startLivekitDouble(opts: { apiKey?: string; apiSecret?: st
     apiKey,
     apiSecret,
     rooms,
+    roomOptions,
+    egresses,
+    egressMode: "ok",
+    egressActivateMs: 300,
+    failEgress(egressId, err = "told to fail") {
+      const e = egresses.get(egressId);
+      if (!e) return;
+      e.status = "EGRESS_FAILED";
+      e.error = err;
+      e.endedAt = Date.now();
+    },
     calls,
     webhookUrl: null,
     fail(spec = {}) {

@@ -4,15 +4,18 @@
 import { Logger, makeWorkerUtils, run, type TaskList, type Logger as WorkerLogger } from "graphile-worker";
 import type pg from "pg";
 import type { LivekitSettings } from "../../core/livekit/config.ts";
-import { roomService } from "../../core/livekit/rooms.ts";
+import { egressService, roomService } from "../../core/livekit/rooms.ts";
 import { type Logger as PinoLogger, stateLog } from "../../core/logger.ts";
 import type { OutboundPolicy } from "../../core/outbound.ts";
+import { type MuxSettings, muxClient } from "../../core/video/mux.ts";
 import { LOOP_WATCH_INTERVAL_MS, restoreLoops } from "./loop.ts";
 import { LOOP_TASKS } from "./loops.ts";
 import { gift_ledger__settle } from "./tasks/gift_ledger__settle.ts";
 import { loops__ensure } from "./tasks/loops__ensure.ts";
+import { makeStreamEgressesRun } from "./tasks/stream_egresses__run.ts";
 import { makeStreamSeatsEnforce } from "./tasks/stream_seats__enforce.ts";
 import { makeStreamsCheckHls } from "./tasks/streams__check_hls.ts";
+import { makeStreamsLivekitRoom } from "./tasks/streams__livekit_room.ts";
 import { streams__viral_tick } from "./tasks/streams__viral_tick.ts";
 import { worker__heartbeat } from "./tasks/worker__heartbeat.ts";
 
@@ -21,10 +24,18 @@ export interface TaskDeps {
   livekit: LivekitSettings | null;
   /** Hosts the HLS checks may fetch: the configured origin, CDN and Mux (core/outbound.ts). */
   outbound: OutboundPolicy;
+  /** Mux settings (null: viral streams egress as HLS to the origin, not RTMP to Mux). */
+  mux?: MuxSettings | null;
 }
 
-export function makeTaskList({ livekit, outbound }: TaskDeps): TaskList {
+export function makeTaskList({ livekit, outbound, mux = null }: TaskDeps): TaskList {
+  const rooms = livekit ? roomService(livekit, 5) : null;
   return {
+    streams__livekit_room: makeStreamsLivekitRoom(rooms),
+    stream_egresses__run: makeStreamEgressesRun({
+      egress: livekit ? egressService(livekit) : null,
+      mux: mux ? { settings: mux, client: muxClient(mux) } : null,
+    }),
     worker__heartbeat,
     loops__ensure,
     gift_ledger__settle,
@@ -48,14 +59,21 @@ export interface Worker {
   stop(): Promise<void>;
 }
 
-export async function startWorker({ pool, concurrency, logger: parent, livekit, outbound }: StartWorkerOptions): Promise<Worker> {
+export async function startWorker({
+  pool,
+  concurrency,
+  logger: parent,
+  livekit,
+  outbound,
+  mux = null,
+}: StartWorkerOptions): Promise<Worker> {
   const log = parent.child({ component: "worker" });
   const logger: WorkerLogger = new Logger(() => (level, message) => {
     // Loops complete a job every few seconds: success lines are debug noise, failures are not.
     const routine = level === "info" && /^Completed task \d+ \(.*\) with success/.test(message);
     log[level === "error" ? "error" : level === "warning" ? "warn" : level === "info" && !routine ? "info" : "debug"](message);
   });
-  const taskList = makeTaskList({ livekit, outbound });
+  const taskList = makeTaskList({ livekit, outbound, mux });
   const utils = await makeWorkerUtils({ pgPool: pool, logger });
   try {
     await utils.migrate();

@@ -6,6 +6,7 @@ import { OWNER_POOL_TIMEOUTS, openDatabase } from "../../core/database.ts";
 import { livekitSettings } from "../../core/livekit/config.ts";
 import { createLogger } from "../../core/logger.ts";
 import { playbackOutbound } from "../../core/outbound.ts";
+import { muxSettings } from "../../core/video/mux.ts";
 import { startWorker } from "./index.ts";
 
 let config: Config;
@@ -26,6 +27,7 @@ const runner = await startWorker({
   concurrency: config.WORKER_CONCURRENCY,
   livekit: livekitSettings(config),
   outbound: playbackOutbound(config),
+  mux: muxSettings(config),
   logger,
 });
 logger.info("worker started");

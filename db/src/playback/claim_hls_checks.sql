@@ -12,6 +12,10 @@ begin
     with due as (
       select p.stream_id from app_private.stream_playback p
        where p.check_due_at <= now()
+         -- A switch to HLS whose egress is not active yet waits for it (record_egress makes it due).
+         and not (p.pending = 'to_hls' and exists (
+               select 1 from app_private.stream_egresses e
+                where e.stream_id = p.stream_id and e.state in ('requested', 'starting', 'retrying')))
        order by p.check_due_at
        limit max_rows
        for update skip locked

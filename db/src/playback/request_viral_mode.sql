@@ -6,6 +6,7 @@ as $$
 declare
   v_uid uuid := app_public.current_user_id();
   v_stream app_public.streams;
+  v_state app_private.stream_playback;
 begin
   if v_uid is null then
     raise exception 'sign in to change viral mode' using errcode = 'NOAUT';
@@ -25,8 +26,9 @@ begin
     raise exception 'viral mode must be hls, stage or auto (got "%")', mode using errcode = 'BADIN';
   end if;
   insert into app_private.stream_playback (stream_id) values (v_stream.id) on conflict do nothing;
-  perform 1 from app_private.stream_playback p where p.stream_id = v_stream.id for update;
-  if mode = 'hls' and app_public.streams_hls_url(v_stream) is null then
+  select * into v_state from app_private.stream_playback p where p.stream_id = v_stream.id for update;
+  if mode = 'hls' and app_public.streams_hls_url(v_stream) is null
+     and not app_private.stream_needs_egress(v_stream.id, v_state.hls_provider) then
     raise exception 'stream % has no HLS source configured (or its provider is not configured on this server)', stream_id
       using errcode = 'BADIN';
   end if;

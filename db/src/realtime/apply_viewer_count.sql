@@ -22,7 +22,8 @@ begin
   if v_state.stream_id is null or v_state.pinned then
     return null;
   end if;
-  if viewer_count >= v_cfg.viral_enter_viewers and app_public.streams_hls_url(v_stream) is not null
+  if viewer_count >= v_cfg.viral_enter_viewers
+     and (app_public.streams_hls_url(v_stream) is not null or app_private.stream_needs_egress(v_stream.id, v_state.hls_provider))
      and (v_state.mode = 'stage' and v_state.pending is null or v_state.pending = 'to_stage') then
     return app_private.request_transition(v_stream.id, 'hls', 'threshold', null);
   end if;

@@ -17,6 +17,7 @@ import type { Config } from "../../../core/config.ts";
 import { type Database, OWNER_POOL_TIMEOUTS, openDatabase, seedIfWanted } from "../../../core/database.ts";
 import { livekitSettings } from "../../../core/livekit/config.ts";
 import { isPrivateAddress, playbackOutbound } from "../../../core/outbound.ts";
+import { muxSettings } from "../../../core/video/mux.ts";
 import { migrationsCurrent } from "../../../db/tools.ts";
 import { startWorker } from "../../../worker/src/index.ts";
 import { AuthError, makeVerifier, type PgSettings } from "./auth.ts";
@@ -90,8 +91,17 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   await seedIfWanted(config, db, (m) => logger.info(m));
 
   const livekit = livekitSettings(config);
+  // One policy object: the worker's HLS checks read it, the demo origin adds itself once listening.
+  const outbound = playbackOutbound(config);
   const runner = config.RUN_WORKER
-    ? await startWorker({ pool: ownerPool, concurrency: config.WORKER_CONCURRENCY, livekit, outbound: playbackOutbound(config), logger })
+    ? await startWorker({
+        pool: ownerPool,
+        concurrency: config.WORKER_CONCURRENCY,
+        livekit,
+        outbound,
+        mux: muxSettings(config),
+        logger,
+      })
     : null;
 
   const registry = new Registry();
@@ -114,7 +124,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   const upgradeHandler = await serv.getUpgradeHandler();
   const kit = config.RUN_WEB ? await loadSvelteKit(logger) : null;
 
-  const ctx: ServerContext = { config, logger, ownerPool, authPool, settingsFor, registry, hub, livekit };
+  const ctx: ServerContext = { config, logger, ownerPool, authPool, settingsFor, registry, hub, livekit, outbound };
   const features: Feature[] = [];
   for (const factory of featureFactories) features.push(await factory(ctx));
   const routes = features.flatMap((x) => x.routes ?? []);
@@ -140,7 +150,9 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       checks.error = (e as Error).message;
     }
     const ok = checks.database === "ok" && checks.migrations === "ok" && checks.worker === "ok";
-    return { ok, checks };
+    // External services (features/services.ts): reported, never a reason to be unready.
+    const services = Object.assign({}, ...features.map((x) => x.services?.() ?? {})) as Record<string, string>;
+    return { ok, checks, services };
   }
 
   // One collection per METRICS_CACHE_MS, shared by every scrape: the database queries behind the
@@ -163,7 +175,8 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     if (path === "/healthz") return json(res, 200, { status: "ok" });
     if (path === "/readyz") {
       readiness().then(
-        ({ ok, checks }) => json(res, ok ? 200 : 503, { status: ok ? "ok" : "not ready", ...checks }),
+        ({ ok, checks, services }) =>
+          json(res, ok ? 200 : 503, { status: ok ? "ok" : "not ready", ...checks, ...(Object.keys(services).length ? { services } : {}) }),
         (e: Error) => json(res, 503, { status: "not ready", error: e.message }),
       );
       return;
@@ -218,6 +231,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   const port = typeof addr === "object" && addr ? addr.port : config.PORT;
   const shownHost = config.HOST === "0.0.0.0" || config.HOST === "::" ? "localhost" : config.HOST;
   const url = config.PUBLIC_URL ?? `http://${shownHost}:${port}`;
+  for (const x of features) await x.listening?.(url);
   logger.info(
     { ms: Date.now() - t0 },
     `Troll City is up: ${url}  (GraphQL ${url}/graphql${config.graphiql ? `, GraphiQL ${url}/graphiql` : ""})`,

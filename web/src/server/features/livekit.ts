@@ -1,11 +1,12 @@
 // LiveKit at the HTTP edge:
 // - POST /livekit-token: compatible with the old `livekit-token` function (`{room|streamId,
 //   allowPublish?}` → `{token, url}`). Every permission flag in the request is ignored: the grant comes
-//   from app_public.livekit_grant (database state) and the identity is always the caller's user id.
+//   from app_public.livekit_grant (database state) and the identity is always the caller's user id
+//   (signed out: a watch-only grant for identity anon-<random>, rate limited per client address).
 // - POST /webhooks/livekit: signature-verified (WebhookReceiver); on participant_joined and
 //   track_published the participant's permissions are re-checked against the database and corrected
 //   through RoomService (a failed correction becomes a stream_seats__enforce job).
-// At start, a RoomService call reports a key that does not match LIVEKIT_URL.
+// The key is checked at start with the other external services (services.ts).
 import { WebhookReceiver } from "livekit-server-sdk";
 import { type LivekitSettings, NOT_CONFIGURED } from "../../../../core/livekit/config.ts";
 import { type GrantRow, grantFor, grantFromRow, isUuid } from "../../../../core/livekit/grant.ts";
@@ -13,7 +14,7 @@ import { applyGrant, roomService } from "../../../../core/livekit/rooms.ts";
 import { mintToken } from "../../../../core/livekit/token.ts";
 import { withCaller } from "../caller.ts";
 import { HttpError, json, readBody, readJson } from "../http.ts";
-import type { FeatureFactory, ServerContext } from "./types.ts";
+import type { FeatureFactory } from "./types.ts";
 
 function requireSettings(s: LivekitSettings | null): LivekitSettings {
   if (!s) throw new HttpError(503, "CONFG", NOT_CONFIGURED);
@@ -28,27 +29,10 @@ function streamIdOf(body: unknown): string {
   return id;
 }
 
-/** Check the key against the server once at start: a key that does not match its URL is reported now. */
-async function checkKey(ctx: ServerContext, s: LivekitSettings) {
-  try {
-    await roomService(s, 5).listRooms();
-    ctx.logger.info({ url: s.apiUrl }, "LiveKit RoomService accepted LIVEKIT_API_KEY");
-  } catch (e) {
-    const err = e as { status?: number; message?: string };
-    if (err.status === 401 || err.status === 403)
-      ctx.logger.error(
-        { url: s.apiUrl, status: err.status },
-        `LIVEKIT_API_KEY/LIVEKIT_API_SECRET do not match LIVEKIT_URL (${s.apiUrl} answered ${err.status}: ${err.message}); stage tokens and seat revocation will fail`,
-      );
-    else ctx.logger.error({ url: s.apiUrl, err: err.message }, `LiveKit RoomService at ${s.apiUrl} is unreachable: ${err.message}`);
-  }
-}
-
 export const livekitFeature: FeatureFactory = async (ctx) => {
   const settings = ctx.livekit;
   const receiver = settings ? new WebhookReceiver(settings.apiKey, settings.apiSecret) : null;
   const rooms = settings ? roomService(settings) : null;
-  const keyCheck = settings ? checkKey(ctx, settings) : Promise.resolve();
 
   return {
     name: "livekit",
@@ -60,8 +44,10 @@ export const livekitFeature: FeatureFactory = async (ctx) => {
           const s = requireSettings(settings);
           const pgSettings = await ctx.settingsFor(req.headers.authorization);
           const streamId = streamIdOf(await readJson(req));
-          // app_public.livekit_grant as the caller: the hot path of every stage join.
-          const { rows } = await withCaller(ctx.authPool, pgSettings, (client) =>
+          // app_public.livekit_grant as the caller: the hot path of every stage join. Signed-out
+          // viewers get a watch-only grant, rate limited per address (request.client_addr) in SQL.
+          const caller = { ...pgSettings, "request.client_addr": req.socket.remoteAddress };
+          const { rows } = await withCaller(ctx.authPool, caller, (client) =>
             client.query<GrantRow>({ text: "select * from app_public.livekit_grant($1)", values: [streamId] }),
           );
           const grant = grantFromRow(rows[0]);
@@ -125,8 +111,5 @@ export const livekitFeature: FeatureFactory = async (ctx) => {
         },
       },
     ],
-    async stop() {
-      await keyCheck;
-    },
   };
 };

@@ -2,6 +2,7 @@
 // (the one place the HLS URL derivation reads it from) and exposes viral-mode health as metrics.
 // Failure reports from players need no route: they are the GraphQL mutation reportPlaybackFailure.
 import { Gauge } from "prom-client";
+import { muxSettings } from "../../../../core/video/mux.ts";
 import type { FeatureFactory } from "./types.ts";
 
 interface PlaybackMetrics {
@@ -28,6 +29,17 @@ export const playbackFeature: FeatureFactory = async (ctx) => {
       return { name: "playback" };
     }
     throw e;
+  }
+
+  // Where a LiveKit egress sends viral streams that have no HLS source of their own.
+  const egress = ctx.livekit ? (muxSettings(config) ? "mux" : config.PLAYBACK_ORIGIN_URL ? "origin" : null) : null;
+  let egressMigrated = true;
+  try {
+    await ownerPool.query("select app_private.configure_egress($1)", [egress]);
+  } catch (e) {
+    if ((e as { code?: string }).code !== "42883") throw e;
+    egressMigrated = false;
+    logger.warn("egress is not migrated in this database: viral streams need an HLS source of their own");
   }
 
   // One query per scrape feeds all four gauges (the worker may run in another process).
@@ -65,5 +77,48 @@ export const playbackFeature: FeatureFactory = async (ctx) => {
   );
   gauge("trollcity_playback_hls_checks_failed", "HLS health checks that failed (history in app_private.hls_checks).", "checks_failed");
   gauge("trollcity_playback_failure_reports", "Playback failures reported by players (all streams).", "failure_reports");
+
+  // LiveKit egresses of viral streams (app_private.stream_egresses).
+  if (!egressMigrated) return { name: "playback" };
+  interface EgressMetrics {
+    active: number;
+    starting: number;
+    failed: number;
+    failures: number;
+  }
+  let egressPending: Promise<EgressMetrics | null> | null = null;
+  const readEgress = () => {
+    egressPending ??= ownerPool
+      .query<EgressMetrics>("select * from app_private.egress_metrics()")
+      .then((r) => r.rows[0] ?? null)
+      .catch((e: Error) => {
+        logger.warn({ err: e }, "could not read egress metrics");
+        return null;
+      })
+      .finally(() => {
+        setTimeout(() => {
+          egressPending = null;
+        }, 0);
+      });
+    return egressPending;
+  };
+  const egressGauge = (name: string, help: string, key: keyof EgressMetrics) =>
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      async collect() {
+        const m = await readEgress();
+        if (m) this.set(m[key]);
+      },
+    });
+  egressGauge("trollcity_egress_active", "LiveKit egresses feeding HLS now (viral streams).", "active");
+  egressGauge(
+    "trollcity_egress_starting",
+    "LiveKit egresses starting or waiting to retry (viewers stay on the stage meanwhile).",
+    "starting",
+  );
+  egressGauge("trollcity_egress_failed", "LiveKit egresses given up after their retries (alert when > 0).", "failed");
+  egressGauge("trollcity_egress_failures", "Failed egress attempts, all streams (each retried with backoff).", "failures");
   return { name: "playback" };
 };

@@ -11,6 +11,7 @@ import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import type { Config } from "../../../../core/config.ts";
 import type { LivekitSettings } from "../../../../core/livekit/config.ts";
+import type { OutboundPolicy } from "../../../../core/outbound.ts";
 import type { PgSettings } from "../auth.ts";
 import type { RealtimeHub } from "../realtime/hub.ts";
 
@@ -29,6 +30,8 @@ export interface ServerContext {
   hub: RealtimeHub;
   /** LiveKit settings derived from `config` (null: not configured). */
   livekit: LivekitSettings | null;
+  /** Hosts outbound checks may fetch (shared with the worker; the demo origin adds itself). */
+  outbound: OutboundPolicy;
 }
 
 export interface Route {
@@ -43,6 +46,10 @@ export interface Feature {
   /** Return true when this feature took the upgrade. */
   upgrade?(req: IncomingMessage, socket: Duplex, head: Buffer): boolean;
   stop?(): Promise<void>;
+  /** Details for /readyz `services` (external services and what their check found); never makes it unready. */
+  services?(): Record<string, string>;
+  /** Called once the server listens, with its public URL. */
+  listening?(url: string): Promise<void>;
 }
 
 export type FeatureFactory = (ctx: ServerContext) => Promise<Feature>;

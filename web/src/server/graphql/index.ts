@@ -23,6 +23,8 @@ declare global {
       hub?: RealtimeHub;
       /** This process's LiveKit settings (livekitToken); null when LiveKit is not configured. */
       livekit?: LivekitSettings | null;
+      /** The client's address (livekitToken: signed-out viewers are rate limited per address). */
+      clientAddr?: string | null;
     }
   }
 }
@@ -92,10 +94,11 @@ export function makePreset({ config, pool, settingsFor, verified, hub, livekit =
       timeouts: { planning: 500, execution: 15_000 },
       async context(requestContext) {
         const req = requestContext.node?.req;
-        if (req) return { pgSettings: verified?.get(req) ?? ANON_SETTINGS, hub, livekit };
+        if (req) return { pgSettings: verified?.get(req) ?? ANON_SETTINGS, hub, livekit, clientAddr: req.socket.remoteAddress ?? null };
         const params = requestContext.ws?.normalizedConnectionParams as Record<string, unknown> | undefined;
         const authorization = typeof params?.authorization === "string" ? params.authorization : null;
-        return { pgSettings: await settingsFor(authorization), hub, livekit };
+        const clientAddr = requestContext.ws?.request?.socket?.remoteAddress ?? null;
+        return { pgSettings: await settingsFor(authorization), hub, livekit, clientAddr };
       },
     },
   };

@@ -19,7 +19,7 @@ export const LivekitTokenPlugin = extendSchema((build) => {
       }
       "A LiveKit access token for the caller's grant in a stream's room."
       type LivekitTokenPayload {
-        "Signed LiveKit JWT (identity = your user id)."
+        "Signed LiveKit JWT (identity = your user id, or anon-<random> when signed out)."
         token: String!
         "LiveKit server URL to connect to (ws/wss)."
         url: String!
@@ -33,7 +33,7 @@ export const LivekitTokenPlugin = extendSchema((build) => {
         expiresAt: Datetime!
       }
       extend type Mutation {
-        "Signs a LiveKit token for the caller's grant in a stream's room, decided by the database. Errors: NOAUT, BANND, NOFND, NLIVE, CONFG."
+        "Signs a LiveKit token for the caller's grant in a stream's room, decided by the database (signed out: watch only, identity anon-<random>, rate limited per address). Errors: NOAUT, BANND, NOFND, NLIVE, RATEL, CONFG."
         livekitToken(input: LivekitTokenInput!): LivekitTokenPayload
       }
     `,
@@ -42,9 +42,18 @@ export const LivekitTokenPlugin = extendSchema((build) => {
         plans: {
           livekitToken(_$root, fieldArgs) {
             const $streamId = fieldArgs.getRaw(["input", "streamId"]);
-            const spec = { streamId: $streamId, settings: context().get("livekit") };
-            return sideEffectWithPgClient(executor, spec, async (client, { streamId, settings }) => {
+            const spec = {
+              streamId: $streamId,
+              settings: context().get("livekit"),
+              clientAddr: context().get("clientAddr"),
+              pgSettings: context().get("pgSettings"),
+            };
+            return sideEffectWithPgClient(executor, spec, async (client, { streamId, settings, clientAddr, pgSettings }) => {
               if (!settings) throw Object.assign(new Error(NOT_CONFIGURED), { code: "CONFG" });
+              // Signed-out viewers are rate limited per address, in SQL (livekit_grant_for): only they need it,
+              // so signed-in callers keep one round trip.
+              if (clientAddr && (pgSettings as Record<string, string> | null)?.role === "anon")
+                await client.query({ text: "select set_config('request.client_addr', $1, true)", values: [clientAddr] });
               const { rows } = await client.query<GrantRow>({ text: "select * from app_public.livekit_grant($1)", values: [streamId] });
               const grant = grantFromRow(rows[0]);
               const minted = await mintToken(settings, grant);
