@@ -579,7 +579,8 @@ begin
   if v_state.stream_id is null or v_state.pinned then
     return null;
   end if;
-  if viewer_count >= v_cfg.viral_enter_viewers and app_public.streams_hls_url(v_stream) is not null
+  if viewer_count >= v_cfg.viral_enter_viewers
+     and (app_public.streams_hls_url(v_stream) is not null or app_private.stream_needs_egress(v_stream.id, v_state.hls_provider))
      and (v_state.mode = 'stage' and v_state.pending is null or v_state.pending = 'to_stage') then
     return app_private.request_transition(v_stream.id, 'hls', 'threshold', null);
   end if;
@@ -625,6 +626,10 @@ begin
     with due as (
       select p.stream_id from app_private.stream_playback p
        where p.check_due_at <= now()
+         -- A switch to HLS whose egress is not active yet waits for it (record_egress makes it due).
+         and not (p.pending = 'to_hls' and exists (
+               select 1 from app_private.stream_egresses e
+                where e.stream_id = p.stream_id and e.state in ('requested', 'starting', 'retrying')))
        order by p.check_due_at
        limit max_rows
        for update skip locked
@@ -688,6 +693,28 @@ $$;
 COMMENT ON FUNCTION app_private.configure_auth(jwt_secret text, jwt_audience text, jwt_ttl_seconds integer) IS 'Called by the server at start with its validated config.';
 
 --
+-- Name: configure_egress(text); Type: FUNCTION; Schema: app_private; Owner: -
+--
+
+CREATE FUNCTION app_private.configure_egress(egress_target text) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+  if egress_target is not null and egress_target not in ('mux', 'origin') then
+    raise exception 'egress target must be mux, origin or null (got "%")', egress_target using errcode = 'BADIN';
+  end if;
+  update app_private.playback_settings s set egress_target = configure_egress.egress_target;
+end;
+$$;
+
+--
+-- Name: FUNCTION configure_egress(egress_target text); Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON FUNCTION app_private.configure_egress(egress_target text) IS 'Called by the server at start: where a stream going viral is sent by a LiveKit egress (mux: RTMP to a Mux live stream; origin: HLS segments to the origin; null: no egress, HLS sources are configured per stream).';
+
+--
 -- Name: configure_playback(text, text, text, text, integer, integer); Type: FUNCTION; Schema: app_private; Owner: -
 --
 
@@ -726,6 +753,71 @@ $$;
 --
 
 COMMENT ON FUNCTION app_private.configure_playback(origin_base_url text, cdn_base_url text, mux_base_url text, origin_path_template text, viral_enter_viewers integer, viral_exit_viewers integer) IS 'Called by the server at start with PLAYBACK_* config. Null keeps the current value (origin and CDN: null clears).';
+
+--
+-- Name: egress_job(uuid); Type: FUNCTION; Schema: app_private; Owner: -
+--
+
+CREATE FUNCTION app_private.egress_job(id uuid) RETURNS TABLE(id uuid, stream_id uuid, room text, target text, state text, action text, egress_id text, mux_live_stream_id text, segment_prefix text, playlist_name text, live_playlist_name text)
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+  -- What the stream_egresses__run job must do for one egress: start it (requested, or retrying and
+  -- due), wait for it to become active (starting), check it still runs (active), stop it (stopping),
+  -- or nothing. A Mux live stream
+  -- made for an earlier egress of the stream is reused. Origin egresses write their live playlist where
+  -- the stream's HLS URL points (origin_path_template), segments beside it.
+  select e.id, e.stream_id, e.stream_id::text, e.target, e.state,
+         case
+           when e.state in ('requested', 'retrying') and s.status = 'live' and coalesce(e.next_attempt_at, now()) <= now() then 'start'
+           when e.state = 'starting' then 'poll'
+           when e.state = 'active' then 'watch'
+           when e.state = 'stopping' then 'stop'
+           else 'none'
+         end,
+         e.egress_id,
+         coalesce(e.mux_live_stream_id,
+                  (select p.mux_live_stream_id from app_private.stream_egresses p
+                    where p.stream_id = e.stream_id and p.mux_live_stream_id is not null order by p.created_at desc limit 1)),
+         path.dir || 'seg',
+         path.dir || 'full.m3u8',
+         path.dir || path.file
+    from app_private.stream_egresses e
+    join app_public.streams s on s.id = e.stream_id
+    left join app_private.stream_playback sp on sp.stream_id = e.stream_id
+    cross join app_private.playback_settings cfg
+    cross join lateral (
+      select ltrim(regexp_replace(p, '[^/]*$', ''), '/') as dir, regexp_replace(p, '^.*/', '') as file
+        from (select coalesce(sp.origin_path, replace(cfg.origin_path_template, '{stream_id}', e.stream_id::text)) as p) x
+    ) path
+   where e.id = egress_job.id
+$_$;
+
+--
+-- Name: FUNCTION egress_job(id uuid); Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON FUNCTION app_private.egress_job(id uuid) IS 'One egress as the stream_egresses__run job sees it, and the action it must take (start, poll, watch, stop, none).';
+
+--
+-- Name: egress_metrics(); Type: FUNCTION; Schema: app_private; Owner: -
+--
+
+CREATE FUNCTION app_private.egress_metrics() RETURNS TABLE(active integer, starting integer, failed integer, failures integer)
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+  select (select count(*) from app_private.stream_egresses where state = 'active')::integer,
+         (select count(*) from app_private.stream_egresses where state in ('requested', 'starting', 'retrying'))::integer,
+         (select count(*) from app_private.stream_egresses where state = 'failed')::integer,
+         (select coalesce(sum(e.failures), 0) from app_private.stream_egresses e)::integer
+$$;
+
+--
+-- Name: FUNCTION egress_metrics(); Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON FUNCTION app_private.egress_metrics() IS 'Figures for /metrics (trollcity_egress_*).';
 
 --
 -- Name: expire_due_seats(uuid); Type: FUNCTION; Schema: app_private; Owner: -
@@ -1211,7 +1303,7 @@ COMMENT ON FUNCTION app_private.issue_coins(user_id uuid, coins bigint, kind tex
 --
 
 CREATE FUNCTION app_private.livekit_grant_for(stream_id uuid, user_id uuid) RETURNS app_public.livekit_grant
-    LANGUAGE plpgsql STABLE
+    LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
@@ -1221,16 +1313,21 @@ declare
   v_on_seat boolean := false;
   v_publish boolean;
   v_ttl integer;
+  v_addr text;
+  v_tokens real;
+  v_wait numeric;
+  -- Signed-out viewers: a bucket of 20 tokens per client address, refilled at one every 5 s.
+  c_anon_burst constant real := 20;
+  c_anon_rate constant real := 0.2;
 begin
-  if user_id is null then
-    raise exception 'sign in to join a stage' using errcode = 'NOAUT';
-  end if;
-  select * into v_user from app_public.users u where u.id = livekit_grant_for.user_id;
-  if v_user.id is null then
-    raise exception 'user % not found: sign in again', user_id using errcode = 'NOAUT';
-  end if;
-  if v_user.is_banned then
-    raise exception 'user % is banned', v_user.username using errcode = 'BANND';
+  if user_id is not null then
+    select * into v_user from app_public.users u where u.id = livekit_grant_for.user_id;
+    if v_user.id is null then
+      raise exception 'user % not found: sign in again', user_id using errcode = 'NOAUT';
+    end if;
+    if v_user.is_banned then
+      raise exception 'user % is banned', v_user.username using errcode = 'BANND';
+    end if;
   end if;
   select * into v_stream from app_public.streams s where s.id = livekit_grant_for.stream_id;
   if v_stream.id is null then
@@ -1238,6 +1335,29 @@ begin
   end if;
   if v_stream.status <> 'live' then
     raise exception 'stream % is not live', stream_id using errcode = 'NLIVE';
+  end if;
+  if user_id is null then
+    -- Signed out: watch only (no publish, no data), a throwaway identity, a short token. A request
+    -- (role anon) is rate limited per client address (request.client_addr, set by the server; callers
+    -- that do not say share one bucket); the server's own checks (webhooks) are not.
+    v_addr := nullif(current_setting('request.client_addr', true), '');
+    if v_addr is not null or current_setting('role', true) = 'anon' then
+      v_addr := coalesce(v_addr, 'unknown');
+      insert into app_private.livekit_anon_buckets as b (client_addr, tokens, refilled_at) values (v_addr, c_anon_burst - 1, now())
+      on conflict (client_addr) do update
+        set tokens = least(c_anon_burst, b.tokens + extract(epoch from now() - b.refilled_at)::real * c_anon_rate) - 1,
+            refilled_at = now()
+        where least(c_anon_burst, b.tokens + extract(epoch from now() - b.refilled_at)::real * c_anon_rate) >= 1;
+      if not found then
+        select least(c_anon_burst, b.tokens + extract(epoch from now() - b.refilled_at)::real * c_anon_rate) into v_tokens
+          from app_private.livekit_anon_buckets b where b.client_addr = v_addr;
+        v_wait := round(greatest(ceil(((1 - v_tokens) / c_anon_rate * 10)::numeric), 1) / 10, 1);
+        raise exception 'too many stage tokens for signed-out viewers from this address: retry after % seconds', v_wait
+          using errcode = 'RATEL', detail = json_build_object('retry_after', v_wait)::text;
+      end if;
+    end if;
+    return row(v_stream.id::text, 'anon-' || left(replace(pg_catalog.gen_random_uuid()::text, '-', ''), 20),
+               false, true, false, false, 300)::app_public.livekit_grant;
   end if;
   select true, s.expires_at into v_on_seat, v_seat_expires
     from app_public.stream_seats s
@@ -1257,7 +1377,31 @@ $$;
 -- Name: FUNCTION livekit_grant_for(stream_id uuid, user_id uuid); Type: COMMENT; Schema: app_private; Owner: -
 --
 
-COMMENT ON FUNCTION app_private.livekit_grant_for(stream_id uuid, user_id uuid) IS 'The LiveKit grant of a user in a stream''s room (server side: token minting, webhooks, enforcement). Errors: NOAUT, BANND, NOFND, NLIVE.';
+COMMENT ON FUNCTION app_private.livekit_grant_for(stream_id uuid, user_id uuid) IS 'The LiveKit grant of a user in a stream''s room (server side: token minting, webhooks, enforcement). A null user is a signed-out viewer: subscribe only, identity anon-<random>, 5-minute token, 20 per client address then one every 5 s (RATEL). Errors: NOAUT, BANND, NOFND, NLIVE, RATEL.';
+
+--
+-- Name: livekit_room_spec(uuid); Type: FUNCTION; Schema: app_private; Owner: -
+--
+
+CREATE FUNCTION app_private.livekit_room_spec(stream_id uuid) RETURNS TABLE(room text, live boolean, empty_timeout integer, departure_timeout integer, max_participants integer)
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+  -- The stage's room: named after the stream. It stays open 5 minutes without anyone in it (the
+  -- broadcaster reconnecting), 20 s after the last one leaves; it admits the stage plus the viewers up
+  -- to the viral threshold (past it, viewers move to HLS) with some headroom.
+  select s.id::text, s.status = 'live', 300, 20,
+         coalesce(cfg.viral_enter_viewers, 1000) + s.seat_cap + 1 + 100
+    from app_public.streams s
+    left join app_private.playback_settings cfg on true
+   where s.id = livekit_room_spec.stream_id
+$$;
+
+--
+-- Name: FUNCTION livekit_room_spec(stream_id uuid); Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON FUNCTION app_private.livekit_room_spec(stream_id uuid) IS 'What the streams__livekit_room job makes LiveKit hold for a stream: an open room with these limits while it is live, none after.';
 
 --
 -- Name: log_moderation(uuid, text, uuid, text, jsonb); Type: FUNCTION; Schema: app_private; Owner: -
@@ -1972,6 +2116,111 @@ $_$;
 COMMENT ON FUNCTION app_private.purchase_coins(provider text, provider_event_id text, user_id uuid, coins integer, amount_cents integer, currency text, payload jsonb) IS 'Credits purchased coins for a verified payment-provider event; idempotent on (provider, event id). Called by the webhook route only.';
 
 --
+-- Name: record_egress(uuid, text, text, text, text, text); Type: FUNCTION; Schema: app_private; Owner: -
+--
+
+CREATE FUNCTION app_private.record_egress(id uuid, state text, egress_id text DEFAULT NULL::text, error text DEFAULT NULL::text, mux_live_stream_id text DEFAULT NULL::text, mux_playback_id text DEFAULT NULL::text) RETURNS text
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+  v_row app_private.stream_egresses;
+  v_live boolean;
+  v_wanted boolean;
+  v_delay integer;
+  -- Failures are retried with backoff (5 s doubling to 2 min), at most this many in a row.
+  c_max_failures constant integer := 8;
+  -- An active egress is looked at this often.
+  c_watch_seconds constant integer := 5;
+begin
+  select * into v_row from app_private.stream_egresses e where e.id = record_egress.id for update;
+  if v_row.id is null then
+    return 'gone';
+  end if;
+  select s.status = 'live' into v_live from app_public.streams s where s.id = v_row.stream_id;
+  -- Still wanted: the stream is live and on (or on its way to) HLS.
+  select coalesce(v_live, false) and (p.mode = 'hls' or p.pending in ('to_hls', 'verify')) into v_wanted
+    from app_private.stream_playback p where p.stream_id = v_row.stream_id;
+  v_wanted := coalesce(v_wanted, false);
+
+  if record_egress.mux_live_stream_id is not null then
+    update app_private.stream_egresses e
+       set mux_live_stream_id = record_egress.mux_live_stream_id, mux_playback_id = record_egress.mux_playback_id
+     where e.id = v_row.id;
+    if record_egress.mux_playback_id is not null then
+      -- The stream's HLS URL is Mux's playback URL from now on (checked before anyone is switched).
+      update app_private.stream_playback p
+         set hls_provider = 'mux', mux_playback_id = record_egress.mux_playback_id, origin_path = null
+       where p.stream_id = v_row.stream_id;
+    end if;
+  end if;
+
+  if record_egress.state = 'starting' then
+    if v_row.state in ('stopping', 'stopped') or not v_wanted then
+      -- Asked to stop while it was being started: stop what was just started.
+      update app_private.stream_egresses e
+         set egress_id = record_egress.egress_id, state = 'stopping', ended_at = null,
+             stop_reason = coalesce(e.stop_reason, 'no longer wanted')
+       where e.id = v_row.id;
+      return 'stop';
+    end if;
+    update app_private.stream_egresses e
+       set egress_id = record_egress.egress_id, state = 'starting', started_at = now(), attempts = e.attempts + 1,
+           next_attempt_at = null
+     where e.id = v_row.id;
+    return 'starting';
+  elsif record_egress.state = 'active' then
+    if v_row.state not in ('starting', 'active') then
+      return v_row.state;
+    end if;
+    if v_row.state = 'starting' then
+      update app_private.stream_egresses e
+         set state = 'active', active_at = now(), last_error = null, consecutive_failures = 0
+       where e.id = v_row.id;
+      -- The health check was waiting for this: run it now.
+      update app_private.stream_playback p set check_due_at = now()
+       where p.stream_id = v_row.stream_id and p.pending = 'to_hls';
+    end if;
+    -- Watch it while it runs: an egress that dies later is restarted like a failed start.
+    perform app_private.add_job('stream_egresses__run', json_build_object('id', v_row.id), now() + make_interval(secs => c_watch_seconds),
+      'stream_egresses__run:' || v_row.id, 'egress:' || v_row.stream_id);
+    return 'active';
+  elsif record_egress.state = 'stopped' then
+    update app_private.stream_egresses e set state = 'stopped', ended_at = now(), next_attempt_at = null where e.id = v_row.id;
+    return 'stopped';
+  elsif record_egress.state = 'failed' then
+    if v_row.state in ('stopping', 'stopped') then
+      update app_private.stream_egresses e set state = 'stopped', ended_at = now(), last_error = left(record_egress.error, 500)
+       where e.id = v_row.id;
+      return 'stopped';
+    end if;
+    if v_wanted and v_row.consecutive_failures + 1 < c_max_failures then
+      v_delay := least(120, 5 * (2 ^ v_row.consecutive_failures)::integer);
+      update app_private.stream_egresses e
+         set state = 'retrying', failures = e.failures + 1, consecutive_failures = e.consecutive_failures + 1, last_error = left(coalesce(record_egress.error, 'egress failed'), 500),
+             last_failed_at = now(), egress_id = null, next_attempt_at = now() + make_interval(secs => v_delay)
+       where e.id = v_row.id;
+      perform app_private.add_job('stream_egresses__run', json_build_object('id', v_row.id), now() + make_interval(secs => v_delay),
+        'stream_egresses__run:' || v_row.id, 'egress:' || v_row.stream_id);
+      return 'retrying';
+    end if;
+    update app_private.stream_egresses e
+       set state = 'failed', failures = e.failures + 1, consecutive_failures = e.consecutive_failures + 1, last_error = left(coalesce(record_egress.error, 'egress failed'), 500),
+           last_failed_at = now(), ended_at = now(), next_attempt_at = null
+     where e.id = v_row.id;
+    return 'failed';
+  end if;
+  raise exception 'egress state must be starting, active, stopped or failed (got "%")', state using errcode = 'BADIN';
+end;
+$$;
+
+--
+-- Name: FUNCTION record_egress(id uuid, state text, egress_id text, error text, mux_live_stream_id text, mux_playback_id text); Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON FUNCTION app_private.record_egress(id uuid, state text, egress_id text, error text, mux_live_stream_id text, mux_playback_id text) IS 'What the worker learnt about an egress (started, active, stopped, failed). Decides what follows: a failure (of a start, or of a running egress) is retried with backoff (5 s doubling to 2 min, 8 in a row at most), an active egress lets the waiting health check run and is watched every 5 s, a start that is no longer wanted is stopped.';
+
+--
 -- Name: record_hls_check(uuid, text, boolean, text, jsonb); Type: FUNCTION; Schema: app_private; Owner: -
 --
 
@@ -2352,6 +2601,43 @@ $$;
 COMMENT ON FUNCTION app_private.sign_jwt(user_id uuid) IS 'HS256 token for the API: role authenticated, sub = user id, short-lived.';
 
 --
+-- Name: stop_stream_egresses(uuid, text); Type: FUNCTION; Schema: app_private; Owner: -
+--
+
+CREATE FUNCTION app_private.stop_stream_egresses(stream_id uuid, reason text) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+  v_row app_private.stream_egresses;
+  v_n integer := 0;
+begin
+  for v_row in
+    update app_private.stream_egresses e
+       set state = case when e.egress_id is null then 'stopped' else 'stopping' end,
+           stop_reason = stop_stream_egresses.reason,
+           ended_at = case when e.egress_id is null then now() end,
+           next_attempt_at = null
+     where e.stream_id = stop_stream_egresses.stream_id and e.state in ('requested', 'starting', 'active', 'retrying')
+    returning e.*
+  loop
+    v_n := v_n + 1;
+    if v_row.state = 'stopping' and to_regnamespace('graphile_worker') is not null then
+      perform app_private.add_job('stream_egresses__run', json_build_object('id', v_row.id), now(),
+        'stream_egresses__run:' || v_row.id, 'egress:' || v_row.stream_id);
+    end if;
+  end loop;
+  return v_n;
+end;
+$$;
+
+--
+-- Name: FUNCTION stop_stream_egresses(stream_id uuid, reason text); Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON FUNCTION app_private.stop_stream_egresses(stream_id uuid, reason text) IS 'Asks the worker to stop every open egress of a stream (switched back to the stage, stream ended). Returns how many.';
+
+--
 -- Name: stream_leaderboard_event(uuid, uuid, bigint); Type: FUNCTION; Schema: app_private; Owner: -
 --
 
@@ -2383,6 +2669,28 @@ CREATE FUNCTION app_private.stream_leaderboard_event(stream_id uuid, broadcaster
          and (b.period, b.period_start) in (('day', app_public.period_start('day', now())), ('all_time', app_public.period_start('all_time'))))
   )
 $$;
+
+--
+-- Name: stream_needs_egress(uuid, text); Type: FUNCTION; Schema: app_private; Owner: -
+--
+
+CREATE FUNCTION app_private.stream_needs_egress(stream_id uuid, hls_provider text) RETURNS boolean
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+  -- A stream without an HLS source of its own gets one from a LiveKit egress (when one is configured);
+  -- so does a stream whose source an egress set before.
+  select cfg.egress_target is not null
+         and (stream_needs_egress.hls_provider is null
+              or exists (select 1 from app_private.stream_egresses e where e.stream_id = stream_needs_egress.stream_id))
+    from app_private.playback_settings cfg
+$$;
+
+--
+-- Name: FUNCTION stream_needs_egress(stream_id uuid, hls_provider text); Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON FUNCTION app_private.stream_needs_egress(stream_id uuid, hls_provider text) IS 'Whether the stream''s HLS comes from a LiveKit egress started by the worker (rather than a source configured for the stream).';
 
 --
 -- Name: tg__append_only(); Type: FUNCTION; Schema: app_private; Owner: -
@@ -2469,6 +2777,47 @@ $$;
 COMMENT ON FUNCTION app_private.tg_gift_ledger__queue() IS 'Queues every appended gift for settlement, in the same transaction.';
 
 --
+-- Name: tg_stream_playback__egress(); Type: FUNCTION; Schema: app_private; Owner: -
+--
+
+CREATE FUNCTION app_private.tg_stream_playback__egress() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+  v_cfg app_private.playback_settings;
+  v_id uuid;
+begin
+  if new.pending = 'to_hls' and old.pending is distinct from 'to_hls'
+     and app_private.stream_needs_egress(new.stream_id, new.hls_provider) then
+    -- Going viral: the worker starts a LiveKit egress; the health check waits until it is active.
+    select * into v_cfg from app_private.playback_settings;
+    if v_cfg.egress_target = 'origin' and new.hls_provider is null then
+      new.hls_provider := 'origin';
+      new.origin_path := null; -- origin_path_template: where the egress writes its playlist
+    end if;
+    insert into app_private.stream_egresses (stream_id, target) values (new.stream_id, v_cfg.egress_target)
+      on conflict (stream_id) where state in ('requested', 'starting', 'active', 'retrying') do nothing
+      returning id into v_id;
+    if v_id is not null then
+      perform app_private.add_job('stream_egresses__run', json_build_object('id', v_id), now(),
+        'stream_egresses__run:' || v_id, 'egress:' || new.stream_id);
+    end if;
+  elsif new.mode = 'stage' and ((old.mode = 'hls') or (old.pending = 'to_hls' and new.pending is distinct from 'to_hls')) then
+    -- Back on the stage (or the switch to HLS was cancelled): the egress has nothing left to do.
+    perform app_private.stop_stream_egresses(new.stream_id, 'back on the stage');
+  end if;
+  return new;
+end;
+$$;
+
+--
+-- Name: FUNCTION tg_stream_playback__egress(); Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON FUNCTION app_private.tg_stream_playback__egress() IS 'Starts a LiveKit egress (through the stream_egresses__run job) when a stream without its own HLS source is asked to go viral, and stops it when viewers are back on the stage.';
+
+--
 -- Name: tg_stream_seats__enqueue(); Type: FUNCTION; Schema: app_private; Owner: -
 --
 
@@ -2538,6 +2887,35 @@ $$;
 --
 
 COMMENT ON FUNCTION app_private.tg_streams__end_seats() IS 'Ends every open seat when its stream ends.';
+
+--
+-- Name: tg_streams__livekit_room(); Type: FUNCTION; Schema: app_private; Owner: -
+--
+
+CREATE FUNCTION app_private.tg_streams__livekit_room() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+  -- Going live opens the stream's LiveKit room, ending it closes the room (and stops its egresses).
+  -- The job re-reads the stream, so one key per stream: a pending job is replaced, never doubled.
+  if to_regnamespace('graphile_worker') is null then
+    return null; -- no worker schema yet (first start, before the worker): LiveKit opens rooms on first join anyway
+  end if;
+  if new.status = 'ended' then
+    perform app_private.stop_stream_egresses(new.id, 'stream ended');
+  end if;
+  perform app_private.add_job('streams__livekit_room', json_build_object('stream_id', new.id), now(),
+    'streams__livekit_room:' || new.id, 'livekit-room:' || new.id);
+  return null;
+end;
+$$;
+
+--
+-- Name: FUNCTION tg_streams__livekit_room(); Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON FUNCTION app_private.tg_streams__livekit_room() IS 'Enqueues streams__livekit_room when a stream goes live or ends (the mutation stays a database transaction; the worker talks to LiveKit).';
 
 --
 -- Name: tg_users__clean_text(); Type: FUNCTION; Schema: app_private; Owner: -
@@ -3490,6 +3868,7 @@ CREATE FUNCTION app_public.request_viral_mode(stream_id uuid, mode text) RETURNS
 declare
   v_uid uuid := app_public.current_user_id();
   v_stream app_public.streams;
+  v_state app_private.stream_playback;
 begin
   if v_uid is null then
     raise exception 'sign in to change viral mode' using errcode = 'NOAUT';
@@ -3509,8 +3888,9 @@ begin
     raise exception 'viral mode must be hls, stage or auto (got "%")', mode using errcode = 'BADIN';
   end if;
   insert into app_private.stream_playback (stream_id) values (v_stream.id) on conflict do nothing;
-  perform 1 from app_private.stream_playback p where p.stream_id = v_stream.id for update;
-  if mode = 'hls' and app_public.streams_hls_url(v_stream) is null then
+  select * into v_state from app_private.stream_playback p where p.stream_id = v_stream.id for update;
+  if mode = 'hls' and app_public.streams_hls_url(v_stream) is null
+     and not app_private.stream_needs_egress(v_stream.id, v_state.hls_provider) then
     raise exception 'stream % has no HLS source configured (or its provider is not configured on this server)', stream_id
       using errcode = 'BADIN';
   end if;
@@ -4494,6 +4874,22 @@ ALTER TABLE app_private.hls_checks ALTER COLUMN id ADD GENERATED ALWAYS AS IDENT
 );
 
 --
+-- Name: livekit_anon_buckets; Type: TABLE; Schema: app_private; Owner: -
+--
+
+CREATE UNLOGGED TABLE app_private.livekit_anon_buckets (
+    client_addr text NOT NULL,
+    tokens real NOT NULL,
+    refilled_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+--
+-- Name: TABLE livekit_anon_buckets; Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON TABLE app_private.livekit_anon_buckets IS 'Rate limit of stage tokens for signed-out viewers, per client address (app_private.livekit_grant_for).';
+
+--
 -- Name: livekit_enforcements; Type: TABLE; Schema: app_private; Owner: -
 --
 
@@ -4607,9 +5003,11 @@ CREATE TABLE app_private.playback_settings (
     retry_base_seconds integer DEFAULT 15 NOT NULL,
     retry_max_seconds integer DEFAULT 300 NOT NULL,
     verify_after_failures integer DEFAULT 20 NOT NULL,
+    egress_target text,
     CONSTRAINT playback_settings_cdn_base_url_check CHECK ((cdn_base_url ~ '^https?://[^\s/?#]+(/[^\s?#]*[^\s?#/])?$'::text)),
     CONSTRAINT playback_settings_check CHECK ((viral_exit_viewers < viral_enter_viewers)),
     CONSTRAINT playback_settings_check1 CHECK ((retry_base_seconds <= retry_max_seconds)),
+    CONSTRAINT playback_settings_egress_target_check CHECK ((egress_target = ANY (ARRAY['mux'::text, 'origin'::text]))),
     CONSTRAINT playback_settings_id_check CHECK (id),
     CONSTRAINT playback_settings_mux_base_url_check CHECK ((mux_base_url ~ '^https?://[^\s/?#]+$'::text)),
     CONSTRAINT playback_settings_origin_base_url_check CHECK ((origin_base_url ~ '^https?://[^\s/?#]+(/[^\s?#]*[^\s?#/])?$'::text)),
@@ -4644,6 +5042,12 @@ COMMENT ON COLUMN app_private.playback_settings.viral_exit_viewers IS 'Viewer co
 --
 
 COMMENT ON COLUMN app_private.playback_settings.verify_after_failures IS 'HLS failure reports within a minute that trigger a re-check of a stream already on HLS.';
+
+--
+-- Name: COLUMN playback_settings.egress_target; Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON COLUMN app_private.playback_settings.egress_target IS 'Where a LiveKit egress sends a stream without its own HLS source when it goes viral: mux (RTMP to a Mux live stream) or origin (HLS segments); null: no egress. Set at start from the configuration.';
 
 --
 -- Name: presence_counts; Type: TABLE; Schema: app_private; Owner: -
@@ -4694,6 +5098,44 @@ CREATE TABLE app_private.settings (
 --
 
 COMMENT ON TABLE app_private.settings IS 'Server-written configuration (JWT secret, audience, token lifetime) and the operator tunables (gift fee and batch size, chat rate, burst and length, slow-mode and seat-cap bounds, stage invitation lifetime, gift quantity cap, retention): see db/README.md. Never exposed.';
+
+--
+-- Name: stream_egresses; Type: TABLE; Schema: app_private; Owner: -
+--
+
+CREATE TABLE app_private.stream_egresses (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    stream_id uuid NOT NULL,
+    target text NOT NULL,
+    state text DEFAULT 'requested'::text NOT NULL,
+    egress_id text,
+    mux_live_stream_id text,
+    mux_playback_id text,
+    attempts integer DEFAULT 0 NOT NULL,
+    failures integer DEFAULT 0 NOT NULL,
+    consecutive_failures integer DEFAULT 0 NOT NULL,
+    last_error text,
+    last_failed_at timestamp with time zone,
+    next_attempt_at timestamp with time zone,
+    stop_reason text,
+    started_at timestamp with time zone,
+    active_at timestamp with time zone,
+    ended_at timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT stream_egresses_attempts_check CHECK ((attempts >= 0)),
+    CONSTRAINT stream_egresses_consecutive_failures_check CHECK ((consecutive_failures >= 0)),
+    CONSTRAINT stream_egresses_failures_check CHECK ((failures >= 0)),
+    CONSTRAINT stream_egresses_mux_playback_id_check CHECK ((mux_playback_id ~ '^[A-Za-z0-9]{1,64}$'::text)),
+    CONSTRAINT stream_egresses_state_check CHECK ((state = ANY (ARRAY['requested'::text, 'starting'::text, 'active'::text, 'retrying'::text, 'stopping'::text, 'stopped'::text, 'failed'::text]))),
+    CONSTRAINT stream_egresses_target_check CHECK ((target = ANY (ARRAY['mux'::text, 'origin'::text])))
+);
+
+--
+-- Name: TABLE stream_egresses; Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON TABLE app_private.stream_egresses IS 'LiveKit egresses of streams that went viral: one row per egress, its state (requested, starting, active, retrying, stopping, stopped, failed), failures (in all; consecutive ones set the backoff) and the Mux live stream it feeds.';
 
 --
 -- Name: stream_event_seq; Type: SEQUENCE; Schema: app_private; Owner: -
@@ -5196,6 +5638,13 @@ ALTER TABLE ONLY app_private.hls_checks
     ADD CONSTRAINT hls_checks_pkey PRIMARY KEY (id);
 
 --
+-- Name: livekit_anon_buckets livekit_anon_buckets_pkey; Type: CONSTRAINT; Schema: app_private; Owner: -
+--
+
+ALTER TABLE ONLY app_private.livekit_anon_buckets
+    ADD CONSTRAINT livekit_anon_buckets_pkey PRIMARY KEY (client_addr);
+
+--
 -- Name: livekit_enforcements livekit_enforcements_pkey; Type: CONSTRAINT; Schema: app_private; Owner: -
 --
 
@@ -5250,6 +5699,13 @@ ALTER TABLE ONLY app_private.relay_state
 
 ALTER TABLE ONLY app_private.settings
     ADD CONSTRAINT settings_pkey PRIMARY KEY (key);
+
+--
+-- Name: stream_egresses stream_egresses_pkey; Type: CONSTRAINT; Schema: app_private; Owner: -
+--
+
+ALTER TABLE ONLY app_private.stream_egresses
+    ADD CONSTRAINT stream_egresses_pkey PRIMARY KEY (id);
 
 --
 -- Name: stream_events stream_events_pkey; Type: CONSTRAINT; Schema: app_private; Owner: -
@@ -5517,6 +5973,18 @@ CREATE INDEX playback_failure_reports_stream_idx ON app_private.playback_failure
 CREATE INDEX presence_counts_stream_id_idx ON app_private.presence_counts USING btree (stream_id);
 
 --
+-- Name: stream_egresses_one_open_per_stream; Type: INDEX; Schema: app_private; Owner: -
+--
+
+CREATE UNIQUE INDEX stream_egresses_one_open_per_stream ON app_private.stream_egresses USING btree (stream_id) WHERE (state = ANY (ARRAY['requested'::text, 'starting'::text, 'active'::text, 'retrying'::text]));
+
+--
+-- Name: stream_egresses_stream_id_idx; Type: INDEX; Schema: app_private; Owner: -
+--
+
+CREATE INDEX stream_egresses_stream_id_idx ON app_private.stream_egresses USING btree (stream_id, created_at DESC);
+
+--
 -- Name: stream_events_created_at_idx; Type: INDEX; Schema: app_private; Owner: -
 --
 
@@ -5709,6 +6177,12 @@ CREATE UNIQUE INDEX streams_one_live_per_broadcaster ON app_public.streams USING
 CREATE UNIQUE INDEX users_username_lower_key ON app_public.users USING btree (lower(username));
 
 --
+-- Name: stream_egresses _100_timestamps; Type: TRIGGER; Schema: app_private; Owner: -
+--
+
+CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON app_private.stream_egresses FOR EACH ROW EXECUTE FUNCTION app_private.tg__timestamps();
+
+--
 -- Name: stream_playback _100_timestamps; Type: TRIGGER; Schema: app_private; Owner: -
 --
 
@@ -5769,6 +6243,12 @@ CREATE TRIGGER _200_append_only_truncate BEFORE TRUNCATE ON app_private.gift_led
 CREATE TRIGGER _300_queue_for_settlement AFTER INSERT ON app_private.gift_ledger FOR EACH ROW EXECUTE FUNCTION app_private.tg_gift_ledger__queue();
 
 --
+-- Name: stream_playback _500_egress; Type: TRIGGER; Schema: app_private; Owner: -
+--
+
+CREATE TRIGGER _500_egress BEFORE UPDATE OF pending, mode ON app_private.stream_playback FOR EACH ROW EXECUTE FUNCTION app_private.tg_stream_playback__egress();
+
+--
 -- Name: gifts _100_timestamps; Type: TRIGGER; Schema: app_public; Owner: -
 --
 
@@ -5821,6 +6301,18 @@ CREATE TRIGGER _500_end_seats AFTER UPDATE OF status ON app_public.streams FOR E
 --
 
 CREATE TRIGGER _500_identity AFTER INSERT OR UPDATE OF username, display_name, avatar_url, role, is_banned, vehicle_status ON app_public.users FOR EACH ROW EXECUTE FUNCTION app_private.tg_users__identity();
+
+--
+-- Name: streams _510_livekit_room; Type: TRIGGER; Schema: app_public; Owner: -
+--
+
+CREATE TRIGGER _510_livekit_room AFTER INSERT ON app_public.streams FOR EACH ROW WHEN ((new.status = 'live'::text)) EXECUTE FUNCTION app_private.tg_streams__livekit_room();
+
+--
+-- Name: streams _510_livekit_room_end; Type: TRIGGER; Schema: app_public; Owner: -
+--
+
+CREATE TRIGGER _510_livekit_room_end AFTER UPDATE OF status ON app_public.streams FOR EACH ROW WHEN (((new.status = 'ended'::text) AND (old.status IS DISTINCT FROM 'ended'::text))) EXECUTE FUNCTION app_private.tg_streams__livekit_room();
 
 --
 -- Name: stream_seats _900_enqueue; Type: TRIGGER; Schema: app_public; Owner: -
@@ -5939,6 +6431,13 @@ ALTER TABLE ONLY app_private.payment_events
 
 ALTER TABLE ONLY app_private.payment_events
     ADD CONSTRAINT payment_events_user_id_fkey FOREIGN KEY (user_id) REFERENCES app_public.users(id) ON DELETE RESTRICT;
+
+--
+-- Name: stream_egresses stream_egresses_stream_id_fkey; Type: FK CONSTRAINT; Schema: app_private; Owner: -
+--
+
+ALTER TABLE ONLY app_private.stream_egresses
+    ADD CONSTRAINT stream_egresses_stream_id_fkey FOREIGN KEY (stream_id) REFERENCES app_public.streams(id) ON DELETE CASCADE;
 
 --
 -- Name: stream_playback stream_playback_requested_by_fkey; Type: FK CONSTRAINT; Schema: app_private; Owner: -
@@ -6364,10 +6863,28 @@ REVOKE ALL ON FUNCTION app_private.clear_presence(node_id text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION app_private.configure_auth(jwt_secret text, jwt_audience text, jwt_ttl_seconds integer) FROM PUBLIC;
 
 --
+-- Name: FUNCTION configure_egress(egress_target text); Type: ACL; Schema: app_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_private.configure_egress(egress_target text) FROM PUBLIC;
+
+--
 -- Name: FUNCTION configure_playback(origin_base_url text, cdn_base_url text, mux_base_url text, origin_path_template text, viral_enter_viewers integer, viral_exit_viewers integer); Type: ACL; Schema: app_private; Owner: -
 --
 
 REVOKE ALL ON FUNCTION app_private.configure_playback(origin_base_url text, cdn_base_url text, mux_base_url text, origin_path_template text, viral_enter_viewers integer, viral_exit_viewers integer) FROM PUBLIC;
+
+--
+-- Name: FUNCTION egress_job(id uuid); Type: ACL; Schema: app_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_private.egress_job(id uuid) FROM PUBLIC;
+
+--
+-- Name: FUNCTION egress_metrics(); Type: ACL; Schema: app_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_private.egress_metrics() FROM PUBLIC;
 
 --
 -- Name: FUNCTION expire_due_seats(stream_id uuid); Type: ACL; Schema: app_private; Owner: -
@@ -6441,6 +6958,12 @@ REVOKE ALL ON FUNCTION app_private.issue_coins(user_id uuid, coins bigint, kind 
 --
 
 REVOKE ALL ON FUNCTION app_private.livekit_grant_for(stream_id uuid, user_id uuid) FROM PUBLIC;
+
+--
+-- Name: FUNCTION livekit_room_spec(stream_id uuid); Type: ACL; Schema: app_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_private.livekit_room_spec(stream_id uuid) FROM PUBLIC;
 
 --
 -- Name: FUNCTION log_moderation(stream_id uuid, action text, target_user_id uuid, reason text, details jsonb); Type: ACL; Schema: app_private; Owner: -
@@ -6553,6 +7076,12 @@ REVOKE ALL ON FUNCTION app_private.publish_viewer_counts() FROM PUBLIC;
 REVOKE ALL ON FUNCTION app_private.purchase_coins(provider text, provider_event_id text, user_id uuid, coins integer, amount_cents integer, currency text, payload jsonb) FROM PUBLIC;
 
 --
+-- Name: FUNCTION record_egress(id uuid, state text, egress_id text, error text, mux_live_stream_id text, mux_playback_id text); Type: ACL; Schema: app_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_private.record_egress(id uuid, state text, egress_id text, error text, mux_live_stream_id text, mux_playback_id text) FROM PUBLIC;
+
+--
 -- Name: FUNCTION record_hls_check(stream_id uuid, url text, ok boolean, error text, detail jsonb); Type: ACL; Schema: app_private; Owner: -
 --
 
@@ -6601,10 +7130,22 @@ REVOKE ALL ON FUNCTION app_private.scan_viral_thresholds() FROM PUBLIC;
 REVOKE ALL ON FUNCTION app_private.sign_jwt(user_id uuid) FROM PUBLIC;
 
 --
+-- Name: FUNCTION stop_stream_egresses(stream_id uuid, reason text); Type: ACL; Schema: app_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_private.stop_stream_egresses(stream_id uuid, reason text) FROM PUBLIC;
+
+--
 -- Name: FUNCTION stream_leaderboard_event(stream_id uuid, broadcaster_id uuid, batch_id bigint); Type: ACL; Schema: app_private; Owner: -
 --
 
 REVOKE ALL ON FUNCTION app_private.stream_leaderboard_event(stream_id uuid, broadcaster_id uuid, batch_id bigint) FROM PUBLIC;
+
+--
+-- Name: FUNCTION stream_needs_egress(stream_id uuid, hls_provider text); Type: ACL; Schema: app_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_private.stream_needs_egress(stream_id uuid, hls_provider text) FROM PUBLIC;
 
 --
 -- Name: FUNCTION tg__append_only(); Type: ACL; Schema: app_private; Owner: -
@@ -6631,6 +7172,12 @@ REVOKE ALL ON FUNCTION app_private.tg__timestamps() FROM PUBLIC;
 REVOKE ALL ON FUNCTION app_private.tg_gift_ledger__queue() FROM PUBLIC;
 
 --
+-- Name: FUNCTION tg_stream_playback__egress(); Type: ACL; Schema: app_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_private.tg_stream_playback__egress() FROM PUBLIC;
+
+--
 -- Name: FUNCTION tg_stream_seats__enqueue(); Type: ACL; Schema: app_private; Owner: -
 --
 
@@ -6641,6 +7188,12 @@ REVOKE ALL ON FUNCTION app_private.tg_stream_seats__enqueue() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION app_private.tg_streams__end_seats() FROM PUBLIC;
+
+--
+-- Name: FUNCTION tg_streams__livekit_room(); Type: ACL; Schema: app_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_private.tg_streams__livekit_room() FROM PUBLIC;
 
 --
 -- Name: FUNCTION tg_users__clean_text(); Type: ACL; Schema: app_private; Owner: -
