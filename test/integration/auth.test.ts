@@ -13,11 +13,13 @@ const sign = (exp: number, secret = config.JWT_SECRET) =>
 
 it("remembers a verified token only until it expires", async () => {
   const settingsFor = makeVerifier(config);
-  const token = await sign(Math.floor(Date.now() / 1000) + 1);
+  // Valid for 3-4 s (a loaded machine must not see it expire before the first use), then waited out.
+  const exp = Math.floor(Date.now() / 1000) + 4;
+  const token = await sign(exp);
   const first = await settingsFor(`Bearer ${token}`);
   expect(first.role).toBe("authenticated");
   expect(await settingsFor(`Bearer ${token}`)).toBe(first); // served from memory
-  await new Promise((r) => setTimeout(r, 2100));
+  await new Promise((r) => setTimeout(r, exp * 1000 - Date.now() + 1100));
   await expect(settingsFor(`Bearer ${token}`)).rejects.toThrow(/expired/);
 });
 
