@@ -32,6 +32,8 @@ export interface ServerExtension {
   routes?: Route[];
   /** Return true when this extension took the upgrade. */
   upgrade?(req: IncomingMessage, socket: Duplex, head: Buffer): boolean;
+  /** Readiness checks for /readyz: name → "ok" or a short reason (never raw error text). */
+  ready?(): Record<string, string>;
   stop?(): Promise<void>;
 }
 
