@@ -34,7 +34,57 @@ export interface Worker {
   stop(): Promise<void>;
 }
 
+const CONNECTION_ERROR_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "EPIPE",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENOTCONN",
+  "57P01",
+  "57P02",
+  "57P03",
+]);
+
+/** A lost or refused database connection (the database restarting, crashed, or unreachable). */
+export function isConnectionError(e: unknown): boolean {
+  const err = e as { code?: unknown; message?: unknown } | null;
+  const code = typeof err?.code === "string" ? err.code : "";
+  return (
+    CONNECTION_ERROR_CODES.has(code) ||
+    code.startsWith("08") ||
+    /Connection terminated|connection timeout|Client has encountered a connection error/i.test(String(err?.message ?? ""))
+  );
+}
+
+let guarded = false;
+
+/**
+ * graphile-worker 0.18 does not await completeJob/failJob (dist/worker.js): while the database is
+ * down their rejection is unhandled, and Node ends the process on an unhandled rejection. A
+ * connection error there is logged (once per 10 s, with a count) and otherwise ignored: the job stays
+ * locked, and restoreLoops replaces a stale loop job within STALE_LOOP_SECONDS. Any other unhandled
+ * rejection still ends the process, as before.
+ */
+function guardConnectionRejections(log: StartWorkerOptions["log"]): void {
+  if (guarded) return;
+  guarded = true;
+  let lastLog = 0;
+  let quiet = 0;
+  process.on("unhandledRejection", (reason) => {
+    if (!isConnectionError(reason)) throw reason;
+    if (Date.now() - lastLog < 10_000) {
+      quiet++;
+      return;
+    }
+    lastLog = Date.now();
+    log("warn", `database unreachable while finishing a job: ${(reason as Error).message}${quiet ? ` (+${quiet} more)` : ""}`);
+    quiet = 0;
+  });
+}
+
 export async function startWorker({ pool, concurrency, log }: StartWorkerOptions): Promise<Worker> {
+  guardConnectionRejections(log);
   const logger: WorkerLogger = new Logger(() => (level, message) => {
     // Loops complete a job every few seconds: success lines are debug noise, failures are not.
     const routine = level === "info" && /^Completed task \d+ \(.*\) with success/.test(message);
@@ -50,13 +100,22 @@ export async function startWorker({ pool, concurrency, log }: StartWorkerOptions
   const runner = await run({ pgPool: pool, concurrency, taskList, crontab, logger, noHandleSignals: true, pollInterval: 1000 });
   // Watch the loops every few seconds: a loop held by a SIGKILLed worker is restored within
   // STALE_LOOP_SECONDS + LOOP_WATCH_INTERVAL_MS instead of at the next minute's cron run.
+  // While the database is down: one line when the watch starts failing, one when it works again.
   let watching: Promise<unknown> = Promise.resolve();
+  let downSince: number | null = null;
   const watch = setInterval(() => {
     watching = watching
       .then(() => restoreLoops(pool, LOOP_TASKS))
       .then(
-        (restored) => restored.length && log("warn", `restored loops held by a dead worker or missing: ${restored.join(", ")}`),
-        (e: Error) => log("warn", `loop watch failed: ${e.message}`),
+        (restored) => {
+          if (downSince !== null) log("info", `loop watch works again after ${((Date.now() - downSince) / 1000).toFixed(1)} s`);
+          downSince = null;
+          if (restored.length) log("warn", `restored loops held by a dead worker or missing: ${restored.join(", ")}`);
+        },
+        (e: Error) => {
+          if (downSince === null) log("warn", `loop watch failed: ${e.message} (retrying every ${LOOP_WATCH_INTERVAL_MS / 1000} s)`);
+          downSince ??= Date.now();
+        },
       );
   }, LOOP_WATCH_INTERVAL_MS);
   watch.unref();
