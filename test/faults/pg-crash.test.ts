@@ -27,6 +27,9 @@ let streamId = "";
 let giftId = "";
 const ISSUED = 100_000;
 
+/** The server's LISTEN connection (named `<app>:listen`; older servers: the one whose last query was a LISTEN). */
+const LISTEN_BACKEND = `select pid from pg_stat_activity where datname = current_database()
+   and (application_name = 'pgcrash:listen' or (application_name = 'pgcrash' and query ilike 'listen "stream_events:%'))`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const report = (what: string, ms: number) => console.log(`[pg-crash] ${what}: ${(ms / 1000).toFixed(1)} s`);
 
@@ -103,17 +106,39 @@ function load() {
 /** Send marker chats until one reaches the viewer; returns when it did. */
 async function chatFlows(v: Viewer, tag: string, timeoutMs: number): Promise<number> {
   let n = 0;
-  return await until(
-    `chat "${tag}" delivered on the broadcast socket`,
-    async () => {
-      const body = `${tag} ${n++}`;
-      await sendChat(app, clients[0] as User, streamId, body).catch(() => null);
-      await v.waitFor(() => v.chatBodies().includes(body), body, 700).catch(() => null);
-      return v.chatBodies().includes(body) && Date.now();
-    },
-    timeoutMs,
-    0,
-  );
+  let last = "";
+  try {
+    return await until(
+      `chat "${tag}" delivered on the broadcast socket`,
+      async () => {
+        const body = `${tag} ${n++}`;
+        const r = await sendChat(app, host, streamId, body).catch((e: Error) => ({ errors: [{ message: e.message }] }));
+        last = JSON.stringify(r).slice(0, 300);
+        await v.waitFor(() => v.chatBodies().includes(body), body, 700).catch(() => null);
+        return v.chatBodies().includes(body) && Date.now();
+      },
+      timeoutMs,
+      0,
+    );
+  } catch (e) {
+    const got = v.messages.slice(-5).map((m) => JSON.stringify(m).slice(0, 200));
+    const diag = await pool
+      .query(
+        `select (select json_agg(json_build_object('pid', pid, 'app', application_name, 'state', state, 'query', left(query, 80)))
+                   from pg_stat_activity where datname = current_database()) as backends,
+                (select json_build_object('pending', count(*) filter (where seq is null), 'relayed', count(*) filter (where seq is not null),
+                                          'max_seq', max(seq)) from app_private.stream_events) as outbox`,
+      )
+      .then((r) => JSON.stringify(r.rows[0]))
+      .catch((err: Error) => err.message);
+    const ready = await readyz()
+      .then((r) => JSON.stringify(r.body))
+      .catch(() => "?");
+    got.push(`--- diag: ${diag}`, `--- readyz: ${ready}`);
+    throw new Error(
+      `${(e as Error).message}\n--- last send: ${last}\n--- socket closed: ${v.closeCode}; last messages:\n${got.join("\n")}`,
+    );
+  }
 }
 
 function auditRows(c: pg.Pool) {
@@ -160,9 +185,7 @@ describe("PostgreSQL and LISTEN faults", () => {
     if (!cluster.restart) return;
     const v = await viewer(app.url, streamId);
     await chatFlows(v, "before terminate", 10_000);
-    const { rows } = await pool.query<{ pid: number }>(
-      "select pid from pg_stat_activity where application_name = 'pgcrash:listen' and datname = current_database()",
-    );
+    const { rows } = await pool.query<{ pid: number }>(LISTEN_BACKEND);
     expect(rows).toHaveLength(1);
     const t0 = Date.now();
     await pool.query("select pg_terminate_backend($1)", [rows[0]?.pid]);
@@ -180,9 +203,7 @@ describe("PostgreSQL and LISTEN faults", () => {
     if (!cluster.restart) return;
     const v = await viewer(app.url, streamId);
     await chatFlows(v, "before hang", 10_000);
-    const { rows } = await pool.query<{ pid: number }>(
-      "select pid from pg_stat_activity where application_name = 'pgcrash:listen' and datname = current_database()",
-    );
+    const { rows } = await pool.query<{ pid: number }>(LISTEN_BACKEND);
     const pid = rows[0]?.pid;
     expect(pid).toBeTypeOf("number");
     const t0 = Date.now();
@@ -238,9 +259,16 @@ describe("PostgreSQL and LISTEN faults", () => {
       // A new viewer can join (and the count changes, so a viewer_count event must follow).
       until("a viewer joins after the crash", () => viewer(app.url, streamId), RECOVERY_BOUND_MS, 500),
       chatFlows(v, "after crash", RECOVERY_BOUND_MS),
+      // Published (a count event may go out before this process listens again: the resync carries the count then).
       until(
-        "a viewer_count event after the crash",
-        () => v.events().some((e) => e.kind === "viewer_count" && Date.parse(e.at) >= upAt - 1000) && Date.now(),
+        "viewer counts published after the crash",
+        async () =>
+          (
+            await pool.query("select 1 from app_private.stream_viewer_counts where stream_id = $1 and published_at >= $2", [
+              streamId,
+              new Date(upAt),
+            ])
+          ).rowCount && Date.now(),
         RECOVERY_BOUND_MS,
         50,
       ),
@@ -267,12 +295,26 @@ describe("PostgreSQL and LISTEN faults", () => {
     report("crash → settlement batch again", settledBack - upAt);
     report("crash → /readyz 200 again", readyBack - upAt);
     expect(v.messages.some((m) => m.type === "resync")).toBe(true);
+    // End to end: a count change now reaches the first viewer as a viewer_count event.
+    const seen = v.events().length;
+    const v3 = await viewer(app.url, streamId);
+    await v.waitFor(
+      () =>
+        v
+          .events()
+          .slice(seen)
+          .some((e) => e.kind === "viewer_count"),
+      "a viewer_count event after the crash",
+      5000,
+    );
+    v3.close();
     sampling = false;
     await sampler;
     await work.stop();
 
     // /readyz: 503 while down (naming the part, no raw error text), 200 after.
-    const during = readySamples.filter((s) => s.at >= crashAt && s.at <= upAt);
+    // (A request sent in the first moments may still be answered before the database is gone, one in the last after it is back.)
+    const during = readySamples.filter((s) => s.at >= crashAt + 300 && s.at <= upAt - 500);
     expect(during.length).toBeGreaterThan(3);
     expect(during.every((s) => s.status === 503)).toBe(true);
     for (const s of readySamples.filter((x) => x.status === 503)) {
@@ -345,5 +387,23 @@ describe("PostgreSQL and LISTEN faults", () => {
     expect(Date.now() - t0).toBeLessThan(SHUTDOWN_BOUND_MS);
     expect(code).toBe(0);
     v.close();
+  });
+
+  it("graceful shutdown while the database is down is bounded", async () => {
+    if (!cluster.restart) return;
+    app = await startTestApp({ LOG_LEVEL: "info", PGAPPNAME: "pgcrash" }, { db: app.db });
+    const v = await viewer(app.url, streamId);
+    const restarted = cluster.restart({ mode: "immediate", downMs: 8000 });
+    await until("/readyz 503 (database down)", async () => (await readyz()).status === 503, 10_000, 100);
+    await sleep(1000);
+    const t0 = Date.now();
+    const exited = new Promise<number | null>((resolve) => app.proc.once("exit", (code) => resolve(code)));
+    app.proc.kill("SIGTERM");
+    const code = await exited;
+    report("SIGTERM while the database is down → exited", Date.now() - t0);
+    expect(Date.now() - t0).toBeLessThan(SHUTDOWN_BOUND_MS);
+    expect(code).toBe(0);
+    v.close();
+    await restarted;
   });
 });

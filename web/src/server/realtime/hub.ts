@@ -54,8 +54,9 @@ export type ResyncListener = (state: StreamState) => void;
 export const LISTEN_HEARTBEAT_MS = 2000;
 /** A heartbeat unanswered this long means the connection is dead (half-open): it is replaced. */
 export const LISTEN_HEARTBEAT_TIMEOUT_MS = 3000;
-/** Longest wait between retries while the database or the LISTEN connection is down. */
-export const MAX_BACKOFF_MS = 5000;
+/** Longest wait between retries while the database or the LISTEN connection is down (one query or
+ * connection attempt per process per period: no flood, and recovery within this of the database). */
+export const MAX_BACKOFF_MS = 2000;
 
 export interface HubOptions {
   ownerPool: pg.Pool;
@@ -218,8 +219,9 @@ export class RealtimeHub {
     const relayMax = Math.max(5000, 20 * this.opts.relayTickMs);
     const listenMax = 2 * LISTEN_HEARTBEAT_MS + LISTEN_HEARTBEAT_TIMEOUT_MS;
     const since = (t: number) => `${Math.round((now - t) / 1000)} s`;
-    const relay =
-      this.lastRelayOkAt && now - this.lastRelayOkAt <= relayMax
+    const relay = this.dbOutage.down
+      ? `failing (for ${Math.round(this.dbOutage.downForMs() / 1000)} s)`
+      : this.lastRelayOkAt && now - this.lastRelayOkAt <= relayMax
         ? "ok"
         : this.lastRelayOkAt
           ? `stalled (no tick for ${since(this.lastRelayOkAt)})`
