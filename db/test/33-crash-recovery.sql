@@ -3,7 +3,7 @@
 -- recovery does, and check that the relay publishes viewer counts and prunes the outbox again.
 -- docs/operations.md has one row per UNLOGGED table (what a crash loses, how it recovers).
 begin;
-select plan(9);
+select plan(11);
 
 select is(
   (select array_agg(c.relname::text order by c.relname) from pg_class c
@@ -23,6 +23,7 @@ grant select on t_s to public;
 insert into app_public.streams (id, broadcaster_id, title)
 select id, (select id from app_public.users where username = 'crash_host'), 'Survives' from t_s;
 
+create temp table t_seq as select last_value from app_private.stream_event_seq;
 -- What crash recovery does to UNLOGGED tables.
 truncate app_private.relay_state, app_private.presence_counts, app_private.stream_viewer_counts, app_private.stream_events,
   app_private.chat_messages, app_private.chat_rate_buckets, app_private.chat_slow_mode, app_private.playback_failure_reports;
@@ -34,6 +35,9 @@ select is((select (payload ->> 'viewers')::int from app_private.stream_events wh
   3, '...with the live count');
 select is((select count(*)::int from app_private.relay_state), 1, 'relay_state has its row again');
 select is(app_private.publish_viewer_counts(), 0, 'still at most once per second');
+select ok((select last_value from app_private.stream_event_seq) >= (select last_value from t_seq) + 1000000,
+  'delivery numbers jump ahead after a crash (the relay commits asynchronously: ids seen just before it may not be durable)');
+select is(app_private.restore_relay_state(), false, 'only once: the row is back');
 
 -- The outbox is pruned again: an event older than the retention window goes.
 insert into app_private.stream_events (stream_id, kind, payload, created_at)

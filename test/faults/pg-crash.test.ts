@@ -237,6 +237,7 @@ describe("PostgreSQL and LISTEN faults", () => {
     })();
     const logBefore = app.output().length;
 
+    const idsBefore = Math.max(0, ...v.events().map((e) => e.id));
     const crashAt = Date.now();
     await cluster.restart({ mode: "immediate", downMs: 3000 });
     const upAt = Date.now();
@@ -295,6 +296,11 @@ describe("PostgreSQL and LISTEN faults", () => {
     report("crash → settlement batch again", settledBack - upAt);
     report("crash → /readyz 200 again", readyBack - upAt);
     expect(v.messages.some((m) => m.type === "resync")).toBe(true);
+    // Delivery ids never repeat: everything after the resync is numbered above anything seen before the crash.
+    const resyncAt = v.messages.findIndex((m) => m.type === "resync");
+    const idsAfter = v.messages.slice(resyncAt).flatMap((m) => (m.type === "events" ? (m.events ?? []) : []));
+    expect(idsAfter.length).toBeGreaterThan(0);
+    expect(Math.min(...idsAfter.map((e) => e.id))).toBeGreaterThan(idsBefore);
     // End to end: a count change now reaches the first viewer as a viewer_count event.
     const seen = v.events().length;
     const v3 = await viewer(app.url, streamId);

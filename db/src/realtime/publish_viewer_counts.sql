@@ -9,10 +9,10 @@ begin
   if not found then
     -- relay_state is UNLOGGED: crash recovery empties it, and then its row comes back here. (Not one
     -- upsert: ON CONFLICT DO UPDATE locks the row, and so takes a transaction id, on every relay tick.)
-    insert into app_private.relay_state (id, counts_at) values (true, now()) on conflict (id) do nothing;
-    if not found then
+    if not app_private.restore_relay_state() then
       return 0;
     end if;
+    update app_private.relay_state set counts_at = now();
   end if;
   delete from app_private.presence_counts p where p.updated_at < now() - interval '30 seconds';
   with live as (
