@@ -48,10 +48,11 @@ export interface App {
 export async function startApp(config: Config, logger: Logger): Promise<App> {
   const t0 = Date.now();
   const db = await openDatabase(config, (m) => logger.info(m));
-  const ownerPool = new pg.Pool({ connectionString: db.ownerUrl, max: config.WORKER_CONCURRENCY + 4 });
+  // TCP keepalive on every connection: a database host that vanished is noticed by the kernel (docs/operations.md).
+  const ownerPool = new pg.Pool({ connectionString: db.ownerUrl, max: config.WORKER_CONCURRENCY + 4, keepAlive: true });
   // `pipeline: true` lets a request's settings travel with its first query (pg-adaptor.ts); code that
   // awaits each query, as every other user of this pool does, behaves exactly as without it.
-  const authPool = new pg.Pool({ connectionString: db.authenticatorUrl, max: config.DATABASE_POOL_SIZE, pipeline: true });
+  const authPool = new pg.Pool({ connectionString: db.authenticatorUrl, max: config.DATABASE_POOL_SIZE, pipeline: true, keepAlive: true });
   let closed = false;
   // After close() has begun, connections dropping is expected, not an error.
   const onDbError = (what: string) => (e: Error) => (closed ? logger.debug({ err: e }, what) : logger.error({ err: e }, what));
