@@ -4,8 +4,10 @@
 // never crashed). Each case prints its measured recovery time (docs/operations.md quotes them).
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { createClient } from "graphql-ws";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import WebSocket from "ws";
 import { applyCurrentMigration, ensureDatabase, migrateDatabase, setupRoles } from "../../db/tools.ts";
 import { goLive, makeUser, sendChat, type User, type Viewer, viewer } from "../integration/realtime.helpers.ts";
 import { startTestApp, type TestApp } from "../support/app.ts";
@@ -185,6 +187,31 @@ describe("PostgreSQL and LISTEN faults", () => {
     if (!cluster.restart) return;
     const v = await viewer(app.url, streamId);
     await chatFlows(v, "before terminate", 10_000);
+    // A GraphQL streamEvents subscriber: ended with an error that tells it to resubscribe and catch up.
+    const gqlClient = createClient({ url: `${app.url.replace(/^http/, "ws")}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0 });
+    let subscribed = false;
+    const subscriptionEnd = new Promise<string>((resolve) => {
+      gqlClient.subscribe(
+        { query: "subscription($s: UUID!) { streamEvents(streamId: $s) { streamId events { id kind } } }", variables: { s: streamId } },
+        {
+          next: (msg) => {
+            if (msg.errors) resolve(JSON.stringify(msg.errors));
+            else subscribed = true;
+          },
+          error: (e) => resolve(JSON.stringify(e)),
+          complete: () => resolve("complete"),
+        },
+      );
+    });
+    await until(
+      "the GraphQL subscriber receives a batch",
+      async () => {
+        await sendChat(app, host, streamId, "to the subscriber").catch(() => null);
+        return subscribed;
+      },
+      10_000,
+      500,
+    );
     const { rows } = await pool.query<{ pid: number }>(LISTEN_BACKEND);
     expect(rows).toHaveLength(1);
     const t0 = Date.now();
@@ -195,6 +222,8 @@ describe("PostgreSQL and LISTEN faults", () => {
     const resync = v.messages.find((m) => m.type === "resync");
     expect(resync).toMatchObject({ stream_id: streamId });
     expect(Array.isArray(resync?.chat)).toBe(true);
+    expect(await subscriptionEnd).toMatch(/resubscribe and catch up with streamEventsSince/);
+    await gqlClient.dispose();
     expect(flowing - t0).toBeLessThan(RECOVERY_BOUND_MS);
     v.close();
   });
