@@ -15,7 +15,11 @@ export const ERROR_CODES = {
   NLIVE: { http: 409, meaning: "stream not live" },
   SEATF: { http: 409, meaning: "seat taken or stage full" },
   CONFG: { http: 503, meaning: "server configuration missing (e.g. auth not configured)" },
+  UNAVL: { http: 503, meaning: "the database is unavailable (restarting or unreachable): retry shortly" },
 } as const;
+
+/** Errors of a database that is down, restarting or unreachable (node's socket codes, SQLSTATE 57P0x, class 08). */
+const UNAVAILABLE = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH", "ENOTCONN", "57P01", "57P02", "57P03"]);
 
 export type ErrorCode = keyof typeof ERROR_CODES;
 
@@ -35,8 +39,11 @@ export function detailExtensions(detail: string | undefined): Record<string, unk
 }
 
 /** Map a database error to our code, or null when it is an internal error. */
-export function classifyDbError(code: string | undefined): { code: string; httpStatus: number; prefix: string } | null {
+export function classifyDbError(code: string | undefined): { code: string; httpStatus: number; prefix: string; message?: string } | null {
   if (isErrorCode(code)) return { code, httpStatus: ERROR_CODES[code].http, prefix: "" };
+  // The database is down or restarting: retryable, and the raw text (addresses, ports) stays in the log.
+  if (code && (UNAVAILABLE.has(code) || code.startsWith("08")))
+    return { code: "UNAVL", httpStatus: 503, prefix: "", message: "the database is unavailable: retry shortly" };
   // Calling something the role was never granted: the database said no.
   if (code === "42501") return { code: "DENYD", httpStatus: 403, prefix: "not allowed: " };
   // Constraint violations (class 23) and malformed values (class 22, e.g. a NUL byte, a bad uuid)

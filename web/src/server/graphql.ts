@@ -18,7 +18,7 @@ export function maskError(error: GraphQLError): GraphQLError {
   if (!original || original instanceof GraphQLError) return error;
   const known = classifyDbError(original.code);
   if (known) {
-    return new GraphQLError(`${known.prefix}${original.message}`, {
+    return new GraphQLError(known.message ?? `${known.prefix}${original.message}`, {
       nodes: error.nodes,
       source: error.source,
       positions: error.positions,

@@ -65,7 +65,12 @@ export function sendError(res: ServerResponse, e: unknown) {
     const extra = detailExtensions(err.detail);
     const headers: Record<string, string> =
       typeof extra.retry_after === "number" ? { "retry-after": String(Math.ceil(extra.retry_after)) } : {};
-    return json(res, known.httpStatus, { error: { ...extra, code: known.code, message: `${known.prefix}${err.message}` } }, headers);
+    return json(
+      res,
+      known.httpStatus,
+      { error: { ...extra, code: known.code, message: known.message ?? `${known.prefix}${err.message}` } },
+      headers,
+    );
   }
   if (err.statusCode === 401) return json(res, 401, { error: { code: "NOAUT", message: err.message } });
   console.error(e);
