@@ -200,7 +200,8 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     url,
     db,
     // Bounded in every state (database down, restarted, half-open): each step gets a few seconds at
-    // most, so the whole close stays well inside main.ts's 10 s limit.
+    // most (HTTP 1 s, extensions 3 s together, worker 3 s, PostGraphile 1 s, pools 1 s), so the whole
+    // close stays inside main.ts's 10 s limit.
     async close() {
       if (closed) return;
       closed = true;
@@ -209,7 +210,10 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       const httpClosed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       // Extensions end their upgraded sockets (which closeAllConnections does not know), then the server is closed.
-      for (const x of extensions.reverse()) await step(`stopping ${x.name}`, 2000, async () => await x.stop?.());
+      const extensionsBy = Date.now() + 3000;
+      for (const x of extensions.reverse()) {
+        await step(`stopping ${x.name}`, Math.max(100, Math.min(2000, extensionsBy - Date.now())), async () => await x.stop?.());
+      }
       await step("closing the HTTP server", 1000, () => httpClosed);
       if (runner) await step("stopping the worker", 3000, () => runner.stop());
       await step("releasing PostGraphile", 1000, async () => await pgl.release());
