@@ -3,6 +3,7 @@
 // doubled, and shutdown afterwards is bounded. Runs on its OWN cluster (the shared test cluster is
 // never crashed). Each case prints its measured recovery time (docs/operations.md quotes them).
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer, type Server, type Socket, connect as tcpConnect } from "node:net";
 import { fileURLToPath } from "node:url";
 import { createClient } from "graphql-ws";
 import pg from "pg";
@@ -146,6 +147,44 @@ async function chatFlows(v: Viewer, tag: string, timeoutMs: number): Promise<num
       `${(e as Error).message}\n--- last send: ${last}\n--- socket closed: ${v.closeCode}; last messages:\n${got.join("\n")}`,
     );
   }
+}
+
+/**
+ * A TCP proxy to PostgreSQL that can be frozen: while frozen it forwards nothing in either direction
+ * and keeps every socket open (new ones too): a network partition, every connection half-open.
+ */
+async function freezableProxy(port: number) {
+  let frozen = false;
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((client) => {
+    const upstream = tcpConnect(port, "127.0.0.1");
+    for (const [a, b] of [
+      [client, upstream],
+      [upstream, client],
+    ] as const) {
+      sockets.add(a);
+      a.on("data", (d) => {
+        if (!frozen) b.write(d);
+      });
+      a.on("error", () => b.destroy());
+      a.on("close", () => {
+        sockets.delete(a);
+        b.destroy();
+      });
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const addr = server.address();
+  return {
+    port: typeof addr === "object" && addr ? addr.port : 0,
+    freeze: () => {
+      frozen = true;
+    },
+    close: () => {
+      for (const sock of sockets) sock.destroy();
+      server.close();
+    },
+  };
 }
 
 function auditRows(c: pg.Pool) {
@@ -453,5 +492,45 @@ describe.skipIf(!canCrash)("PostgreSQL and LISTEN faults", () => {
     expect(code).toBe(0);
     v.close();
     await restarted;
+  });
+
+  it("a network partition (every connection half-open): /readyz answers 503 within its 2 s, LISTEN is found dead, shutdown is bounded", async () => {
+    if (!cluster.restart) return;
+    const proxy = await freezableProxy(cluster.port);
+    const u = new URL(cluster.url("trollcity"));
+    u.port = String(proxy.port);
+    app = await startTestApp(
+      { LOG_LEVEL: "info", PGAPPNAME: "pgproxy" },
+      { db: { name: "trollcity", url: u.toString(), drop: async () => {} } },
+    );
+    try {
+      const v = await viewer(app.url, streamId);
+      await until("/readyz 200 through the proxy", async () => (await readyz()).status === 200, 30_000);
+      proxy.freeze();
+      const t0 = Date.now();
+      const first = await readyz();
+      const answeredIn = Date.now() - t0;
+      report("partition → /readyz answered (503)", answeredIn);
+      expect(first.status).toBe(503);
+      expect(answeredIn).toBeLessThan(3000);
+      expect(first.body.database).toBe("no answer");
+      const listenDown = await until(
+        "/readyz names the LISTEN connection",
+        async () => (await readyz()).body.listen !== "ok" && Date.now(),
+        15_000,
+      );
+      report("partition → LISTEN connection found dead (heartbeat)", listenDown - t0);
+      expect(listenDown - t0).toBeLessThan(8000);
+      const t1 = Date.now();
+      const exited = new Promise<number | null>((resolve) => app.proc.once("exit", (code) => resolve(code)));
+      app.proc.kill("SIGTERM");
+      const code = await exited;
+      report("SIGTERM during the partition → exited", Date.now() - t1);
+      expect(Date.now() - t1).toBeLessThan(SHUTDOWN_BOUND_MS);
+      expect(code).toBe(0);
+      v.close();
+    } finally {
+      proxy.close();
+    }
   });
 });
