@@ -22,7 +22,7 @@ async function readyz() {
 it("server alone is not ready; a separate worker process makes it ready", async () => {
   const before = await readyz();
   expect(before.status).toBe(503);
-  expect(before.body).toMatchObject({ database: "ok", migrations: "ok", worker: "no heartbeat yet" });
+  expect(before.body).toMatchObject({ database: "ok", migrations: "ok", worker: "no heartbeat yet", settlement: "no batch yet" });
 
   const worker = spawn(process.execPath, [fileURLToPath(new URL("../../worker/src/main.ts", import.meta.url))], {
     env: {
@@ -41,7 +41,10 @@ it("server alone is not ready; a separate worker process makes it ready", async 
       await new Promise((r) => setTimeout(r, 250));
       after = await readyz();
     }
-    expect(after).toEqual({ status: 200, body: { status: "ok", database: "ok", migrations: "ok", worker: "ok" } });
+    expect(after).toEqual({
+      status: 200,
+      body: { status: "ok", database: "ok", migrations: "ok", worker: "ok", settlement: "ok", relay: "ok", listen: "ok" },
+    });
   } finally {
     worker.kill("SIGKILL");
   }

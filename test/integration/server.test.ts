@@ -1,5 +1,6 @@
 // The real server process against its own database: health, readiness, JWT auth, error mapping.
 import { SignJWT } from "jose";
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestApp, TEST_JWT_SECRET, type TestApp } from "../support/app.ts";
 
@@ -38,7 +39,45 @@ describe("process endpoints", () => {
       if (res.status === 200) break;
       await new Promise((r) => setTimeout(r, 250));
     }
-    expect(body).toMatchObject({ status: "ok", database: "ok", migrations: "ok", worker: "ok" });
+    expect(body).toMatchObject({
+      status: "ok",
+      database: "ok",
+      migrations: "ok",
+      worker: "ok",
+      settlement: "ok",
+      relay: "ok",
+      listen: "ok",
+    });
+  });
+
+  it("/readyz is 503 while the relay loop makes no progress, naming it; 200 again once it does", async () => {
+    // Hold the outbox: every relay tick waits for the lock, so no event is delivered.
+    const blocker = new pg.Client({ connectionString: app.db.url });
+    await blocker.connect();
+    try {
+      await blocker.query("begin");
+      await blocker.query("lock table app_private.stream_events in access exclusive mode");
+      let body: Record<string, string> = {};
+      let status = 0;
+      for (let i = 0; i < 60 && status !== 503; i++) {
+        await new Promise((r) => setTimeout(r, 250));
+        const res = await fetch(`${app.url}/readyz`);
+        status = res.status;
+        body = (await res.json()) as Record<string, string>;
+      }
+      expect(status).toBe(503);
+      expect(body).toMatchObject({ status: "not ready", database: "ok" });
+      expect(body.relay).toMatch(/^stalled \(no tick for \d+ s\)$/);
+    } finally {
+      await blocker.query("rollback");
+      await blocker.end();
+    }
+    let status = 0;
+    for (let i = 0; i < 40 && status !== 200; i++) {
+      await new Promise((r) => setTimeout(r, 250));
+      status = (await fetch(`${app.url}/readyz`)).status;
+    }
+    expect(status).toBe(200);
   });
 
   it("/metrics serves Prometheus text", async () => {

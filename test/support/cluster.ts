@@ -15,6 +15,12 @@ export interface Cluster {
   /** Directory holding PostgreSQL's client binaries matching the server (psql, pg_dump). */
   binDir: string | null;
   url(database?: string): string;
+  /**
+   * Stop the server (`immediate`: a crash, as `kill -9` of the postmaster or power loss: UNLOGGED
+   * tables are emptied by crash recovery on the next start) and start it again on the same port.
+   * `downMs`: how long it stays down. System binaries only (fault tests skip without them).
+   */
+  restart?(opts?: { mode?: "immediate" | "fast"; downMs?: number }): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -99,6 +105,13 @@ export async function startCluster(opts: { log?: (msg: string) => void } = {}): 
     const [c3, a3] = asPostgres(join(binDir, "pg_ctl"), ["-D", data, "-l", join(dir, "log"), "-w", "-t", "60", "start"]);
     execFileSync(c3, a3, { stdio: "pipe" });
     log(`throwaway PostgreSQL (${binDir}) on 127.0.0.1:${port}`);
+    const pgCtl = (args: string[]) =>
+      new Promise<void>((resolve, reject) => {
+        const [c, a] = asPostgres(join(binDir, "pg_ctl"), ["-D", data, ...args]);
+        const p = spawn(c, a, { stdio: "ignore" });
+        p.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`pg_ctl ${args.join(" ")} exited with ${code}`))));
+        p.on("error", reject);
+      });
     return {
       host: "127.0.0.1",
       port,
@@ -106,6 +119,11 @@ export async function startCluster(opts: { log?: (msg: string) => void } = {}): 
       password,
       binDir,
       url: (db = "postgres") => `postgres://postgres:${password}@127.0.0.1:${port}/${db}`,
+      async restart({ mode = "immediate", downMs = 0 } = {}) {
+        await pgCtl(["-m", mode, "-w", "stop"]);
+        if (downMs) await new Promise((r) => setTimeout(r, downMs));
+        await pgCtl(["-l", join(dir, "log"), "-w", "-t", "60", "start"]);
+      },
       async stop() {
         const [c4, a4] = asPostgres(join(binDir, "pg_ctl"), ["-D", data, "-m", "immediate", "-w", "stop"]);
         await new Promise<void>((resolve) => {

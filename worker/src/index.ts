@@ -59,6 +59,55 @@ export interface Worker {
   stop(): Promise<void>;
 }
 
+const CONNECTION_ERROR_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "EPIPE",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENOTCONN",
+  "57P01",
+  "57P02",
+  "57P03",
+]);
+
+/** A lost or refused database connection (the database restarting, crashed, or unreachable). */
+export function isConnectionError(e: unknown): boolean {
+  const err = e as { code?: unknown; message?: unknown } | null;
+  const code = typeof err?.code === "string" ? err.code : "";
+  return (
+    CONNECTION_ERROR_CODES.has(code) ||
+    code.startsWith("08") ||
+    /Connection terminated|connection timeout|Client has encountered a connection error/i.test(String(err?.message ?? ""))
+  );
+}
+
+let guarded = false;
+
+/**
+ * graphile-worker 0.18 does not await completeJob/failJob (dist/worker.js): while the database is
+ * down their rejection is unhandled, and Node ends the process on an unhandled rejection. A
+ * connection error there is logged (once per 10 s, with a count) and otherwise ignored: the job stays
+ * locked, and restoreLoops replaces a stale loop job within STALE_LOOP_SECONDS. Any other unhandled
+ * rejection still ends the process, as before.
+ */
+function guardConnectionRejections(log: PinoLogger): void {
+  if (guarded) return;
+  guarded = true;
+  let lastLog = 0;
+  let quiet = 0;
+  process.on("unhandledRejection", (reason) => {
+    if (!isConnectionError(reason)) throw reason;
+    if (Date.now() - lastLog < 10_000) {
+      quiet++;
+      return;
+    }
+    lastLog = Date.now();
+    log.warn(`database unreachable while finishing a job: ${(reason as Error).message}${quiet ? ` (+${quiet} more)` : ""}`);
+    quiet = 0;
+  });
+}
+
 export async function startWorker({
   pool,
   concurrency,
@@ -68,6 +117,7 @@ export async function startWorker({
   mux = null,
 }: StartWorkerOptions): Promise<Worker> {
   const log = parent.child({ component: "worker" });
+  guardConnectionRejections(log);
   const logger: WorkerLogger = new Logger(() => (level, message) => {
     // Loops complete a job every few seconds: success lines are debug noise, failures are not.
     const routine = level === "info" && /^Completed task \d+ \(.*\) with success/.test(message);

@@ -8,7 +8,12 @@ declare
 begin
   update app_private.relay_state set pruned_at = now() where pruned_at <= now() - interval '5 seconds';
   if not found then
-    return 0;
+    -- relay_state is UNLOGGED: crash recovery empties it, and then its row comes back here. (Not one
+    -- upsert: ON CONFLICT DO UPDATE locks the row, and so takes a transaction id, on every relay tick.)
+    if not app_private.restore_relay_state() then
+      return 0;
+    end if;
+    update app_private.relay_state set pruned_at = now();
   end if;
   select coalesce(max(value)::int, 120) into v_secs from app_private.settings where key = 'stream_events_retention_seconds';
   delete from app_private.stream_events e where e.created_at < now() - make_interval(secs => v_secs);

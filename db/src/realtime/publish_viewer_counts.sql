@@ -7,7 +7,12 @@ declare
 begin
   update app_private.relay_state set counts_at = now() where counts_at <= now() - interval '1 second';
   if not found then
-    return 0;
+    -- relay_state is UNLOGGED: crash recovery empties it, and then its row comes back here. (Not one
+    -- upsert: ON CONFLICT DO UPDATE locks the row, and so takes a transaction id, on every relay tick.)
+    if not app_private.restore_relay_state() then
+      return 0;
+    end if;
+    update app_private.relay_state set counts_at = now();
   end if;
   delete from app_private.presence_counts p where p.updated_at < now() - interval '30 seconds';
   with live as (

@@ -33,6 +33,8 @@ export const USER_TEXT: Record<string, Text> = {
   NLIVE: "This stream is not live.",
   SEATF: (e) => `No seat: ${e.message}`,
   CONFG: "Unavailable: this server is not fully configured yet.",
+  BUSY: "The server is busy. Try again in a moment.",
+  UNAVL: "The server lost its database for a moment. Try again shortly.",
   INTERNAL: (e) => `Something went wrong on the server: ${e.message}.`,
   [NETWORK]: "Could not reach the server. Check your connection and try again.",
   [HTTP]: (e) => `The server could not answer (HTTP ${e.status}). Try again later.`,

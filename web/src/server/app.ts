@@ -25,9 +25,14 @@ import { featureFactories } from "./features/index.ts";
 import type { Feature, ServerContext } from "./features/types.ts";
 import { makePreset } from "./graphql/index.ts";
 import { json, sendError } from "./http.ts";
+import { withTimeout } from "./realtime/backoff.ts";
 import { RealtimeHub } from "./realtime/hub.ts";
 
 export const HEARTBEAT_MAX_AGE_SECONDS = 30;
+/** Settlement runs every 10 s (a batch log row each run, even empty): no batch for this long is a stall. */
+export const SETTLEMENT_MAX_AGE_SECONDS = 45;
+/** /readyz answers within this, whatever the database does. */
+export const READINESS_TIMEOUT_MS = 2000;
 
 type Handler = (req: IncomingMessage, res: ServerResponse, next: () => void) => void;
 
@@ -68,7 +73,12 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   const t0 = Date.now();
   const db = await openDatabase(config, (m) => logger.info(m));
   // The owner's pool (relay, settlement, worker jobs): generous but bounded timeouts.
-  const ownerPool = new pg.Pool({ connectionString: db.ownerUrl, max: config.WORKER_CONCURRENCY + 4, ...OWNER_POOL_TIMEOUTS });
+  const ownerPool = new pg.Pool({
+    connectionString: db.ownerUrl,
+    max: config.WORKER_CONCURRENCY + 4,
+    ...OWNER_POOL_TIMEOUTS,
+    keepAlive: true,
+  });
   // `pipeline: true` lets a request's settings travel with its first query (pg-adaptor.ts); code that
   // awaits each query, as every other user of this pool does, behaves exactly as without it.
   // A request waits at most DATABASE_POOL_ACQUIRE_MS for a connection, then gets BUSY (503, retry
@@ -78,6 +88,8 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     max: config.DATABASE_POOL_SIZE,
     pipeline: true,
     connectionTimeoutMillis: config.DATABASE_POOL_ACQUIRE_MS,
+    // TCP keepalive on every connection: a database host that vanished is noticed by the kernel.
+    keepAlive: true,
   });
   let closed = false;
   // After close() has begun, connections dropping is expected, not an error.
@@ -129,27 +141,53 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   for (const factory of featureFactories) features.push(await factory(ctx));
   const routes = features.flatMap((x) => x.routes ?? []);
 
+  /**
+   * /readyz: every part that must work for the app to work, each "ok" or a short reason (never raw
+   * error text): database, migrations, worker heartbeat, settlement (last batch recent), and the
+   * extensions' own checks (realtime: relay loop ticking, LISTEN connection alive).
+   */
   async function readiness() {
-    const checks: Record<string, string> = { database: "down", migrations: "unknown", worker: "unknown" };
-    try {
+    const checks: Record<string, string> = {
+      database: "down",
+      migrations: "unknown",
+      worker: "unknown",
+      settlement: "unknown",
+    };
+    const probe = async () => {
       const client = await ownerPool.connect();
       try {
         await client.query("select 1");
         checks.database = "ok";
         checks.migrations = (await migrationsCurrent(client)) ? "ok" : "behind";
-        const { rows } = await client.query<{ age: number | null }>(
-          "select extract(epoch from now() - max(beat_at))::float8 as age from app_private.worker_heartbeats",
+        const { rows } = await client.query<{ beat: number | null; batch: number | null }>(
+          `select extract(epoch from now() - (select max(beat_at) from app_private.worker_heartbeats))::float8 as beat,
+                  extract(epoch from now() - (select finished_at from app_public.gift_batch_logs order by id desc limit 1))::float8 as batch`,
         );
-        const age = rows[0]?.age;
+        const age = rows[0]?.beat;
         checks.worker =
           age != null && age <= HEARTBEAT_MAX_AGE_SECONDS ? "ok" : age == null ? "no heartbeat yet" : `stale (${Math.round(age)} s)`;
+        const batch = rows[0]?.batch;
+        checks.settlement =
+          batch != null && batch <= SETTLEMENT_MAX_AGE_SECONDS
+            ? "ok"
+            : batch == null
+              ? "no batch yet"
+              : `stalled (last batch ${Math.round(batch)} s ago)`;
       } finally {
         client.release();
       }
+    };
+    try {
+      await withTimeout(probe(), READINESS_TIMEOUT_MS, "readiness");
     } catch (e) {
-      checks.error = (e as Error).message;
+      const code = (e as { code?: string }).code;
+      const reason = code === "ECONNREFUSED" ? "unreachable" : code ? `error ${code}` : "no answer";
+      for (const [k, v] of Object.entries(checks))
+        if (v === "unknown" || v === "down") checks[k] = k === "database" ? reason : "not checked";
+      if (checks.database === "ok") checks.database = `ok, then ${reason}`;
     }
-    const ok = checks.database === "ok" && checks.migrations === "ok" && checks.worker === "ok";
+    for (const x of features) Object.assign(checks, x.ready?.());
+    const ok = Object.values(checks).every((v) => v === "ok");
     // External services (features/services.ts): reported, never a reason to be unready.
     const services = Object.assign({}, ...features.map((x) => x.services?.() ?? {})) as Record<string, string>;
     return { ok, checks, services };
@@ -177,7 +215,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       readiness().then(
         ({ ok, checks, services }) =>
           json(res, ok ? 200 : 503, { status: ok ? "ok" : "not ready", ...checks, ...(Object.keys(services).length ? { services } : {}) }),
-        (e: Error) => json(res, 503, { status: "not ready", error: e.message }),
+        () => json(res, 503, { status: "not ready" }),
       );
       return;
     }
@@ -241,17 +279,26 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     server,
     url,
     db,
+    // Bounded in every state (database down, restarted, half-open): each step gets a few seconds at
+    // most (HTTP 1 s, extensions 3 s together, worker 3 s, PostGraphile 1 s, pools 1 s), so the whole
+    // close stays inside main.ts's 10 s limit.
     async close() {
       if (closed) return;
       closed = true;
+      const step = (what: string, ms: number, p: () => Promise<unknown>) =>
+        withTimeout(p(), ms, what).catch((e: Error) => logger.warn(`shutdown: ${e.message}`));
+      const httpClosed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      for (const x of features.reverse()) await x.stop?.();
-      await hub.stop();
-      if (runner) await runner.stop();
-      await pgl.release();
-      await authPool.end();
-      await ownerPool.end();
+      // Features end their upgraded sockets (which closeAllConnections does not know), then the server is closed.
+      const featuresBy = Date.now() + 3000;
+      for (const x of features.reverse()) {
+        await step(`stopping ${x.name}`, Math.max(100, Math.min(2000, featuresBy - Date.now())), async () => await x.stop?.());
+      }
+      await step("closing the HTTP server", 1000, () => httpClosed);
+      await step("stopping the realtime hub", 1000, () => hub.stop());
+      if (runner) await step("stopping the worker", 3000, () => runner.stop());
+      await step("releasing PostGraphile", 1000, async () => await pgl.release());
+      await step("closing the database pools", 1000, () => Promise.all([authPool.end(), ownerPool.end()]));
       await db.close();
     },
   };

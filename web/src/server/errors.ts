@@ -16,7 +16,11 @@ export const ERROR_CODES = {
   SEATF: { http: 409, meaning: "seat taken or stage full" },
   CONFG: { http: 503, meaning: "server configuration missing (e.g. auth not configured)" },
   BUSY: { http: 503, meaning: "the server is at capacity (no database connection free in time); retry after the given seconds" },
+  UNAVL: { http: 503, meaning: "the database is unavailable (restarting or unreachable): retry shortly" },
 } as const;
+
+/** Errors of a database that is down, restarting or unreachable (node's socket codes, SQLSTATE 57P0x, class 08). */
+const UNAVAILABLE = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH", "ENOTCONN", "57P01", "57P02", "57P03"]);
 
 export type ErrorCode = keyof typeof ERROR_CODES;
 
@@ -48,10 +52,13 @@ export function clientMessage(err: { code?: string; message: string }): string {
 }
 
 /** Map a database error to our code, or null when it is an internal error. */
-export function classifyDbError(code: string | undefined): { code: string; httpStatus: number; prefix: string } | null {
+export function classifyDbError(code: string | undefined): { code: string; httpStatus: number; prefix: string; message?: string } | null {
   if (isErrorCode(code)) return { code, httpStatus: ERROR_CODES[code].http, prefix: "" };
+  // The database is down or restarting: retryable, and the raw text (addresses, ports) stays in the log.
+  if (code && (UNAVAILABLE.has(code) || code.startsWith("08")))
+    return { code: "UNAVL", httpStatus: 503, prefix: "", message: "the database is unavailable: retry shortly" };
   // Calling something the role was never granted: the database said no.
-  if (code === "42501") return { code: "DENYD", httpStatus: 403, prefix: "" };
+  if (code === "42501") return { code: "DENYD", httpStatus: 403, prefix: "", message: "not allowed" };
   // Constraint violations (class 23) and malformed values (class 22, e.g. a NUL byte, a bad uuid)
   // are the client's fault.
   if (code?.startsWith("23") || code?.startsWith("22")) return { code: "BADIN", httpStatus: 400, prefix: "invalid input: " };

@@ -49,7 +49,12 @@ export function sendError(res: ServerResponse, e: unknown) {
     const extra = detailExtensions(err.detail);
     const headers: Record<string, string> =
       typeof extra.retry_after === "number" ? { "retry-after": String(Math.ceil(extra.retry_after)) } : {};
-    return json(res, known.httpStatus, { error: { ...extra, code: known.code, message: `${known.prefix}${clientMessage(err)}` } }, headers);
+    return json(
+      res,
+      known.httpStatus,
+      { error: { ...extra, code: known.code, message: known.message ?? `${known.prefix}${clientMessage(err)}` } },
+      headers,
+    );
   }
   if (POOL_TIMEOUT.test(err.message ?? ""))
     return json(

@@ -165,6 +165,15 @@ export async function broadcastFeature(ctx: ServerContext): Promise<Feature> {
     }
   }
 
+  // After the hub re-LISTENed (lost connection, database restart) events may have been missed: every
+  // socket that already has its hello gets a resync with the reloaded state (docs/realtime-protocol.md).
+  const offResync = hub.onResync((s) => {
+    const r = rooms.get(s.streamId);
+    if (!r || r.state !== s) return;
+    const msg = { type: "resync", stream_id: s.streamId, viewers: s.viewerCount ?? 0, last_id: s.lastId, chat: hub.backlog(s) };
+    for (const conn of r.conns) if (!conn.pending) sendJson(conn, msg);
+  });
+
   // Ping every socket; one that did not answer the previous ping is gone.
   const pinger = setInterval(() => {
     for (const r of rooms.values()) {
@@ -237,7 +246,9 @@ export async function broadcastFeature(ctx: ServerContext): Promise<Feature> {
   return {
     name: "broadcast",
     upgrade,
+    ready: () => hub.health(),
     async stop() {
+      offResync();
       clearInterval(pinger);
       for (const r of rooms.values()) for (const c of r.conns) c.ws.terminate();
       rooms.clear();

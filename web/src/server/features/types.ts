@@ -45,6 +45,8 @@ export interface Feature {
   routes?: Route[];
   /** Return true when this feature took the upgrade. */
   upgrade?(req: IncomingMessage, socket: Duplex, head: Buffer): boolean;
+  /** Readiness checks for /readyz: name → "ok" or a short reason (never raw error text). */
+  ready?(): Record<string, string>;
   stop?(): Promise<void>;
   /** Details for /readyz `services` (external services and what their check found); never makes it unready. */
   services?(): Record<string, string>;

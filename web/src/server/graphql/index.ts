@@ -34,7 +34,7 @@ export function maskError(error: GraphQLError): GraphQLError {
   if (!original || original instanceof GraphQLError) return error;
   const known = classifyDbError(original.code);
   if (known) {
-    return new GraphQLError(`${known.prefix}${clientMessage(original)}`, {
+    return new GraphQLError(known.message ?? `${known.prefix}${clientMessage(original)}`, {
       nodes: error.nodes,
       source: error.source,
       positions: error.positions,

@@ -4,6 +4,7 @@
 // subscriber: the same single LISTEN
 // connection as the broadcast socket, each batch parsed once per process, each subscription counted
 // for presence. Catch-up after a reconnect: the `streamEventsSince(streamId, afterId)` query.
+import { GraphQLError } from "graphql";
 import type { GrafastSubscriber } from "postgraphile/grafast";
 import { access, context, lambda, listen, SafeError } from "postgraphile/grafast";
 import { extendSchema, gql } from "postgraphile/utils";
@@ -20,9 +21,20 @@ export function streamBatches(hub: RealtimeHub, streamId: string): AsyncIterable
   let failure: Error | null = null;
   let unsubscribe: (() => void) | null = null;
   let joined = false;
+  // After the hub re-LISTENed, batches may have been missed: end the subscription with an error that
+  // says so (like a slow subscriber's), so the client resubscribes and catches up with streamEventsSince.
+  const offResync = hub.onResync((s) => {
+    if (s.streamId !== streamId || finished) return;
+    // A GraphQLError (not SafeError): maskError passes those through unchanged.
+    failure = new GraphQLError(
+      "streamEvents: the server reconnected to the event feed and may have missed events: resubscribe and catch up with streamEventsSince",
+    );
+    finish();
+  });
   const finish = () => {
     if (finished) return;
     finished = true;
+    offResync();
     unsubscribe?.();
     if (joined) hub.leave(streamId);
     wake?.();

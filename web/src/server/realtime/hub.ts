@@ -9,11 +9,16 @@
 //     viewer gets them without a query), the last viewer count.
 //   - presence: live broadcast sockets and GraphQL subscriptions per stream, flushed to
 //     app_private.flush_presence every PRESENCE_FLUSH_MS; no query per join.
+//   - faults (docs/operations.md): while the database is down the loops back off exponentially with
+//     jitter and log once when it goes and once when it is back. The LISTEN connection has TCP
+//     keepalive and a heartbeat query every LISTEN_HEARTBEAT_MS, so a dead or half-open connection is
+//     replaced within seconds; after every re-LISTEN each stream's memory is reloaded from the
+//     database and subscribers get a resync (events sent meanwhile were missed). health() feeds /readyz.
 import { hostname } from "node:os";
 import pg from "pg";
 import type { Logger } from "pino";
 import { Counter, Gauge, type Registry } from "prom-client";
-import { stateLog } from "../../../../core/logger.ts";
+import { Outage, sleep, withTimeout } from "./backoff.ts";
 
 export const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const CHANNEL_PREFIX = "stream_events:";
@@ -43,6 +48,16 @@ export interface ChatPayload {
 }
 
 export type BatchListener = (batch: EventBatch, raw: string) => void;
+/** Called for each stream after a re-LISTEN, once its memory is reloaded: subscribers may have missed events. */
+export type ResyncListener = (state: StreamState) => void;
+
+/** How often the LISTEN connection proves it is alive (a `select 1` on it). */
+export const LISTEN_HEARTBEAT_MS = 2000;
+/** A heartbeat unanswered this long means the connection is dead (half-open): it is replaced. */
+export const LISTEN_HEARTBEAT_TIMEOUT_MS = 3000;
+/** Longest wait between retries while the database or the LISTEN connection is down (one query or
+ * connection attempt per process per period: no flood, and recovery within this of the database). */
+export const MAX_BACKOFF_MS = 2000;
 
 export interface HubOptions {
   ownerPool: pg.Pool;
@@ -85,13 +100,23 @@ export class RealtimeHub {
   private listenClient: pg.Client | null = null;
   private listenReady: Promise<pg.Client> | null = null;
   private stopped = false;
-  private timers: NodeJS.Timeout[] = [];
+  private timers = new Set<NodeJS.Timeout>();
   private relayBusy = false;
+  private relisting: Promise<void> | null = null;
+  private readonly deadClients = new WeakSet<pg.Client>();
+  private readonly resyncListeners = new Set<ResyncListener>();
+  private readonly startedAt = Date.now();
+  private lastRelayOkAt = 0;
+  private lastListenOkAt = 0;
+  private readonly dbOutage: Outage;
+  private readonly listenOutage: Outage;
   private readonly metrics: { notifies: Counter; events: Counter; relayed: Counter; listeners: Gauge };
 
   constructor(opts: HubOptions) {
     this.opts = opts;
     this.log = opts.logger.child({ component: "realtime" });
+    this.dbOutage = new Outage("database (relay loop)", this.log);
+    this.listenOutage = new Outage("LISTEN connection", this.log);
     const existing = (name: string) => opts.registry.getSingleMetric(name);
     this.metrics = {
       notifies:
@@ -117,33 +142,102 @@ export class RealtimeHub {
     };
   }
 
-  start(): void {
-    // Each loop logs when it starts failing and when it works again, not once per tick.
-    const every = (what: string, ms: number, fn: () => Promise<void>) => {
-      const state = stateLog(this.log, what);
-      let running = false;
-      const t = setInterval(() => {
-        if (running || this.stopped) return;
-        running = true;
-        fn()
-          .then(
-            () => state.ok(),
-            (e: Error) => state.fail(e),
-          )
-          .finally(() => {
-            running = false;
-          });
-      }, ms);
-      t.unref();
-      this.timers.push(t);
+  private timer(ms: number, fn: () => void): void {
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      fn();
+    }, ms);
+    t.unref();
+    this.timers.add(t);
+  }
+
+  /**
+   * Run `fn` every `ms` (fixed rate, never overlapping). While it fails, wait with exponential
+   * backoff and jitter instead (from `ms` up to MAX_BACKOFF_MS); `outage` logs the first failure and
+   * the recovery.
+   */
+  private loop(ms: number, outage: Outage, fn: () => Promise<void>): void {
+    const tick = async () => {
+      if (this.stopped) return;
+      const t0 = Date.now();
+      let delay: number;
+      try {
+        await fn();
+        outage.ok();
+        delay = Math.max(0, ms - (Date.now() - t0));
+      } catch (e) {
+        delay = outage.fail(e, Math.max(ms, 100), MAX_BACKOFF_MS);
+      }
+      if (!this.stopped) this.timer(delay, () => void tick());
     };
-    every("realtime relay", this.opts.relayTickMs, async () => {
+    this.timer(ms, () => void tick());
+  }
+
+  start(): void {
+    this.loop(this.opts.relayTickMs, this.dbOutage, async () => {
       await this.relayOnce();
     });
-    every("presence flush", this.opts.presenceFlushMs, () => this.flushPresence());
-    every("chat transcript flush", this.opts.transcriptFlushMs ?? 2000, async () => {
+    // The same database as the relay loop, which already reports it going and coming back.
+    this.loop(this.opts.presenceFlushMs, new Outage("database (presence flush)", this.log, { quiet: true }), () => this.flushPresence());
+    this.loop(this.opts.transcriptFlushMs ?? 2000, new Outage("database (chat transcript flush)", this.log, { quiet: true }), async () => {
       await this.opts.ownerPool.query("select app_private.flush_chat_transcript()");
     });
+    // The LISTEN connection is opened at start (not at the first subscriber) so /readyz can vouch for it.
+    void this.relisten();
+    const beat = () => {
+      if (this.stopped) return;
+      void this.heartbeat().finally(() => {
+        if (!this.stopped) this.timer(LISTEN_HEARTBEAT_MS, beat);
+      });
+    };
+    this.timer(LISTEN_HEARTBEAT_MS, beat);
+  }
+
+  /** One heartbeat on the LISTEN connection; a failed or unanswered one replaces the connection. */
+  private async heartbeat(): Promise<void> {
+    const c = this.listenClient;
+    if (!c) return;
+    try {
+      await withTimeout(c.query("select 1"), LISTEN_HEARTBEAT_TIMEOUT_MS, "LISTEN heartbeat");
+      this.lastListenOkAt = Date.now();
+    } catch (e) {
+      this.lost(c, e as Error);
+    }
+  }
+
+  /** Subscribe to resyncs (after every re-LISTEN, per stream). */
+  onResync(fn: ResyncListener): () => void {
+    this.resyncListeners.add(fn);
+    return () => this.resyncListeners.delete(fn);
+  }
+
+  /**
+   * For /readyz: `relay` (the relay loop completed a tick recently), `listen` (the LISTEN connection
+   * is up and answered its last heartbeat recently). Values are "ok" or a short reason, never raw errors.
+   */
+  health(): { relay: string; listen: string } {
+    const now = Date.now();
+    const relayMax = Math.max(5000, 20 * this.opts.relayTickMs);
+    const listenMax = 2 * LISTEN_HEARTBEAT_MS + LISTEN_HEARTBEAT_TIMEOUT_MS;
+    const since = (t: number) => `${Math.round((now - t) / 1000)} s`;
+    const relay = this.dbOutage.down
+      ? `failing (for ${Math.round(this.dbOutage.downForMs() / 1000)} s)`
+      : this.lastRelayOkAt && now - this.lastRelayOkAt <= relayMax
+        ? "ok"
+        : this.lastRelayOkAt
+          ? `stalled (no tick for ${since(this.lastRelayOkAt)})`
+          : now - this.startedAt <= relayMax
+            ? "starting"
+            : `stalled (no tick for ${since(this.startedAt)})`;
+    const listen =
+      this.listenClient && this.lastListenOkAt && now - this.lastListenOkAt <= listenMax
+        ? "ok"
+        : this.listenOutage.down
+          ? `reconnecting (down for ${Math.round(this.listenOutage.downForMs() / 1000)} s)`
+          : this.listenClient
+            ? `no heartbeat for ${since(this.lastListenOkAt || this.startedAt)}`
+            : "connecting";
+    return { relay, listen };
   }
 
   /** One relay tick (exported for tests/benches). Skips when another process holds the lock. */
@@ -156,6 +250,7 @@ export class RealtimeHub {
       );
       const r = rows[0] ?? { notifies: 0, events: 0 };
       if (r.events) this.metrics.relayed.inc(r.events);
+      this.lastRelayOkAt = Date.now();
       return r;
     } finally {
       this.relayBusy = false;
@@ -189,17 +284,28 @@ export class RealtimeHub {
     if (this.listenClient) return this.listenClient;
     if (!this.listenReady) {
       this.listenReady = (async () => {
-        const client = new pg.Client(this.opts.ownerPool.options);
-        client.on("notification", (msg) => this.onNotification(msg.channel, msg.payload ?? ""));
-        client.on("error", (e) => {
-          this.log.warn({ err: e }, "LISTEN connection lost; reconnecting");
-          this.listenClient = null;
-          this.listenReady = null;
-          client.end().catch(() => {});
-          if (!this.stopped) void this.relisten();
+        // TCP keepalive: the kernel notices a peer that vanished (the heartbeat notices sooner).
+        // Named so operators (and the fault tests) can find it in pg_stat_activity.
+        const application_name = `${this.opts.ownerPool.options.application_name ?? process.env.PGAPPNAME ?? "trollcity"}:listen`;
+        const client = new pg.Client({
+          ...this.opts.ownerPool.options,
+          application_name,
+          keepAlive: true,
+          keepAliveInitialDelayMillis: 5000,
         });
-        await client.connect();
+        client.on("notification", (msg) => this.onNotification(msg.channel, msg.payload ?? ""));
+        client.on("error", (e) => this.lost(client, e));
+        client.on("end", () => this.lost(client, new Error("LISTEN connection ended")));
+        try {
+          await withTimeout(client.connect(), 10_000, "LISTEN connect");
+        } catch (e) {
+          this.deadClients.add(client);
+          destroyClient(client);
+          throw e;
+        }
+        if (this.deadClients.has(client)) throw new Error("LISTEN connection lost while connecting");
         this.listenClient = client;
+        this.lastListenOkAt = Date.now();
         return client;
       })().catch((e: unknown) => {
         this.listenReady = null;
@@ -209,18 +315,69 @@ export class RealtimeHub {
     return await this.listenReady;
   }
 
-  /** After a lost LISTEN connection: listen again to every stream that still has subscribers. */
-  private async relisten(): Promise<void> {
-    for (let attempt = 0; !this.stopped; attempt++) {
+  /** The LISTEN connection failed (error, end, missed heartbeat): drop it and listen again. */
+  private lost(client: pg.Client, e: Error): void {
+    if (this.deadClients.has(client)) return;
+    this.deadClients.add(client);
+    if (this.listenClient === client) {
+      this.listenClient = null;
+      this.listenReady = null;
+    }
+    destroyClient(client);
+    if (this.stopped) return;
+    this.listenOutage.fail(e, 200, MAX_BACKOFF_MS);
+    void this.relisten();
+  }
+
+  /**
+   * (Re)open the LISTEN connection and listen to every stream that has subscribers, retrying with
+   * backoff. After a lost connection, events may have been sent while nobody listened (and after a
+   * database crash the outbox is empty and delivery numbers may restart lower): every stream's
+   * memory is reloaded from the database and its subscribers get a resync.
+   */
+  private relisten(): Promise<void> {
+    this.relisting ??= (async () => {
       try {
-        const client = await this.listener();
-        for (const id of this.streams.keys()) await client.query(`listen "${CHANNEL_PREFIX}${id}"`);
-        // Events sent while we were away are not in memory: catch-up must go to the database.
-        for (const s of this.streams.values()) s.coveredFrom = null;
-        this.log.info({ attempts: attempt + 1 }, "LISTEN connection restored");
-        return;
-      } catch {
-        await new Promise((r) => setTimeout(r, Math.min(5000, 200 * 2 ** attempt)));
+        while (!this.stopped) {
+          try {
+            const client = await this.listener();
+            for (const id of this.streams.keys()) await client.query(`listen "${CHANNEL_PREFIX}${id}"`);
+            if (this.listenOutage.down) await this.resyncAll();
+            if (this.listenClient !== client) throw new Error("LISTEN connection lost while resyncing");
+            this.listenOutage.ok();
+            return;
+          } catch (e) {
+            await sleep(this.listenOutage.fail(e, 200, MAX_BACKOFF_MS));
+          }
+        }
+      } finally {
+        this.relisting = null;
+      }
+    })();
+    return this.relisting;
+  }
+
+  /** Reload every stream's memory from the database, then tell its subscribers. */
+  private async resyncAll(): Promise<void> {
+    for (const s of [...this.streams.values()]) {
+      if (this.streams.get(s.streamId) !== s) continue;
+      s.recent = [];
+      s.coveredFrom = null;
+      s.chat = [];
+      s.lastId = 0;
+      s.viewerCount = null;
+      try {
+        await this.load(s);
+      } catch (e) {
+        if (e instanceof StreamNotFoundError) continue;
+        throw e;
+      }
+      for (const fn of this.resyncListeners) {
+        try {
+          fn(s);
+        } catch (err) {
+          this.log.warn({ err }, "resync listener failed");
+        }
       }
     }
   }
@@ -301,36 +458,7 @@ export class RealtimeHub {
       state.listening = this.listener().then(async (c) => {
         await c.query(`listen "${CHANNEL_PREFIX}${streamId}"`);
       });
-      state.ready = state.listening.then(async () => {
-        const { rows } = await this.opts.ownerPool.query<{
-          found: boolean;
-          chat: ChatPayload[] | null;
-          viewers: number;
-          last_id: string | null;
-        }>(
-          `select true as found,
-                  (select max(e.seq) from app_private.stream_events e where e.stream_id = s.id and e.seq is not null) as last_id,
-                  (select json_agg(json_build_object('message_id', m.id, 'body', m.body, 'client_id', m.client_id,
-                            'sender', m.sender, 'created_at', m.created_at) order by m.id)
-                     from app_public.recent_chat_messages(s.id) m) as chat,
-                  app_public.streams_viewer_count(s) as viewers
-             from app_public.streams s where s.id = $1`,
-          [streamId],
-        );
-        const row = rows[0];
-        if (!row) {
-          this.missing.set(streamId, Date.now() + 60_000);
-          throw new StreamNotFoundError(`stream ${streamId} not found`);
-        }
-        // Messages that arrived as events while loading are newer: keep both, without duplicates.
-        const seen = new Set(state.chat.map((m) => m.message_id));
-        state.chat = [...(row.chat ?? []).filter((m) => !seen.has(m.message_id)), ...state.chat];
-        state.viewerCount ??= row.viewers;
-        // We were LISTENing before this query: every event after the newest relayed one reaches us.
-        const dbLast = row.last_id === null ? 0 : Number(row.last_id);
-        state.lastId = Math.max(state.lastId, dbLast);
-        state.coveredFrom = Math.min(state.coveredFrom ?? Number.POSITIVE_INFINITY, dbLast + 1);
-      });
+      state.ready = state.listening.then(() => this.load(state));
       state.ready.catch(() => {
         if (state.listeners.size === 0) this.drop(state);
       });
@@ -354,6 +482,39 @@ export class RealtimeHub {
         if (state.listeners.size === 0) this.drop(state);
       },
     };
+  }
+
+  /** Load a stream's chat backlog, viewer count and newest delivered id (after LISTEN, so nothing falls between). */
+  private async load(state: StreamState): Promise<void> {
+    const streamId = state.streamId;
+    const { rows } = await this.opts.ownerPool.query<{
+      found: boolean;
+      chat: ChatPayload[] | null;
+      viewers: number;
+      last_id: string | null;
+    }>(
+      `select true as found,
+              (select max(e.seq) from app_private.stream_events e where e.stream_id = s.id and e.seq is not null) as last_id,
+              (select json_agg(json_build_object('message_id', m.id, 'body', m.body, 'client_id', m.client_id,
+                        'sender', m.sender, 'created_at', m.created_at) order by m.id)
+                 from app_public.recent_chat_messages(s.id) m) as chat,
+              app_public.streams_viewer_count(s) as viewers
+         from app_public.streams s where s.id = $1`,
+      [streamId],
+    );
+    const row = rows[0];
+    if (!row) {
+      this.missing.set(streamId, Date.now() + 60_000);
+      throw new StreamNotFoundError(`stream ${streamId} not found`);
+    }
+    // Messages that arrived as events while loading are newer: keep both, without duplicates.
+    const seen = new Set(state.chat.map((m) => m.message_id));
+    state.chat = [...(row.chat ?? []).filter((m) => !seen.has(m.message_id)), ...state.chat];
+    state.viewerCount ??= row.viewers;
+    // We were LISTENing before this query: every event after the newest relayed one reaches us.
+    const dbLast = row.last_id === null ? 0 : Number(row.last_id);
+    state.lastId = Math.max(state.lastId, dbLast);
+    state.coveredFrom = Math.min(state.coveredFrom ?? Number.POSITIVE_INFINITY, dbLast + 1);
   }
 
   private drop(state: StreamState): void {
@@ -390,13 +551,25 @@ export class RealtimeHub {
     return { events: [...events, ...fromMemory.filter((e) => e.id > afterId)], complete };
   }
 
+  /** Bounded in every state (database down, half-open LISTEN connection): at most ~2 s. */
   async stop(): Promise<void> {
     this.stopped = true;
-    for (const t of this.timers) clearInterval(t);
-    this.timers = [];
-    await this.opts.ownerPool.query("select app_private.clear_presence($1)", [this.nodeId]).catch(() => {});
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    await withTimeout(this.opts.ownerPool.query("select app_private.clear_presence($1)", [this.nodeId]), 1000, "clear presence").catch(
+      () => {},
+    );
     const c = this.listenClient;
     this.listenClient = null;
-    if (c) await c.end().catch(() => {});
+    if (c) {
+      this.deadClients.add(c);
+      await withTimeout(c.end(), 1000, "LISTEN close").catch(() => destroyClient(c));
+    }
   }
+}
+
+/** Close a client's socket at once (no goodbye to a server that may not answer). */
+function destroyClient(client: pg.Client): void {
+  (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+  client.end().catch(() => {});
 }
