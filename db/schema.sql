@@ -1998,7 +1998,12 @@ declare
 begin
   update app_private.relay_state set pruned_at = now() where pruned_at <= now() - interval '5 seconds';
   if not found then
-    return 0;
+    -- relay_state is UNLOGGED: crash recovery empties it, and then its row comes back here. (Not one
+    -- upsert: ON CONFLICT DO UPDATE locks the row, and so takes a transaction id, on every relay tick.)
+    if not app_private.restore_relay_state() then
+      return 0;
+    end if;
+    update app_private.relay_state set pruned_at = now();
   end if;
   select coalesce(max(value)::int, 120) into v_secs from app_private.settings where key = 'stream_events_retention_seconds';
   delete from app_private.stream_events e where e.created_at < now() - make_interval(secs => v_secs);
@@ -2045,7 +2050,12 @@ declare
 begin
   update app_private.relay_state set counts_at = now() where counts_at <= now() - interval '1 second';
   if not found then
-    return 0;
+    -- relay_state is UNLOGGED: crash recovery empties it, and then its row comes back here. (Not one
+    -- upsert: ON CONFLICT DO UPDATE locks the row, and so takes a transaction id, on every relay tick.)
+    if not app_private.restore_relay_state() then
+      return 0;
+    end if;
+    update app_private.relay_state set counts_at = now();
   end if;
   delete from app_private.presence_counts p where p.updated_at < now() - interval '30 seconds';
   with live as (
@@ -2454,6 +2464,35 @@ $$;
 --
 
 COMMENT ON FUNCTION app_private.require_user() IS 'The signed-in, unbanned caller. Errors: NOAUT, BANND.';
+
+--
+-- Name: restore_relay_state(); Type: FUNCTION; Schema: app_private; Owner: -
+--
+
+CREATE FUNCTION app_private.restore_relay_state() RETURNS boolean
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+  insert into app_private.relay_state (id) values (true) on conflict (id) do nothing;
+  if not found then
+    return false;
+  end if;
+  -- relay_state is UNLOGGED: its row is missing only after crash recovery emptied it (or someone
+  -- deleted it). The relay commits asynchronously (synchronous_commit off), so the last delivery
+  -- numbers it handed out before the crash may not be durable and the sequence may now be behind ids
+  -- clients have seen: jump far ahead, so delivery ids never repeat (a client resuming from an id of
+  -- before the crash then gets resumed: false and resets, as it must: the outbox was emptied).
+  perform setval('app_private.stream_event_seq', (select s.last_value from app_private.stream_event_seq s) + 1000000);
+  return true;
+end;
+$$;
+
+--
+-- Name: FUNCTION restore_relay_state(); Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON FUNCTION app_private.restore_relay_state() IS 'Re-creates the relay_state row when crash recovery emptied it (UNLOGGED) and moves the delivery sequence 1,000,000 ahead (the relay commits asynchronously, so numbers handed out just before a crash may not be durable). Returns whether it did. Called by publish_viewer_counts and prune_stream_events.';
 
 --
 -- Name: reverse_gift(bigint, text); Type: FUNCTION; Schema: app_private; Owner: -
@@ -5082,7 +5121,7 @@ CREATE UNLOGGED TABLE app_private.relay_state (
 -- Name: TABLE relay_state; Type: COMMENT; Schema: app_private; Owner: -
 --
 
-COMMENT ON TABLE app_private.relay_state IS 'When the relay last published viewer counts and pruned the outbox.';
+COMMENT ON TABLE app_private.relay_state IS 'When the relay last published viewer counts and pruned the outbox (UNLOGGED, one row: emptied by crash recovery and re-created by publish_viewer_counts and prune_stream_events themselves).';
 
 --
 -- Name: settings; Type: TABLE; Schema: app_private; Owner: -
@@ -7110,6 +7149,12 @@ REVOKE ALL ON FUNCTION app_private.request_transition(stream_id uuid, target tex
 --
 
 REVOKE ALL ON FUNCTION app_private.require_user() FROM PUBLIC;
+
+--
+-- Name: FUNCTION restore_relay_state(); Type: ACL; Schema: app_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_private.restore_relay_state() FROM PUBLIC;
 
 --
 -- Name: FUNCTION reverse_gift(gift_ledger_id bigint, reason text); Type: ACL; Schema: app_private; Owner: -
