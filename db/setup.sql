@@ -28,3 +28,15 @@ alter role anon set statement_timeout = '5s';
 alter role anon set lock_timeout = '2s';
 alter role authenticated set statement_timeout = '10s';
 alter role authenticated set lock_timeout = '3s';
+
+-- The server role: the group-commit batcher runs app_private.send_gifts / send_chat_messages as it.
+-- Those take the sender id the server verified from each request's token, so no request role may
+-- run them; authenticator (the server's login) switches to it with `set role` on its batch pool.
+do $$
+begin
+  if not exists (select 1 from pg_roles where rolname = 'trollcity_server') then
+    create role trollcity_server nologin;
+  end if;
+  grant trollcity_server to authenticator;
+end
+$$;
