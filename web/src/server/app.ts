@@ -23,6 +23,7 @@ import type { Feature, ServerContext } from "./features/types.ts";
 import { makePreset } from "./graphql/index.ts";
 import { json, sendError } from "./http.ts";
 import { RealtimeHub } from "./realtime/hub.ts";
+import { createWritePath } from "./writes.ts";
 
 export const HEARTBEAT_MAX_AGE_SECONDS = 30;
 
@@ -88,13 +89,14 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   const settingsFor = makeVerifier(config);
   // Settings verified by the HTTP layer before the request reached grafserv.
   const verified = new WeakMap<IncomingMessage, PgSettings>();
-  const pgl = postgraphile(makePreset({ config, pool: authPool, settingsFor, verified, hub, livekit }));
+  const writes = createWritePath({ connectionString: db.authenticatorUrl, logger, registry });
+  const pgl = postgraphile(makePreset({ config, pool: authPool, settingsFor, verified, hub, livekit, writes }));
   const serv = pgl.createServ(grafserv);
   const graphqlHandler = serv.createHandler();
   const upgradeHandler = await serv.getUpgradeHandler();
   const kit = config.RUN_WEB ? await loadSvelteKit(logger) : null;
 
-  const ctx: ServerContext = { config, logger, ownerPool, authPool, settingsFor, registry, hub, livekit };
+  const ctx: ServerContext = { config, logger, ownerPool, authPool, settingsFor, registry, hub, livekit, writes };
   const features: Feature[] = [];
   for (const factory of featureFactories) features.push(await factory(ctx));
   const routes = features.flatMap((x) => x.routes ?? []);
@@ -196,6 +198,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       for (const x of features.reverse()) await x.stop?.();
+      await writes.close();
       await hub.stop();
       if (runner) await runner.stop();
       await pgl.release();

@@ -13,6 +13,7 @@ import type { Config } from "../../../../core/config.ts";
 import type { LivekitSettings } from "../../../../core/livekit/config.ts";
 import type { PgSettings } from "../auth.ts";
 import type { RealtimeHub } from "../realtime/hub.ts";
+import type { WritePath } from "../writes.ts";
 
 export interface ServerContext {
   config: Config;
@@ -29,6 +30,8 @@ export interface ServerContext {
   hub: RealtimeHub;
   /** LiveKit settings derived from `config` (null: not configured). */
   livekit: LivekitSettings | null;
+  /** Group-commit write path for gifts and chat (../writes.ts): the sender id comes from the caller's verified token. */
+  writes: WritePath;
 }
 
 export interface Route {
