@@ -125,7 +125,7 @@ export class WriteBatcher<Req, Res> {
       const results = await this.execute(batch.map((p) => p.request));
       if (results.length !== batch.length) throw new Error(`${this.name}: ${results.length} results for ${batch.length} requests`);
       this.onBatch?.(batch.length, performance.now() - t0, false);
-      batch.forEach((p, i) => settle(p, true, results[i] as Res));
+      for (const [i, p] of batch.entries()) settle(p, true, results[i] as Res);
     } catch (e) {
       this.onBatch?.(batch.length, performance.now() - t0, true);
       if (batch.length === 1 || !this.rolledBack(e)) {
@@ -134,10 +134,14 @@ export class WriteBatcher<Req, Res> {
       }
       // The batch rolled back as a whole: each request alone, so each gets its own outcome.
       for (const p of batch) {
+        const t1 = performance.now();
         try {
-          const [result] = await this.execute([p.request]);
-          settle(p, true, result as Res);
+          const results = await this.execute([p.request]);
+          if (results.length !== 1) throw new Error(`${this.name}: ${results.length} results for 1 request`);
+          this.onBatch?.(1, performance.now() - t1, false);
+          settle(p, true, results[0] as Res);
         } catch (e1) {
+          this.onBatch?.(1, performance.now() - t1, true);
           settle(p, false, e1);
         }
       }

@@ -105,7 +105,10 @@ const CRASH_AFTER_COMMIT = process.env.NODE_ENV === "test" ? process.env.TROLLCI
 
 function outcome<T>(row: OutcomeRow, value: () => T): Outcome<T> {
   if (row.error_code) {
-    return { ok: false, error: new WriteError(row.error_code, row.error_message ?? row.error_code, row.retry_after == null ? null : Number(row.retry_after)) };
+    return {
+      ok: false,
+      error: new WriteError(row.error_code, row.error_message ?? row.error_code, row.retry_after == null ? null : Number(row.retry_after)),
+    };
   }
   return { ok: true, value: value() };
 }

@@ -131,34 +131,40 @@ export const SendMutationsPlugin = extendSchema(() => ({
         sendGift(_$root, fieldArgs) {
           const $input = fieldArgs.getRaw("input");
           const $ctx = context();
-          const $res = sideEffect({ input: $input, settings: $ctx.get("pgSettings"), writes: $ctx.get("writes") }, async ({ input, settings, writes }) => {
-            const { role, senderId } = senderFromSettings(settings as PgSettings);
-            if (role !== "authenticated") throw notAllowed();
-            const i = input as Record<string, unknown>;
-            return await writePath(writes).gift({
-              senderId,
-              streamId: i.streamId ?? null,
-              giftId: i.giftId ?? null,
-              quantity: i.quantity,
-              idempotencyKey: (i.idempotencyKey as string | null | undefined) ?? null,
-            });
-          });
+          const $res = sideEffect(
+            { input: $input, settings: $ctx.get("pgSettings"), writes: $ctx.get("writes") },
+            async ({ input, settings, writes }) => {
+              const { role, senderId } = senderFromSettings(settings as PgSettings);
+              if (role !== "authenticated") throw notAllowed();
+              const i = input as Record<string, unknown>;
+              return await writePath(writes).gift({
+                senderId,
+                streamId: i.streamId ?? null,
+                giftId: i.giftId ?? null,
+                quantity: i.quantity,
+                idempotencyKey: (i.idempotencyKey as string | null | undefined) ?? null,
+              });
+            },
+          );
           return object({ clientMutationId: access($input, "clientMutationId"), result: record(GIFT_FIELDS, access($res)) });
         },
         sendChatMessage(_$root, fieldArgs) {
           const $input = fieldArgs.getRaw("input");
           const $ctx = context();
-          const $res = sideEffect({ input: $input, settings: $ctx.get("pgSettings"), writes: $ctx.get("writes") }, async ({ input, settings, writes }) => {
-            const { role, senderId } = senderFromSettings(settings as PgSettings);
-            if (role !== "authenticated") throw notAllowed();
-            const i = input as Record<string, unknown>;
-            return await writePath(writes).chat({
-              senderId,
-              streamId: i.streamId ?? null,
-              body: i.body ?? null,
-              clientId: (i.clientId as string | null | undefined) ?? null,
-            });
-          });
+          const $res = sideEffect(
+            { input: $input, settings: $ctx.get("pgSettings"), writes: $ctx.get("writes") },
+            async ({ input, settings, writes }) => {
+              const { role, senderId } = senderFromSettings(settings as PgSettings);
+              if (role !== "authenticated") throw notAllowed();
+              const i = input as Record<string, unknown>;
+              return await writePath(writes).chat({
+                senderId,
+                streamId: i.streamId ?? null,
+                body: i.body ?? null,
+                clientId: (i.clientId as string | null | undefined) ?? null,
+              });
+            },
+          );
           return object({ clientMutationId: access($input, "clientMutationId"), result: record(CHAT_FIELDS, access($res)) });
         },
       },
