@@ -157,7 +157,7 @@ describe("chat through the write path", () => {
     ];
     const results = await Promise.all(reqs.map((r) => settle(writes.chat(r))));
     expect(results.map((r) => (r.ok ? "ok" : r.code))).toEqual(["ok", "ok", "ok", "ok", "ok", "RATEL", "BADIN", "ok"]);
-    const first = results[0] as { value: { id: string; body: string; client_id: string; sender: { username: string } } };
+    const first = results[0] as unknown as { value: { id: string; body: string; client_id: string; sender: { username: string } } };
     expect(first.value).toMatchObject({ body: "a 0", client_id: "a-0", sender: { username: a.username } });
     const limited = results[5] as unknown as { message: string };
     expect(limited.message).toMatch(/^chat rate limit for user .*: retry after 1\.0 seconds$/);

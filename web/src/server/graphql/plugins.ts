@@ -6,4 +6,10 @@ import { LivekitTokenPlugin } from "./livekit.ts";
 import { StreamEventsPlugin } from "./stream-events.ts";
 import { HideGeneratedSendsPlugin, SendMutationsPlugin, WriteResultTypesPlugin } from "./writes.ts";
 
-export const graphqlPlugins: GraphileConfig.Plugin[] = [LivekitTokenPlugin, StreamEventsPlugin, HideGeneratedSendsPlugin, WriteResultTypesPlugin, SendMutationsPlugin];
+export const graphqlPlugins: GraphileConfig.Plugin[] = [
+  LivekitTokenPlugin,
+  StreamEventsPlugin,
+  HideGeneratedSendsPlugin,
+  WriteResultTypesPlugin,
+  SendMutationsPlugin,
+];
