@@ -52,7 +52,7 @@ const settle = <T>(p: Promise<T>) =>
   );
 
 describe("gifts through the write path", () => {
-  it("concurrent requests from many senders: one call, one outcome per request, duplicate keys replayed", async () => {
+  it("concurrent requests from many senders: one call per lane, one outcome per request, duplicate keys replayed", async () => {
     const [a, b, poor, broke] = world.senders;
     const [c0, c1] = world.casters;
     const [rose, heart, crown] = world.gifts;
@@ -95,7 +95,7 @@ describe("gifts through the write path", () => {
       `insufficient funds: 1 × "${rose.slug}" costs 1 coins, user ${a.username} has 0`,
     );
     const after = await batchesObserved("gifts");
-    expect(after.count - before.count).toBe(1);
+    expect(after.count - before.count).toBeLessThanOrEqual(2); // one batch per lane (senders are spread over 2)
     expect(after.sum - before.sum).toBe(10);
 
     const { rows } = await pool.query<{ n: number }>("select count(*)::int as n from app_private.gift_ledger where sender_id = $1", [a.id]);
@@ -145,7 +145,7 @@ describe("gifts through the write path", () => {
 });
 
 describe("chat through the write path", () => {
-  it("one call for concurrent messages; each gets its message or its own error", async () => {
+  it("one call per lane for concurrent messages; each gets its message or its own error", async () => {
     const [a, b] = world.senders;
     const [c0] = world.casters;
     if (!a || !b || !c0) throw new Error("world");
@@ -162,7 +162,8 @@ describe("chat through the write path", () => {
     const limited = results[5] as unknown as { message: string };
     expect(limited.message).toMatch(/^chat rate limit for user .*: retry after 1\.0 seconds$/);
     const after = await batchesObserved("chat");
-    expect(after.count - before.count).toBe(1);
+    expect(after.count - before.count).toBeLessThanOrEqual(2);
+    expect(after.sum - before.sum).toBe(8);
     const { rows } = await pool.query<{ body: string }>(
       "select payload ->> 'body' as body from app_private.stream_events where kind = 'chat' order by id",
     );

@@ -86,7 +86,7 @@ export interface WritePathOptions {
   maxBatch?: number;
   /** Requests waiting per path before BUSY. */
   maxQueue?: number;
-  /** Batches running at once per path (each holds a connection). */
+  /** Batches running at once per path (lanes, each holding a connection). */
   maxInFlight?: number;
   lingerMs?: number;
 }
@@ -155,85 +155,101 @@ export function createWritePath(opts: WritePathOptions): WritePath {
     if (fail) failed?.inc({ path });
   };
 
+  // Lanes: each path has `maxInFlight` batchers with one batch running each; a sender always uses the
+  // same lane, so one sender's requests are decided in the order they arrived (a socket's chat keeps
+  // its order) and concurrent batches never wait for each other's locks (wallets, buckets and
+  // slow-mode rows are per sender).
+  const lanes = <B>(make: (lane: number) => B): B[] => Array.from({ length: maxInFlight }, (_, i) => make(i));
+  const laneOf = <B>(all: B[], senderId: string | null): B => {
+    const h = senderId ? Number.parseInt(senderId.replace(/-/g, "").slice(-8), 16) || 0 : 0;
+    return all[h % all.length] as B;
+  };
+
   const afterCommit = (path: string) => {
     if (CRASH_AFTER_COMMIT === path) process.kill(process.pid, "SIGKILL");
   };
 
-  const gifts = new WriteBatcher<GiftRequest, Outcome<GiftReceipt>>({
-    name: "gifts",
-    maxBatch: opts.maxBatch,
-    maxQueue: opts.maxQueue,
-    maxInFlight,
-    lingerMs: opts.lingerMs,
-    onBatch: onBatch("gifts"),
-    async execute(requests) {
-      const json = JSON.stringify(
-        requests.map((r) => ({
-          sender_id: r.senderId,
-          stream_id: r.streamId,
-          gift_id: r.giftId,
-          ...(r.quantity === undefined ? {} : { quantity: r.quantity }),
-          idempotency_key: r.idempotencyKey ?? null,
-        })),
-      );
-      const { rows } = await pool.query<GiftReceipt & OutcomeRow>({ name: "tc_send_gifts", text: SEND_GIFTS, values: [json] });
-      afterCommit("gifts");
-      return rows.map((row) =>
-        outcome(row, () => ({
-          gift_ledger_id: row.gift_ledger_id,
-          stream_id: row.stream_id,
-          gift_id: row.gift_id,
-          quantity: row.quantity,
-          coins: row.coins,
-          status: row.status,
-          balance: row.balance,
-          replayed: row.replayed,
-          created_at: row.created_at,
-        })),
-      );
-    },
-  });
+  const gifts = lanes(
+    (lane) =>
+      new WriteBatcher<GiftRequest, Outcome<GiftReceipt>>({
+        name: `gifts/${lane}`,
+        maxBatch: opts.maxBatch,
+        maxQueue: opts.maxQueue,
+        maxInFlight: 1,
+        lingerMs: opts.lingerMs,
+        onBatch: onBatch("gifts"),
+        async execute(requests) {
+          const json = JSON.stringify(
+            requests.map((r) => ({
+              sender_id: r.senderId,
+              stream_id: r.streamId,
+              gift_id: r.giftId,
+              ...(r.quantity === undefined ? {} : { quantity: r.quantity }),
+              idempotency_key: r.idempotencyKey ?? null,
+            })),
+          );
+          const { rows } = await pool.query<GiftReceipt & OutcomeRow>({ name: "tc_send_gifts", text: SEND_GIFTS, values: [json] });
+          afterCommit("gifts");
+          return rows.map((row) =>
+            outcome(row, () => ({
+              gift_ledger_id: row.gift_ledger_id,
+              stream_id: row.stream_id,
+              gift_id: row.gift_id,
+              quantity: row.quantity,
+              coins: row.coins,
+              status: row.status,
+              balance: row.balance,
+              replayed: row.replayed,
+              created_at: row.created_at,
+            })),
+          );
+        },
+      }),
+  );
 
   type ChatRow = Omit<ChatMessage, "id"> & { message_id: string } & OutcomeRow;
-  const chats = new WriteBatcher<ChatRequest, Outcome<ChatMessage>>({
-    name: "chat",
-    maxBatch: opts.maxBatch,
-    maxQueue: opts.maxQueue,
-    maxInFlight,
-    lingerMs: opts.lingerMs,
-    onBatch: onBatch("chat"),
-    async execute(requests) {
-      const json = JSON.stringify(
-        requests.map((r) => ({ sender_id: r.senderId, stream_id: r.streamId, body: r.body, client_id: r.clientId ?? null })),
-      );
-      const { rows } = await pool.query<ChatRow>({ name: "tc_send_chat", text: SEND_CHAT, values: [json] });
-      afterCommit("chat");
-      return rows.map((row) =>
-        outcome(row, () => ({
-          id: row.message_id,
-          stream_id: row.stream_id,
-          sender_id: row.sender_id,
-          body: row.body,
-          client_id: row.client_id,
-          sender: row.sender,
-          created_at: row.created_at,
-        })),
-      );
-    },
-  });
+  const chats = lanes(
+    (lane) =>
+      new WriteBatcher<ChatRequest, Outcome<ChatMessage>>({
+        name: `chat/${lane}`,
+        maxBatch: opts.maxBatch,
+        maxQueue: opts.maxQueue,
+        maxInFlight: 1,
+        lingerMs: opts.lingerMs,
+        onBatch: onBatch("chat"),
+        async execute(requests) {
+          const json = JSON.stringify(
+            requests.map((r) => ({ sender_id: r.senderId, stream_id: r.streamId, body: r.body, client_id: r.clientId ?? null })),
+          );
+          const { rows } = await pool.query<ChatRow>({ name: "tc_send_chat", text: SEND_CHAT, values: [json] });
+          afterCommit("chat");
+          return rows.map((row) =>
+            outcome(row, () => ({
+              id: row.message_id,
+              stream_id: row.stream_id,
+              sender_id: row.sender_id,
+              body: row.body,
+              client_id: row.client_id,
+              sender: row.sender,
+              created_at: row.created_at,
+            })),
+          );
+        },
+      }),
+  );
 
   return {
     async gift(request) {
       if (closing) throw new BusyError("gifts: shutting down");
-      return unwrap(await gifts.submit(request));
+      return unwrap(await laneOf(gifts, request.senderId).submit(request));
     },
     async chat(request) {
       if (closing) throw new BusyError("chat: shutting down");
-      return unwrap(await chats.submit(request));
+      return unwrap(await laneOf(chats, request.senderId).submit(request));
     },
     async close() {
       closing = true;
-      await Promise.all([gifts.close(), chats.close()]);
+      await Promise.all([...gifts, ...chats].map((b) => b.close()));
       await pool.end();
     },
   };
