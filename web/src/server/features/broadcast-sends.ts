@@ -7,7 +7,7 @@
 // rules as the GraphQL mutations.
 //
 // Limits, per socket: frames at most FRAME_MAX_BYTES (the socket closes with 1009 beyond, as ws
-// enforces maxPayload), FRAME_RATE frames per second with bursts of FRAME_BURST (beyond: `error`
+// enforces maxPayload), BROADCAST_SEND_RATE frames per second with bursts of twice that (beyond: `error`
 // RATEL with retry_after, the frame is not processed), at most MAX_UNANSWERED sends waiting for their
 // answer (beyond: `error` BUSY). A token that expires stops sends (NOAUT) until a new `auth` frame.
 import type { PgSettings } from "../auth.ts";
@@ -17,8 +17,9 @@ import { BusyError } from "../write-batcher.ts";
 import { type ChatMessage, type GiftReceipt, senderFromSettings, WriteError, type WritePath } from "../writes.ts";
 
 export const FRAME_MAX_BYTES = 4 * 1024; // a 500-character chat body is at most 2,000 bytes of UTF-8
+/** Defaults of BROADCAST_SEND_RATE and the burst (twice the rate). */
 export const FRAME_RATE = 20;
-export const FRAME_BURST = 40;
+export const FRAME_BURST = 2 * FRAME_RATE;
 export const MAX_UNANSWERED = 64;
 const ID_RE = /^[\x21-\x7e]{1,64}$/;
 
@@ -27,6 +28,8 @@ type Reply = (msg: Record<string, unknown>) => void;
 export interface SendDeps {
   settingsFor: (authorization: string | null) => Promise<PgSettings>;
   writes: WritePath;
+  /** Frames per second (BROADCAST_SEND_RATE); bursts of twice as many. */
+  rate?: number;
 }
 
 function errorFrame(id: unknown, code: string, message: string, retryAfter?: number): Record<string, unknown> {
@@ -65,7 +68,9 @@ function giftAck(id: unknown, r: GiftReceipt): Record<string, unknown> {
 export class SocketSends {
   private senderId: string | null = null;
   private exp = 0;
-  private tokens = FRAME_BURST;
+  private readonly rate: number;
+  private readonly burst: number;
+  private tokens: number;
   private refilled = performance.now();
   private unanswered = 0;
 
@@ -77,18 +82,21 @@ export class SocketSends {
     this.deps = deps;
     this.streamId = streamId;
     this.reply = reply;
+    this.rate = deps.rate ?? FRAME_RATE;
+    this.burst = 2 * this.rate;
+    this.tokens = this.burst;
   }
 
   /** Whether more frames may be taken now (token bucket per socket). */
   private take(): number | null {
     const now = performance.now();
-    this.tokens = Math.min(FRAME_BURST, this.tokens + ((now - this.refilled) / 1000) * FRAME_RATE);
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.refilled) / 1000) * this.rate);
     this.refilled = now;
     if (this.tokens >= 1) {
       this.tokens -= 1;
       return null;
     }
-    return Math.max(0.1, Math.ceil(((1 - this.tokens) / FRAME_RATE) * 10) / 10);
+    return Math.max(0.1, Math.ceil(((1 - this.tokens) / this.rate) * 10) / 10);
   }
 
   onMessage(data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): void {

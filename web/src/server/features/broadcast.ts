@@ -234,7 +234,7 @@ export async function broadcastFeature(ctx: ServerContext): Promise<Feature> {
         pending: [],
         held: [],
         // Answers go out through the same writes as the batches (after the hello).
-        sends: new SocketSends({ settingsFor: ctx.settingsFor, writes: ctx.writes }, sid, (msg) =>
+        sends: new SocketSends({ settingsFor: ctx.settingsFor, writes: ctx.writes, rate: config.BROADCAST_SEND_RATE }, sid, (msg) =>
           conn.pending ? conn.held.push(msg) : sendJson(conn, msg),
         ),
       };
