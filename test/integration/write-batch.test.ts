@@ -28,6 +28,7 @@ beforeAll(async () => {
     connectionString: withCredentials(db.url, "authenticator", TEST_AUTHENTICATOR_PASSWORD),
     logger: pino({ level: "silent" }),
     registry,
+    maxInFlight: 2,
   });
 });
 afterAll(async () => {

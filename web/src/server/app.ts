@@ -89,7 +89,14 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   const settingsFor = makeVerifier(config);
   // Settings verified by the HTTP layer before the request reached grafserv.
   const verified = new WeakMap<IncomingMessage, PgSettings>();
-  const writes = createWritePath({ connectionString: db.authenticatorUrl, logger, registry });
+  const writes = createWritePath({
+    connectionString: db.authenticatorUrl,
+    logger,
+    registry,
+    maxInFlight: config.WRITE_LANES,
+    maxBatch: config.WRITE_BATCH_MAX,
+    maxQueue: config.WRITE_QUEUE_MAX,
+  });
   const pgl = postgraphile(makePreset({ config, pool: authPool, settingsFor, verified, hub, livekit, writes }));
   const serv = pgl.createServ(grafserv);
   const graphqlHandler = serv.createHandler();

@@ -119,12 +119,12 @@ function unwrap<T>(o: Outcome<T>): T {
 }
 
 export function createWritePath(opts: WritePathOptions): WritePath {
-  const maxInFlight = opts.maxInFlight ?? 2;
+  const maxInFlight = opts.maxInFlight ?? 4;
   const pool = new pg.Pool({
     connectionString: opts.connectionString,
     options: "-c role=trollcity_server",
+    // One connection per lane and path: a batch never waits for a connection.
     max: maxInFlight * 2,
-    // A batch waits for a connection only behind the other batch of its path.
     connectionTimeoutMillis: 10_000,
   });
   pool.on("error", (e) => opts.logger.warn({ err: e }, "write batch pool: idle client error"));
