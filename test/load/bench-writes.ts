@@ -1,5 +1,5 @@
 // `npm run bench writes [--seconds=5] [--warmup=1] [--clients=16] [--sockets=16] [--window=16]
-//   [--only=floor,gql-gift,gql-chat,ws-gift,ws-chat] [--json=<file>]`
+//   [--lanes=4] [--only=floor,gql-gift,gql-chat,ws-gift,ws-chat] [--json=<file>]`
 // The write path at the database's own limit (issue 14): gifts and chat through the group-commit
 // write path, next to PostgreSQL's own floor measured in the same run on the same cluster:
 //   floor     pgbench, `--clients` clients, one-row durable INSERT per transaction (fsync on,
@@ -173,6 +173,7 @@ export async function run(args: string[]): Promise<void> {
   const windowSize = Number(arg(args, "window", "16"));
   const only = new Set(arg(args, "only", "floor,gql-gift,gql-chat,ws-gift,ws-chat").split(","));
   const jsonOut = arg(args, "json", "");
+  const lanes = arg(args, "lanes", "");
   const startedAt = new Date();
 
   const cluster = await startCluster({ log });
@@ -240,6 +241,7 @@ export async function run(args: string[]): Promise<void> {
         DATABASE_POOL_SIZE: String(clients + 4),
         BROADCAST_MAX_PER_IP: "100000",
         BROADCAST_SEND_RATE: "100000",
+        ...(lanes ? { WRITE_LANES: lanes } : {}),
       },
       { db },
     );
@@ -351,7 +353,7 @@ export async function run(args: string[]): Promise<void> {
   console.log(
     `\nWrite path vs the pgbench floor: ${startedAt.toISOString()}, ${machine}, ${pgVersion.split(" on ")[0]}, Node ${process.version}`,
   );
-  console.log(`fsync on, synchronous_commit on; ${seconds} s per row after ${warmup} s warm-up\n`);
+  console.log(`fsync on, synchronous_commit on; ${seconds} s per row after ${warmup} s warm-up; WRITE_LANES=${lanes || "default (4)"}\n`);
   console.log(
     "| path | clients | done | errors | per s | × pgbench floor | p50 (ms) | p99 (ms) | requests per batch | server CPU/op (ms) | rest of machine CPU/op (ms) |",
   );
