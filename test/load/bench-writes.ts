@@ -50,6 +50,7 @@ export interface Row {
   serverCpuMs: number;
   restCpuMs: number;
   batch?: number;
+  batchMs?: number;
 }
 
 /** `workers` loops calling `one(worker)` for `seconds` after `warmup` seconds: rate, latencies, CPU. */
@@ -153,13 +154,15 @@ async function pgbenchFloor(binDir: string | null, url: string, clients: number,
   return { tps, latency, version: (await run$(bin, ["--version"])).stdout.trim() };
 }
 
-async function batchSizes(app: TestApp): Promise<Record<string, { count: number; sum: number }>> {
+async function batchSizes(app: TestApp): Promise<Record<string, { count: number; sum: number; seconds: number }>> {
   const text = await (await fetch(`${app.url}/metrics`)).text();
-  const out: Record<string, { count: number; sum: number }> = {};
-  for (const m of text.matchAll(/^trollcity_write_batch_size_(sum|count)\{path="(\w+)"\} ([\d.e+]+)$/gm)) {
+  const out: Record<string, { count: number; sum: number; seconds: number }> = {};
+  for (const m of text.matchAll(/^trollcity_write_batch_(size_sum|size_count|seconds_sum)\{path="(\w+)"\} ([\d.e+-]+)$/gm)) {
     const path = m[2] ?? "";
-    const o = out[path] ?? { count: 0, sum: 0 };
-    o[m[1] as "sum" | "count"] = Number(m[3]);
+    const o = out[path] ?? { count: 0, sum: 0, seconds: 0 };
+    if (m[1] === "size_sum") o.sum = Number(m[3]);
+    else if (m[1] === "size_count") o.count = Number(m[3]);
+    else o.seconds = Number(m[3]);
     out[path] = o;
   }
   return out;
@@ -262,13 +265,14 @@ export async function run(args: string[]): Promise<void> {
       clientsLabel: string,
       r: Awaited<ReturnType<typeof measure>>,
       path: string,
-      before: Record<string, { count: number; sum: number }>,
+      before: Record<string, { count: number; sum: number; seconds: number }>,
     ) => {
       const after = await batchSizes(app as TestApp);
-      const b0 = before[path] ?? { count: 0, sum: 0 };
-      const b1 = after[path] ?? { count: 0, sum: 0 };
+      const b0 = before[path] ?? { count: 0, sum: 0, seconds: 0 };
+      const b1 = after[path] ?? { count: 0, sum: 0, seconds: 0 };
       const batch = b1.count > b0.count ? (b1.sum - b0.sum) / (b1.count - b0.count) : Number.NaN;
-      rows.push({ key, name, clients: clientsLabel, ...r, batch });
+      const batchMs = b1.count > b0.count ? ((b1.seconds - b0.seconds) * 1000) / (b1.count - b0.count) : Number.NaN;
+      rows.push({ key, name, clients: clientsLabel, ...r, batch, batchMs });
       log(
         `${name}: ${r.rate.toFixed(0)}/s, p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, ${batch.toFixed(1)} requests per batch (incl. warm-up)`,
       );
@@ -355,12 +359,12 @@ export async function run(args: string[]): Promise<void> {
   );
   console.log(`fsync on, synchronous_commit on; ${seconds} s per row after ${warmup} s warm-up; WRITE_LANES=${lanes || "default (4)"}\n`);
   console.log(
-    "| path | clients | done | errors | per s | × pgbench floor | p50 (ms) | p99 (ms) | requests per batch | server CPU/op (ms) | rest of machine CPU/op (ms) |",
+    "| path | clients | done | errors | per s | × pgbench floor | p50 (ms) | p99 (ms) | requests per batch | ms per batch call | server CPU/op (ms) | rest of machine CPU/op (ms) |",
   );
-  console.log("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+  console.log("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
   for (const r of rows)
     console.log(
-      `| ${r.name} | ${r.clients} | ${r.ok} | ${r.errors} | ${r.rate.toFixed(0)} | ${f(r.rate / floor.tps, 2)} | ${f(r.p50)} | ${f(r.p99)} | ${f(r.batch ?? Number.NaN)} | ${f(r.serverCpuMs, 2)} | ${f(r.restCpuMs, 2)} |`,
+      `| ${r.name} | ${r.clients} | ${r.ok} | ${r.errors} | ${r.rate.toFixed(0)} | ${f(r.rate / floor.tps, 2)} | ${f(r.p50)} | ${f(r.p99)} | ${f(r.batch ?? Number.NaN)} | ${f(r.batchMs ?? Number.NaN)} | ${f(r.serverCpuMs, 2)} | ${f(r.restCpuMs, 2)} |`,
     );
   if (jsonOut) {
     writeFileSync(

@@ -150,8 +150,19 @@ export function createWritePath(opts: WritePathOptions): WritePath {
         registers: [reg],
       }))
     : null;
-  const onBatch = (path: string) => (size: number, _ms: number, fail: boolean) => {
+  const durations = reg
+    ? ((reg.getSingleMetric("trollcity_write_batch_seconds") as Histogram | undefined) ??
+      new Histogram({
+        name: "trollcity_write_batch_seconds",
+        help: "Time of one group-commit batch's database call, commit included",
+        labelNames: ["path"],
+        buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1],
+        registers: [reg],
+      }))
+    : null;
+  const onBatch = (path: string) => (size: number, ms: number, fail: boolean) => {
     sizes?.observe({ path }, size);
+    durations?.observe({ path }, ms / 1000);
     if (fail) failed?.inc({ path });
   };
 
