@@ -18,12 +18,12 @@ as $$
 declare
   v_fee_bps integer := app_private.gift_setting('gift_fee_bps', 2000);
   v_n integer;
-  r record;
+  v_rows app_private.gift_request[];
+  r app_private.gift_request;
   v_coins bigint;
   v_j integer;
-  -- Per sender (srank): running balance, and whether it was initialised.
+  -- Per sender (srank): running balance.
   s_balance bigint[];
-  s_seen boolean[];
   -- Per idempotency group (kgroup): the request that was accepted, and its arguments.
   k_accepted integer[];
   k_stream uuid[];
@@ -46,7 +46,6 @@ begin
   end if;
   -- Arrays indexed by request, sender or group, sized to the batch (1-based, so unnest lines them up).
   s_balance := array_fill(null::bigint, array[v_n]);
-  s_seen := array_fill(null::boolean, array[v_n]);
   k_accepted := array_fill(null::integer, array[v_n]);
   k_stream := array_fill(null::uuid, array[v_n]);
   k_gift := array_fill(null::uuid, array[v_n]);
@@ -65,16 +64,15 @@ begin
    order by w.user_id
    for update;
 
-  -- The decisions, in request order: only what depends on earlier requests is done here.
-  for r in select * from app_private.gift_request_rows(requests) q order by q.ord loop
-    if not s_seen[r.srank] is true then
-      s_seen[r.srank] := true;
+  -- The decisions, in request order: only what depends on earlier requests (replays, funds) is done
+  -- here; the checks that depend on nothing else come with the rows (gift_request_rows).
+  v_rows := array(select q from app_private.gift_request_rows(requests) q order by q.ord);
+  foreach r in array v_rows loop
+    if r.sfirst then
       s_balance[r.srank] := r.w_balance;
     end if;
-    if r.sender_id is null then
-      o_code[r.ord] := 'NOAUT'; o_message[r.ord] := 'sign in to send gifts';
-    elsif r.idem_key is not null and char_length(r.idem_key) not between 1 and 200 then
-      o_code[r.ord] := 'BADIN'; o_message[r.ord] := 'idempotency key must be 1-200 characters';
+    if r.pre_code is not null then
+      o_code[r.ord] := r.pre_code; o_message[r.ord] := r.pre_message;
     elsif r.idem_key is not null and r.l_id is not null then
       -- Replay of a gift committed before this batch (gift_receipt_for's rule).
       if (r.l_stream, r.l_gift, r.l_qty) is distinct from (r.stream_uuid, r.gift_uuid, r.qty) then
@@ -92,24 +90,8 @@ begin
       else
         o_kind[r.ord] := 'again'; o_id[r.ord] := o_id[v_j]; o_balance[r.ord] := s_balance[r.srank];
       end if;
-    elsif r.qty is null or r.qty not between 1 and 1000 then
-      o_code[r.ord] := 'BADIN';
-      o_message[r.ord] := format('quantity must be between 1 and 1000, got %s', coalesce(r.qty_raw, '<NULL>'));
-    elsif r.u_id is null then
-      o_code[r.ord] := 'NOAUT'; o_message[r.ord] := format('user %s no longer exists', r.sender_id);
-    elsif r.is_banned then
-      o_code[r.ord] := 'BANND'; o_message[r.ord] := format('user %s is banned', r.username);
-    elsif r.s_id is null then
-      o_code[r.ord] := 'NOFND'; o_message[r.ord] := format('stream %s not found', coalesce(r.stream_raw, '<NULL>'));
-    elsif r.s_status <> 'live' then
-      o_code[r.ord] := 'NLIVE'; o_message[r.ord] := format('stream %s is not live', r.s_id);
-    elsif r.broadcaster_id = r.sender_id then
-      o_code[r.ord] := 'DENYD';
-      o_message[r.ord] := format('user %s cannot send gifts to their own stream %s', r.username, r.s_id);
-    elsif r.g_id is null then
-      o_code[r.ord] := 'NOFND'; o_message[r.ord] := format('gift %s not found', coalesce(r.gift_raw, '<NULL>'));
-    elsif not r.active then
-      o_code[r.ord] := 'BADIN'; o_message[r.ord] := format('gift "%s" is no longer available', r.g_name);
+    elsif r.check_code is not null then
+      o_code[r.ord] := r.check_code; o_message[r.ord] := r.check_message;
     else
       v_coins := r.coin_price::bigint * r.qty;
       if s_balance[r.srank] is null or s_balance[r.srank] < v_coins then
@@ -133,7 +115,7 @@ begin
   -- committed meanwhile by someone who did not hold the wallet lock (no writer does: every one debits
   -- first) fails the batch on the unique index; the server then retries each request alone.
   return query
-    with q as materialized (select * from app_private.gift_request_rows(requests)),
+    with q as (select * from unnest(v_rows)),
          o as (select * from unnest(o_kind, o_id, o_balance, o_code, o_message) with ordinality x(kind, id, balance, code, message, ord)),
          acc as materialized (
            select q.*, o.id as ledger_id, q.coin_price::bigint * q.qty as gift_coins
