@@ -63,7 +63,7 @@ const fields = z.object({
   BROADCAST_SEND_RATE: z.coerce.number().int().min(1).max(100000).default(20),
   // Group commit (web/src/server/writes.ts): batches running at once per write path (lanes, by sender),
   // requests per batch, requests waiting per lane before BUSY.
-  WRITE_LANES: z.coerce.number().int().min(1).max(64).default(4),
+  WRITE_LANES: z.coerce.number().int().min(1).max(64).default(2),
   WRITE_BATCH_MAX: z.coerce.number().int().min(1).max(10000).default(256),
   WRITE_QUEUE_MAX: z.coerce.number().int().min(1).max(1000000).default(10000),
 });

@@ -1,5 +1,5 @@
 // `npm run bench writes [--seconds=5] [--warmup=1] [--clients=16] [--sockets=16] [--window=16]
-//   [--lanes=4] [--only=floor,gql-gift,gql-chat,ws-gift,ws-chat] [--json=<file>]`
+//   [--lanes=2] [--only=floor,gql-gift,gql-chat,ws-gift,ws-chat] [--json=<file>]`
 // The write path at the database's own limit (issue 14): gifts and chat through the group-commit
 // write path, next to PostgreSQL's own floor measured in the same run on the same cluster:
 //   floor     pgbench, `--clients` clients, one-row durable INSERT per transaction (fsync on,
@@ -357,7 +357,7 @@ export async function run(args: string[]): Promise<void> {
   console.log(
     `\nWrite path vs the pgbench floor: ${startedAt.toISOString()}, ${machine}, ${pgVersion.split(" on ")[0]}, Node ${process.version}`,
   );
-  console.log(`fsync on, synchronous_commit on; ${seconds} s per row after ${warmup} s warm-up; WRITE_LANES=${lanes || "default (4)"}\n`);
+  console.log(`fsync on, synchronous_commit on; ${seconds} s per row after ${warmup} s warm-up; WRITE_LANES=${lanes || "default (2)"}\n`);
   console.log(
     "| path | clients | done | errors | per s | × pgbench floor | p50 (ms) | p99 (ms) | requests per batch | ms per batch call | server CPU/op (ms) | rest of machine CPU/op (ms) |",
   );

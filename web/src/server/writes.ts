@@ -119,7 +119,7 @@ function unwrap<T>(o: Outcome<T>): T {
 }
 
 export function createWritePath(opts: WritePathOptions): WritePath {
-  const maxInFlight = opts.maxInFlight ?? 4;
+  const maxInFlight = opts.maxInFlight ?? 2;
   const pool = new pg.Pool({
     connectionString: opts.connectionString,
     options: "-c role=trollcity_server",
