@@ -1,5 +1,5 @@
 // `npm run bench writes [--seconds=5] [--warmup=1] [--clients=16] [--sockets=16] [--window=16]
-//   [--lanes=2] [--only=floor,gql-gift,gql-chat,ws-gift,ws-chat] [--json=<file>]`
+//   [--lanes=2] [--keys=on|off] [--only=floor,gql-gift,gql-chat,ws-gift,ws-chat] [--json=<file>]`
 // The write path at the database's own limit (issue 14): gifts and chat through the group-commit
 // write path, next to PostgreSQL's own floor measured in the same run on the same cluster:
 //   floor     pgbench, `--clients` clients, one-row durable INSERT per transaction (fsync on,
@@ -142,13 +142,17 @@ async function pgbenchFloor(binDir: string | null, url: string, clients: number,
   const c = new pg.Client({ connectionString: url });
   await c.connect();
   await c.query("drop table if exists bench_floor; create table bench_floor (id bigserial primary key, v int not null)");
-  await c.end();
+  // Start from a clean WAL state, and leave one (pgbench's WAL would be checkpointed while the next
+  // rows run, competing with their commits' flushes).
+  await c.query("checkpoint");
   const script = join(tmpdir(), `trollcity-pgbench-floor-${process.pid}.sql`);
   writeFileSync(script, "insert into bench_floor (v) values (1);\n");
   const bin = binDir ? join(binDir, "pgbench") : "/usr/lib/postgresql/15/bin/pgbench";
   const { stdout } = await run$(bin, ["-n", "-c", String(clients), "-j", "2", "-T", String(seconds), "-f", script, "-r", url], {
     maxBuffer: 1 << 24,
   });
+  await c.query("checkpoint");
+  await c.end();
   const tps = Number(/tps = ([\d.]+) \(without initial connection time\)/.exec(stdout)?.[1] ?? Number.NaN);
   const latency = Number(/latency average = ([\d.]+) ms/.exec(stdout)?.[1] ?? Number.NaN);
   return { tps, latency, version: (await run$(bin, ["--version"])).stdout.trim() };
@@ -177,6 +181,7 @@ export async function run(args: string[]): Promise<void> {
   const only = new Set(arg(args, "only", "floor,gql-gift,gql-chat,ws-gift,ws-chat").split(","));
   const jsonOut = arg(args, "json", "");
   const lanes = arg(args, "lanes", "");
+  const keys = arg(args, "keys", "on") !== "off";
   const startedAt = new Date();
 
   const cluster = await startCluster({ log });
@@ -324,7 +329,8 @@ export async function run(args: string[]): Promise<void> {
         seconds,
         warmup,
         sockets * windowSize,
-        (w) => socks[w % sockets]?.frame({ type: "gift", gift_id: gift.id, idempotency_key: `ws-${seq++}` }) ?? Promise.resolve(),
+        (w) =>
+          socks[w % sockets]?.frame({ type: "gift", gift_id: gift.id, idempotency_key: keys ? `ws-${seq++}` : null }) ?? Promise.resolve(),
         (e) => log(`ws-gift: ${e.message}`),
       );
       await record("ws-gift", "broadcast socket `gift` frames", `${sockets} sockets × ${windowSize} in flight`, r, "gifts", before);
