@@ -8,6 +8,7 @@ import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
 import { fileURLToPath } from "node:url";
+import { currentMigrationFiles } from "../../db/tools.ts";
 
 function arg(args: string[], name: string, def: string): string {
   const a = args.find((x) => x.startsWith(`--${name}=`));
@@ -33,12 +34,14 @@ function tables(stdout: string): Table[] {
   const out: Table[] = [];
   let cur: Table | null = null;
   for (const line of stdout.split("\n")) {
-    if (!line.startsWith("|")) {
+    // Markdown tables (`| a | b |`) and the plain `a | b | c` tables some scenarios print.
+    if (!line.startsWith("|") && line.split(" | ").length < 3) {
       cur = null;
       continue;
     }
     const cells = line
-      .slice(1, line.endsWith("|") ? -1 : undefined)
+      .replace(/^\|/, "")
+      .replace(/\|\s*$/, "")
       .split("|")
       .map((c) => c.trim());
     if (!cur) {
@@ -52,8 +55,11 @@ function tables(stdout: string): Table[] {
 function runScenario(name: string, args: string[]): Promise<{ code: number; stdout: string; seconds: number }> {
   const bench = fileURLToPath(new URL("./bench.ts", import.meta.url));
   const t0 = performance.now();
+  // Every scenario measures this tree: the working migration too (unless TEST_CURRENT says otherwise).
+  const current = currentMigrationFiles();
+  const env = { ...process.env, ...(process.env.TEST_CURRENT === undefined && current.length ? { TEST_CURRENT: current.join(",") } : {}) };
   return new Promise((resolve) => {
-    const p = spawn(process.execPath, [bench, name, ...args], { stdio: ["ignore", "pipe", "inherit"] });
+    const p = spawn(process.execPath, [bench, name, ...args], { stdio: ["ignore", "pipe", "inherit"], env });
     let stdout = "";
     p.stdout.on("data", (d: Buffer) => {
       stdout += d.toString();
