@@ -2,7 +2,7 @@
 -- a mixed batch, duplicate idempotency keys inside one batch, running balances, replays across
 -- batches, the same messages as send_gift, one outbox event per gift, audit clean.
 begin;
-select plan(31);
+select plan(32);
 
 select tests.create_user('sb_caster', 'broadcaster');
 select tests.create_user('sb_old_caster', 'broadcaster');
@@ -63,10 +63,47 @@ create temp table reqs1 as select jsonb_build_array(
   pg_temp.req(alice, live, rose, 1, repeat('x', 201)) -- 15 BADIN key
 ) as j from ids;
 grant select on reqs1 to public;
+
+-- The same requests through send_gift, one after another, each as its sender: what the batch must
+-- reproduce. Run in a savepoint and rolled back; the outcomes are kept in a psql variable.
+create function pg_temp.sequential(reqs jsonb) returns table (ord int, code text, message text, balance bigint, replayed boolean)
+  language plpgsql as $$
+declare
+  e jsonb;
+  i int := 0;
+  rc app_public.gift_receipt;
+begin
+  for e in select x from jsonb_array_elements(reqs) x loop
+    i := i + 1;
+    begin
+      perform tests.act_as((e ->> 'sender_id')::uuid);
+      rc := app_public.send_gift((e ->> 'stream_id')::uuid, (e ->> 'gift_id')::uuid,
+                                 case when e ? 'quantity' then (e ->> 'quantity')::int else 1 end, e ->> 'idempotency_key');
+      perform tests.act_as_owner();
+      return query select i, null::text, null::text, rc.balance, rc.replayed;
+    exception when others then
+      perform tests.act_as_owner();
+      return query select i, sqlstate, sqlerrm, null::bigint, null::boolean;
+    end;
+  end loop;
+end $$;
+savepoint before_sequential;
+select jsonb_agg(to_jsonb(s) order by s.ord) as sequential from pg_temp.sequential((select j from reqs1)) s \gset
+rollback to savepoint before_sequential;
+
 set local role trollcity_server;
 create temp table b1 as select * from app_private.send_gifts((select j from reqs1));
 reset role;
 grant select on b1 to public;
+
+select is((select jsonb_agg(jsonb_build_object('ord', ord, 'code', error_code,
+                              'message', case when error_code = 'IDEMP' then 'IDEMP' else error_message end,
+                              'balance', balance, 'replayed', replayed) order by ord) from b1),
+          (select jsonb_agg(jsonb_build_object('ord', (x ->> 'ord')::int, 'code', x ->> 'code',
+                              'message', case when x ->> 'code' = 'IDEMP' then 'IDEMP' else x ->> 'message' end,
+                              'balance', (x ->> 'balance')::bigint, 'replayed', (x ->> 'replayed')::boolean) order by (x ->> 'ord')::int)
+             from jsonb_array_elements(:'sequential'::jsonb) x),
+          'the batch decides every request exactly as send_gift called once per request, in order (codes, messages, balances, replays)');
 
 select is((select count(*)::int from b1), 15, 'one outcome per request');
 select is((select array_agg(ord order by ord) from b1), (select array_agg(i) from generate_series(1, 15) i), 'in request order');

@@ -2,7 +2,7 @@
 -- per request in a mixed batch, the token bucket and slow mode running through a batch, mutes and
 -- bans, the same messages as send_chat_message, one outbox event per message, no durable commit.
 begin;
-select plan(23);
+select plan(24);
 
 select tests.create_user('cb_host', 'broadcaster');
 select tests.create_user('cb_host2', 'broadcaster');
@@ -59,9 +59,41 @@ create temp table reqs as select jsonb_build_array(
   pg_temp.msg(carol, s1, 'carol in s1', repeat('c', 65)) -- 17 BADIN client_id
 ) as j from t;
 grant select on reqs to public;
+
+-- The same messages through send_chat_message, one after another, each as its sender: what the batch
+-- must reproduce (run in a savepoint and rolled back; outcomes kept in a psql variable).
+create function pg_temp.sequential(reqs jsonb) returns table (ord int, code text, message text, body text, client_id text)
+  language plpgsql as $$
+declare
+  e jsonb;
+  i int := 0;
+  m app_public.chat_message;
+begin
+  for e in select x from jsonb_array_elements(reqs) x loop
+    i := i + 1;
+    begin
+      perform tests.act_as((e ->> 'sender_id')::uuid);
+      m := app_public.send_chat_message((e ->> 'stream_id')::uuid, e ->> 'body', e ->> 'client_id');
+      perform tests.act_as_owner();
+      return query select i, null::text, null::text, m.body, m.client_id;
+    exception when others then
+      perform tests.act_as_owner();
+      return query select i, sqlstate, sqlerrm, null::text, null::text;
+    end;
+  end loop;
+end $$;
+savepoint before_sequential;
+select jsonb_agg(to_jsonb(s) order by s.ord) as sequential from pg_temp.sequential((select j from reqs)) s \gset
+rollback to savepoint before_sequential;
+
 set local role trollcity_server;
 create temp table b1 as select * from app_private.send_chat_messages((select j from reqs));
 reset role;
+select is((select jsonb_agg(jsonb_build_object('ord', ord, 'code', error_code, 'message', error_message, 'body', body, 'client_id', client_id) order by ord) from b1),
+          (select jsonb_agg(jsonb_build_object('ord', (x ->> 'ord')::int, 'code', x ->> 'code', 'message', x ->> 'message',
+                                               'body', x ->> 'body', 'client_id', x ->> 'client_id') order by (x ->> 'ord')::int)
+             from jsonb_array_elements(:'sequential'::jsonb) x),
+          'the batch decides every message exactly as send_chat_message called once per message, in order (codes and messages)');
 
 select is((select count(*)::int from b1), 17, 'one outcome per request');
 select is((select array_agg(coalesce(error_code, 'ok') order by ord) from b1),
