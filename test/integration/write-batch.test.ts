@@ -172,6 +172,40 @@ describe("chat through the write path", () => {
   });
 });
 
+describe("backpressure through GraphQL", () => {
+  it("a full write queue answers BUSY with retry_after at once; every request gets exactly one answer", async () => {
+    const [, b, , , rich] = world.senders;
+    const [c0] = world.casters;
+    const [rose] = world.gifts;
+    if (!b || !rich || !c0 || !rose) throw new Error("world");
+    const app = await startTestApp({ RUN_WEB: "false", RUN_WORKER: "false", WRITE_LANES: "1", WRITE_QUEUE_MAX: "2" }, { db });
+    try {
+      const tokens = [await tokenFor(rich.id), await tokenFor(b.id)];
+      const send = "mutation($s: UUID!, $g: UUID!) { sendGift(input: {streamId: $s, giftId: $g}) { result { giftLedgerId } } }";
+      const results = await Promise.all(Array.from({ length: 40 }, (_, i) => app.gql(send, { s: c0.streamId, g: rose.id }, tokens[i % 2])));
+      const codes = results.map((r) => (r.errors ? String(r.errors[0]?.extensions?.code) : "ok"));
+      const busy = results.filter((r) => r.errors?.[0]?.extensions?.code === "BUSY");
+      expect(codes.filter((c) => c !== "ok" && c !== "BUSY")).toEqual([]);
+      expect(busy.length).toBeGreaterThan(0);
+      expect(codes.filter((c) => c === "ok").length).toBeGreaterThan(0);
+      expect(busy[0]?.errors?.[0]?.extensions).toMatchObject({ code: "BUSY", httpStatus: 503, retry_after: 1 });
+      // Exactly the accepted ones were written.
+      const ids = results.flatMap((r) => {
+        const id = (r.data as { sendGift?: { result?: { giftLedgerId?: string } } } | undefined)?.sendGift?.result?.giftLedgerId;
+        return id ? [id] : [];
+      });
+      const { rows } = await pool.query<{ n: number }>(
+        "select count(*)::int as n from app_private.gift_ledger where id = any($1::bigint[])",
+        [ids],
+      );
+      expect(rows[0]?.n).toBe(codes.filter((c) => c === "ok").length);
+    } finally {
+      await app.stop();
+    }
+    expect(await auditViolations(pool)).toEqual([]);
+  });
+});
+
 describe("the server SIGKILLed between commit and answer", () => {
   it("the client's retry with its idempotency key gets the original receipt; one debit", async () => {
     const [, b] = world.senders;
