@@ -75,6 +75,13 @@ const fields = z.object({
   BROADCAST_MAX_PER_IP: z.coerce.number().int().min(1).max(1000000).default(20),
   BROADCAST_MAX_BUFFER_BYTES: z.coerce.number().int().min(1024).default(1048576),
   BROADCAST_PING_MS: z.coerce.number().int().min(1000).max(300000).default(30000),
+  // Frames (auth, chat, gift) a broadcast socket may send per second; bursts of twice as many.
+  BROADCAST_SEND_RATE: z.coerce.number().int().min(1).max(100000).default(20),
+  // Group commit (web/src/server/writes.ts): batches running at once per write path (lanes, by sender),
+  // requests per batch, requests waiting per lane before BUSY.
+  WRITE_LANES: z.coerce.number().int().min(1).max(64).default(2),
+  WRITE_BATCH_MAX: z.coerce.number().int().min(1).max(10000).default(256),
+  WRITE_QUEUE_MAX: z.coerce.number().int().min(1).max(1000000).default(10000),
 });
 
 /** Every variable the server reads. */

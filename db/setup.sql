@@ -49,3 +49,15 @@ begin
   end if;
 end
 $$;
+
+-- The server role: the group-commit batcher runs app_private.send_gifts / send_chat_messages as it.
+-- Those take the sender id the server verified from each request's token, so no request role may
+-- run them; authenticator (the server's login) switches to it with `set role` on its batch pool.
+do $$
+begin
+  if not exists (select 1 from pg_roles where rolname = 'trollcity_server') then
+    create role trollcity_server nologin;
+  end if;
+  grant trollcity_server to authenticator;
+end
+$$;

@@ -36,7 +36,7 @@ const log = (m: string) => console.error(`  ${m}`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** CPU seconds (user + system) of a process and its children (cluster workers), from /proc. */
-function treeCpu(pid: number): number {
+export function treeCpu(pid: number): number {
   const pids = [pid];
   try {
     for (const p of readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean)) pids.push(Number(p));
@@ -52,7 +52,7 @@ function treeCpu(pid: number): number {
 }
 
 /** Busy CPU seconds of the whole machine (all cores), from /proc/stat. */
-function machineCpu(): number {
+export function machineCpu(): number {
   const f = (readFileSync("/proc/stat", "utf8").split("\n")[0] ?? "").trim().split(/\s+/).slice(1).map(Number);
   const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = f;
   return (user + nice + system + irq + softirq + steal) / 100;
@@ -64,7 +64,7 @@ interface Reply {
 }
 
 /** A lean keep-alive HTTP client (node:http), so the load generator spends as little of the 2 cores as it can. */
-function client(base: string, sockets: number) {
+export function client(base: string, sockets: number) {
   const url = new URL(base);
   const agent = new Agent({ keepAlive: true, maxSockets: sockets, maxFreeSockets: sockets });
   return (method: "GET" | "POST", path: string, body: string | null, headers: Record<string, string>) =>
@@ -90,7 +90,7 @@ function client(base: string, sockets: number) {
     });
 }
 
-interface Result {
+export interface Result {
   name: string;
   ok: number;
   errors: number;
@@ -102,7 +102,7 @@ interface Result {
 }
 
 /** `concurrency` loops calling `one` for `seconds` (after a warm-up that is not counted). */
-async function timed(
+export async function timed(
   name: string,
   app: TestApp,
   seconds: number,

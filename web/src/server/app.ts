@@ -27,6 +27,7 @@ import { makePreset } from "./graphql/index.ts";
 import { json, sendError } from "./http.ts";
 import { withTimeout } from "./realtime/backoff.ts";
 import { RealtimeHub } from "./realtime/hub.ts";
+import { createWritePath } from "./writes.ts";
 
 export const HEARTBEAT_MAX_AGE_SECONDS = 30;
 /** Settlement runs every 10 s (a batch log row each run, even empty): no batch for this long is a stall. */
@@ -130,13 +131,21 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   const settingsFor = makeVerifier(config);
   // Settings verified by the HTTP layer before the request reached grafserv.
   const verified = new WeakMap<IncomingMessage, PgSettings>();
-  const pgl = postgraphile(makePreset({ config, pool: authPool, settingsFor, verified, hub, livekit }));
+  const writes = createWritePath({
+    connectionString: db.authenticatorUrl,
+    logger,
+    registry,
+    maxInFlight: config.WRITE_LANES,
+    maxBatch: config.WRITE_BATCH_MAX,
+    maxQueue: config.WRITE_QUEUE_MAX,
+  });
+  const pgl = postgraphile(makePreset({ config, pool: authPool, settingsFor, verified, hub, livekit, writes }));
   const serv = pgl.createServ(grafserv);
   const graphqlHandler = serv.createHandler();
   const upgradeHandler = await serv.getUpgradeHandler();
   const kit = config.RUN_WEB ? await loadSvelteKit(logger) : null;
 
-  const ctx: ServerContext = { config, logger, ownerPool, authPool, settingsFor, registry, hub, livekit, outbound };
+  const ctx: ServerContext = { config, logger, ownerPool, authPool, settingsFor, registry, hub, livekit, outbound, writes };
   const features: Feature[] = [];
   for (const factory of featureFactories) features.push(await factory(ctx));
   const routes = features.flatMap((x) => x.routes ?? []);
@@ -295,6 +304,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
         await step(`stopping ${x.name}`, Math.max(100, Math.min(2000, featuresBy - Date.now())), async () => await x.stop?.());
       }
       await step("closing the HTTP server", 1000, () => httpClosed);
+      await step("draining the write batcher", 2000, () => writes.close());
       await step("stopping the realtime hub", 1000, () => hub.stop());
       if (runner) await step("stopping the worker", 3000, () => runner.stop());
       await step("releasing PostGraphile", 1000, async () => await pgl.release());

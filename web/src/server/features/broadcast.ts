@@ -1,5 +1,6 @@
 // The broadcast websocket for viewers (docs/architecture.md, rule 6; protocol in docs/realtime-protocol.md).
-// GET /broadcast?stream=<uuid>[&after=<last event id>] upgrades to a receive-only socket.
+// GET /broadcast?stream=<uuid>[&after=<last event id>] upgrades to a socket that receives the stream's
+// events; a signed-in client may also send chat and gifts on it (broadcast-sends.ts).
 // Each NOTIFY batch becomes one websocket frame, built once and written to every socket of the
 // stream: no per-socket JSON, no query per join or per event. Viewers that negotiated
 // permessage-deflate get one deflated frame per batch, also built once (realtime/frames.ts). Slow
@@ -12,6 +13,7 @@ import { Counter, Histogram } from "prom-client";
 import { WebSocket, WebSocketServer } from "ws";
 import { BROADCAST_DEFLATE, SharedFrame, takesSharedDeflate, textFrame } from "../realtime/frames.ts";
 import { type EventBatch, StreamNotFoundError, type StreamState, UUID_RE } from "../realtime/hub.ts";
+import { FRAME_MAX_BYTES, SocketSends } from "./broadcast-sends.ts";
 import type { Feature, ServerContext } from "./types.ts";
 
 export const BROADCAST_PATH = "/broadcast";
@@ -27,6 +29,10 @@ interface Conn {
   alive: boolean;
   /** Batches that arrived before the hello was sent. */
   pending: EventBatch[] | null;
+  /** `chat` / `gift` / `auth` frames from the client (broadcast-sends.ts). */
+  sends: SocketSends;
+  /** Answers to the client's frames that were ready before the hello was sent. */
+  held: Record<string, unknown>[];
 }
 
 interface Room {
@@ -44,7 +50,12 @@ function rejectUpgrade(socket: Duplex, status: number, reason: string) {
 export async function broadcastFeature(ctx: ServerContext): Promise<Feature> {
   const { config, hub } = ctx;
   const log = ctx.logger.child({ component: "broadcast" });
-  const wss = new WebSocketServer({ noServer: true, maxPayload: 1024, perMessageDeflate: BROADCAST_DEFLATE, clientTracking: false });
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: FRAME_MAX_BYTES,
+    perMessageDeflate: BROADCAST_DEFLATE,
+    clientTracking: false,
+  });
   // The extension parameters ws agreed on, per upgrade request (ws exposes only the names on the socket).
   const negotiated = new WeakMap<IncomingMessage, string>();
   wss.on("headers", (headers: string[], req: IncomingMessage) => {
@@ -163,6 +174,7 @@ export async function broadcastFeature(ctx: ServerContext): Promise<Feature> {
       const fresh = batch.events.filter((e) => e.id > lastSent);
       if (fresh.length) sendJson(conn, { type: "events", stream_id: s.streamId, events: fresh });
     }
+    for (const msg of conn.held.splice(0)) sendJson(conn, msg);
   }
 
   // After the hub re-LISTENed (lost connection, database restart) events may have been missed: every
@@ -221,6 +233,7 @@ export async function broadcastFeature(ctx: ServerContext): Promise<Feature> {
     };
     socket.once("close", uncount);
     wss.handleUpgrade(req, socket, head, (ws) => {
+      const sid = streamId.toLowerCase();
       const conn: Conn = {
         ws,
         sock: socket as Socket,
@@ -228,17 +241,23 @@ export async function broadcastFeature(ctx: ServerContext): Promise<Feature> {
         ip,
         alive: true,
         pending: [],
+        held: [],
+        // Answers go out through the same writes as the batches (after the hello).
+        sends: new SocketSends({ settingsFor: ctx.settingsFor, writes: ctx.writes, rate: config.BROADCAST_SEND_RATE }, sid, (msg) =>
+          conn.pending ? conn.held.push(msg) : sendJson(conn, msg),
+        ),
       };
       ws.on("pong", () => {
         conn.alive = true;
       });
-      // Receive-only: anything a client sends is ignored (maxPayload keeps it small).
-      ws.on("message", () => {
+      // Viewers send nothing; signed-in clients may send auth, chat and gift frames (broadcast-sends.ts).
+      ws.on("message", (data, isBinary) => {
         conn.alive = true;
+        conn.sends.onMessage(data as Buffer, isBinary);
       });
       ws.on("error", () => ws.terminate());
       ws.once("close", uncount);
-      void onConnection(conn, streamId.toLowerCase(), afterRaw === null ? null : Number(afterRaw));
+      void onConnection(conn, sid, afterRaw === null ? null : Number(afterRaw));
     });
     return true;
   }

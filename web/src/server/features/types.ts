@@ -14,6 +14,7 @@ import type { LivekitSettings } from "../../../../core/livekit/config.ts";
 import type { OutboundPolicy } from "../../../../core/outbound.ts";
 import type { PgSettings } from "../auth.ts";
 import type { RealtimeHub } from "../realtime/hub.ts";
+import type { WritePath } from "../writes.ts";
 
 export interface ServerContext {
   config: Config;
@@ -32,6 +33,8 @@ export interface ServerContext {
   livekit: LivekitSettings | null;
   /** Hosts outbound checks may fetch (shared with the worker; the demo origin adds itself). */
   outbound: OutboundPolicy;
+  /** Group-commit write path for gifts and chat (../writes.ts): the sender id comes from the caller's verified token. */
+  writes: WritePath;
 }
 
 export interface Route {

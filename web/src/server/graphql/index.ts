@@ -11,6 +11,7 @@ import type { LivekitSettings } from "../../../../core/livekit/config.ts";
 import { ANON_SETTINGS, type PgSettings } from "../auth.ts";
 import { classifyDbError, clientMessage, detailExtensions, POOL_TIMEOUT } from "../errors.ts";
 import type { RealtimeHub } from "../realtime/hub.ts";
+import type { WritePath } from "../writes.ts";
 import { DEFAULT_LIMITS, makeLimitsPlugin } from "./limits.ts";
 import { makeOneTripPgService } from "./pg-adaptor.ts";
 import { graphqlPlugins } from "./plugins.ts";
@@ -25,6 +26,8 @@ declare global {
       livekit?: LivekitSettings | null;
       /** The client's address (livekitToken: signed-out viewers are rate limited per address). */
       clientAddr?: string | null;
+      /** This process's group-commit write path (sendGift, sendChatMessage). */
+      writes?: WritePath;
     }
   }
 }
@@ -70,9 +73,11 @@ export interface GraphqlDeps {
   /** The app's realtime hub, handed to every request (not needed to print the schema). */
   hub?: RealtimeHub;
   livekit?: LivekitSettings | null;
+  /** The app's group-commit write path (not needed to print the schema). */
+  writes?: WritePath;
 }
 
-export function makePreset({ config, pool, settingsFor, verified, hub, livekit = null }: GraphqlDeps): GraphileConfig.Preset {
+export function makePreset({ config, pool, settingsFor, verified, hub, livekit = null, writes }: GraphqlDeps): GraphileConfig.Preset {
   return {
     extends: [PostGraphileAmberPreset],
     plugins: [...graphqlPlugins, makeLimitsPlugin({ ...DEFAULT_LIMITS, introspection: config.introspection })],
@@ -94,11 +99,12 @@ export function makePreset({ config, pool, settingsFor, verified, hub, livekit =
       timeouts: { planning: 500, execution: 15_000 },
       async context(requestContext) {
         const req = requestContext.node?.req;
-        if (req) return { pgSettings: verified?.get(req) ?? ANON_SETTINGS, hub, livekit, clientAddr: req.socket.remoteAddress ?? null };
+        if (req)
+          return { pgSettings: verified?.get(req) ?? ANON_SETTINGS, hub, livekit, writes, clientAddr: req.socket.remoteAddress ?? null };
         const params = requestContext.ws?.normalizedConnectionParams as Record<string, unknown> | undefined;
         const authorization = typeof params?.authorization === "string" ? params.authorization : null;
         const clientAddr = requestContext.ws?.request?.socket?.remoteAddress ?? null;
-        return { pgSettings: await settingsFor(authorization), hub, livekit, clientAddr };
+        return { pgSettings: await settingsFor(authorization), hub, livekit, writes, clientAddr };
       },
     },
   };

@@ -4,5 +4,12 @@
 // request context (index.ts), never from a module variable.
 import { LivekitTokenPlugin } from "./livekit.ts";
 import { StreamEventsPlugin } from "./stream-events.ts";
+import { HideGeneratedSendsPlugin, SendMutationsPlugin, WriteResultTypesPlugin } from "./writes.ts";
 
-export const graphqlPlugins: GraphileConfig.Plugin[] = [LivekitTokenPlugin, StreamEventsPlugin];
+export const graphqlPlugins: GraphileConfig.Plugin[] = [
+  LivekitTokenPlugin,
+  StreamEventsPlugin,
+  HideGeneratedSendsPlugin,
+  WriteResultTypesPlugin,
+  SendMutationsPlugin,
+];
