@@ -38,6 +38,7 @@ export async function startTestApp(env: Record<string, string> = {}, opts: { db?
       AUTHENTICATOR_PASSWORD: TEST_AUTHENTICATOR_PASSWORD,
       LOG_LEVEL: "warn",
       SEED_DEMO: "never",
+      SEED_DEMO_ACTIVITY: "false",
       ...env,
     },
     stdio: ["ignore", "pipe", "pipe"],

@@ -21,6 +21,7 @@ comment on column app_public.streams.thumbnail_url is
   'The picture shown for the stream in lists: an https:// URL or a path on this site, or null. Set with setStreamDetails.';
 
 --!include streams/set_stream_details.sql
+--!include streams/my_live_stream.sql
 
 create table if not exists app_public.gifter_stats (
   gifter_id uuid not null references app_public.users (id) on delete restrict,
@@ -57,3 +58,10 @@ on conflict do nothing;
 --!include gifts/gifter_leaderboard.sql
 --!include gifts/broadcaster_earnings.sql
 --!include playback/playback_health.sql
+
+-- Viewers learn that a stream ended from the broadcast socket (players no longer poll).
+--!include streams/tg_streams__publish_ended.sql
+drop trigger if exists _600_publish_ended on app_public.streams;
+create trigger _600_publish_ended after update of status on app_public.streams
+  for each row when (old.status = 'live' and new.status = 'ended')
+  execute function app_private.tg_streams__publish_ended();
