@@ -2,7 +2,7 @@
 -- broadcaster's earnings per current period, the gifter leaderboard by period (gifter_stats kept by
 -- settlement and reversals, checked by gift_audit).
 begin;
-select plan(16);
+select plan(23);
 
 select tests.create_user('ws_caster', 'broadcaster');
 select tests.create_user('ws_alice');
@@ -35,6 +35,23 @@ select throws_ok($$ update app_public.streams set category = 'cooking' where id 
   'the table refuses an unknown category too');
 select tests.act_as((select alice from ids));
 select throws_ok($$ select app_public.set_stream_details((select s1 from ids), 'mine now') $$, 'DENYD', null, 'a viewer may not change the stream');
+
+-- Asking to join the stage: seen by the asker and the managers, idempotent, cleared by an invitation.
+select tests.act_as((select alice from ids));
+select is((select user_id from app_public.request_seat((select s1 from ids))), (select alice from ids), 'a viewer asks to join the stage');
+select app_public.request_seat((select s1 from ids));
+select tests.act_as_owner();
+select is((select count(*) from app_private.stream_events where stream_id = (select s1 from ids) and kind = 'seat'
+            and payload ->> 'action' = 'requested')::int, 1, 'asking twice announces once');
+select tests.act_as((select bob from ids));
+select is((select count(*) from app_public.stream_seat_requests)::int, 0, 'another viewer does not see the request');
+select tests.act_as((select caster from ids));
+select is((select count(*) from app_public.stream_seat_requests where stream_id = (select s1 from ids))::int, 1, 'the broadcaster sees it');
+select throws_ok($$ select app_public.request_seat((select s1 from ids)) $$, 'BADIN', null, 'the broadcaster cannot ask');
+select app_public.invite_to_seat((select s1 from ids), (select alice from ids));
+select is((select count(*) from app_public.stream_seat_requests where stream_id = (select s1 from ids))::int, 0, 'an invitation clears the request');
+select tests.act_as((select alice from ids));
+select throws_ok($$ select app_public.request_seat((select s1 from ids)) $$, 'SEATF', null, 'an invited viewer cannot ask again');
 
 -- Gifts settle into earnings and the gifter leaderboard.
 select app_public.send_gift((select s1 from ids), (select rose from ids), 10);

@@ -2,7 +2,7 @@
 // against the real server (worker included) and the LiveKit double, on the full demo seed:
 // a signed-out viewer watches the seeded stream (chat, top gifters; no periodic poll); the broadcaster
 // ends it in the studio (the viewer's page says so from the broadcast socket), goes live again with a
-// category and thumbnail, publishes the camera, invites alice, she accepts and goes on stage, he
+// category and thumbnail, publishes the camera; alice asks to join, he invites her, she accepts and goes on stage, he
 // revokes and her publish UI disappears; a moderator mutes bob, who is told so when he chats; a gift
 // moves the studio's earnings and the gifter leaderboard within a settlement interval; the
 // reconnecting banner shows while the broadcast socket is down. Every page is checked with axe-core
@@ -213,11 +213,16 @@ describe("studio and viewer", () => {
     // Invite alice for 5 minutes; she accepts on the stream page and goes on stage.
     const alice = await pageAs("alice", `/streams/${liveStream}`);
     await expect.poll(() => alice.getByTestId("stage").getAttribute("data-loaded"), { timeout: 15_000 }).toBe("true");
+    // Alice asks to join; the studio shows her request; inviting her by name answers it.
+    await alice.getByTestId("request-seat").click();
+    await alice.getByTestId("cancel-seat-request").waitFor({ timeout: 5000 });
+    await king.locator("[data-testid=seat-request][data-username=alice]").waitFor({ timeout: 5000 });
     await king.fill("input[name=invite-username]", "alice");
     await king.selectOption("select[name=seat-duration]", { label: "5 minutes" });
     await king.getByTestId("stage-invite").getByRole("button", { name: "Invite" }).click();
     const kingSeat = king.locator("[data-testid=stage-seat][data-username=alice]");
     await expect.poll(() => kingSeat.getAttribute("data-status"), { timeout: 5000 }).toBe("invited");
+    await expect.poll(() => king.getByTestId("seat-request").count(), { timeout: 5000 }).toBe(0);
     await alice.getByTestId("accept-seat").click({ timeout: 10_000 });
     await alice.getByTestId("stage-guest").waitFor({ timeout: 5000 });
     await expect.poll(() => kingSeat.getAttribute("data-status"), { timeout: 5000 }).toBe("active");

@@ -65,3 +65,23 @@ drop trigger if exists _600_publish_ended on app_public.streams;
 create trigger _600_publish_ended after update of status on app_public.streams
   for each row when (old.status = 'live' and new.status = 'ended')
   execute function app_private.tg_streams__publish_ended();
+
+-- Viewers ask to join the stage; managers see the requests and invite (an invitation clears one).
+create table if not exists app_public.stream_seat_requests (
+  stream_id uuid not null references app_public.streams (id) on delete cascade,
+  user_id uuid not null references app_public.users (id) on delete cascade,
+  created_at timestamptz not null default now(),
+  primary key (stream_id, user_id)
+);
+create index if not exists stream_seat_requests_user_id_idx on app_public.stream_seat_requests (user_id);
+alter table app_public.stream_seat_requests enable row level security;
+alter table app_public.stream_seat_requests force row level security;
+comment on table app_public.stream_seat_requests is
+  'Viewers who asked to join a stream''s stage (requestSeat / cancelSeatRequest); cleared by an invitation. Seen by the requester and the stage managers.';
+--!include stage/stream_seat_requests.access.sql
+--!include stage/request_seat.sql
+--!include stage/cancel_seat_request.sql
+--!include stage/tg_stream_seats__clear_request.sql
+drop trigger if exists _600_clear_request on app_public.stream_seats;
+create trigger _600_clear_request after insert on app_public.stream_seats
+  for each row execute function app_private.tg_stream_seats__clear_request();

@@ -5,6 +5,7 @@
 import type { LocalTrack, Room } from "livekit-client";
 import { ApiError, gql } from "#lib/api.ts";
 import { errorText } from "#lib/errors.ts";
+import type { StreamEvent } from "#lib/realtime.ts";
 
 export type SeatStatus = "invited" | "active" | "left" | "revoked" | "expired" | "ended";
 
@@ -360,4 +361,53 @@ export class StagePublisher {
     this.h.onTracks([]);
     this.h.onState("stopped", null);
   }
+}
+
+/** A viewer's request to join the stage (seen by the stage managers and the viewer). */
+export interface SeatRequest {
+  userId: string;
+  username: string;
+  displayName: string;
+}
+
+const REQUESTS = `query SeatRequests($s: UUID!) { streamByRowId(rowId: $s) {
+  streamSeatRequestsByStreamId(first: 50) { nodes { userId userByUserId { username displayName } } } } }`;
+
+export async function fetchSeatRequests(streamId: string): Promise<SeatRequest[]> {
+  const d = await gql<{
+    streamByRowId: {
+      streamSeatRequestsByStreamId: { nodes: { userId: string; userByUserId: { username: string; displayName: string } | null }[] };
+    } | null;
+  }>(REQUESTS, { s: streamId });
+  return (d.streamByRowId?.streamSeatRequestsByStreamId.nodes ?? []).map((n) => ({
+    userId: n.userId,
+    username: n.userByUserId?.username ?? "",
+    displayName: n.userByUserId?.displayName ?? "",
+  }));
+}
+
+/**
+ * Requests after a batch of `seat` events: `requested` adds, `request_cancelled` removes, and any
+ * seat of that user (an invitation answers the request) removes too.
+ */
+export function applyRequestEvents(current: SeatRequest[], events: StreamEvent[]): SeatRequest[] {
+  let next = current;
+  for (const e of events) {
+    if (e.kind !== "seat" || !e.payload) continue;
+    const user = e.payload.user as { id?: string; username?: string; display_name?: string } | undefined;
+    if (!user?.id) continue;
+    const id = user.id;
+    next = next.filter((r) => r.userId !== id);
+    if (e.payload.action === "requested")
+      next = [...next, { userId: id, username: user.username ?? "", displayName: user.display_name ?? "" }];
+  }
+  return next;
+}
+
+export async function requestSeat(streamId: string): Promise<void> {
+  await gql(`mutation RequestSeat($s: UUID!) { requestSeat(input: {streamId: $s}) { clientMutationId } }`, { s: streamId });
+}
+
+export async function cancelSeatRequest(streamId: string): Promise<void> {
+  await gql(`mutation CancelSeatRequest($s: UUID!) { cancelSeatRequest(input: {streamId: $s}) { result } }`, { s: streamId });
 }
