@@ -157,6 +157,11 @@ describe("studio and viewer", () => {
     expect(await page.locator("[data-testid=leaderboard-entry][data-username=alice]").innerText()).toContain("210");
     await expectAccessible(page, "leaderboard (gifters)");
     await shoot(page, "leaderboard-gifters");
+    // The studio tells a viewer it is for broadcasters.
+    await page.goto(`${app.url}/studio`);
+    await page.getByTestId("studio-not-broadcaster").waitFor({ timeout: 10_000 });
+    await expectAccessible(page, "studio (viewer)");
+    await shoot(page, "studio-viewer");
     await page.close();
   }, 60_000);
 
@@ -327,6 +332,29 @@ describe("studio and viewer", () => {
     await expect.poll(() => page.getByTestId("reconnecting-banner").count(), { timeout: 20_000 }).toBe(0);
     await page.close();
   }, 60_000);
+
+  it("without LiveKit the studio previews the camera and says viewers cannot see it", async () => {
+    const bare = await startTestApp({ SEED_DEMO: "always" });
+    try {
+      const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+      contexts.push(context);
+      const r = await bare.gql<{ login: { result: string } }>(
+        'mutation { login(input: {usernameOrEmail: "trollking", password: "trollcity-demo"}) { result } }',
+      );
+      await context.addInitScript((t) => localStorage.setItem("trollcity.token", t), String(r.data?.login.result));
+      const page = await context.newPage();
+      page.on("pageerror", (e) => pageErrors.push(`bare: ${e.message}`));
+      await page.goto(`${bare.url}/studio`);
+      await page.getByTestId("camera-publish").click({ timeout: 20_000 });
+      await page.getByTestId("livekit-not-configured").waitFor({ timeout: 10_000 });
+      await expect.poll(() => page.getByTestId("studio-camera").getAttribute("data-state"), { timeout: 10_000 }).toBe("preview");
+      await expectAccessible(page, "studio (no LiveKit)");
+      await shoot(page, "studio-no-livekit");
+      await page.close();
+    } finally {
+      await bare.stop();
+    }
+  }, 90_000);
 
   it("no page threw", () => {
     expect(pageErrors).toEqual([]);
