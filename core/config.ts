@@ -31,6 +31,9 @@ const fields = z.object({
   RUN_WEB: bool.default(true),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(50).default(4),
   SEED_DEMO: z.enum(["auto", "always", "never"]).default("auto"),
+  // With the demo seed: chat, settled gifts and a moderation entry on the live demo stream (the test
+  // suites turn it off so their numbers start from zero).
+  SEED_DEMO_ACTIVITY: bool.default(true),
   GRAPHIQL: bool.optional(),
   // GraphQL introspection and "Did you mean" suggestions: on in development, off in production
   // (NODE_ENV or GRAPHILE_ENV = production) unless set to true.

@@ -114,7 +114,7 @@ export async function openDatabase(config: Config, log: (m: string) => void): Pr
 /** Load the demo data when SEED_DEMO asks for it (`auto`: the first start of a new embedded database). */
 export async function seedIfWanted(config: Config, db: Database, log: (m: string) => void): Promise<void> {
   const wanted = config.SEED_DEMO === "always" || (config.SEED_DEMO === "auto" && db.embedded && db.created);
-  if (wanted) await seedDemo(db.ownerUrl, log);
+  if (wanted) await seedDemo(db.ownerUrl, log, { activity: config.SEED_DEMO_ACTIVITY });
 }
 
 /** Timeouts for the owner's pools (server and worker): a settlement batch may take seconds, never minutes. */

@@ -12,7 +12,12 @@ export const DEMO_USERS = [
   { username: "admin", role: "admin", display: "Admin" },
 ] as const;
 
-export async function seedDemo(ownerUrl: string, log: (m: string) => void = () => {}): Promise<void> {
+/**
+ * `activity`: also make the pages meaningful at once (the live stream's category and thumbnail, a
+ * few chat messages, settled gifts for earnings and leaderboards, a moderation log entry). The
+ * test suites seed without it, so their numbers start from zero.
+ */
+export async function seedDemo(ownerUrl: string, log: (m: string) => void = () => {}, opts: { activity?: boolean } = {}): Promise<void> {
   const client = new pg.Client({ connectionString: ownerUrl });
   await client.connect();
   try {
@@ -44,6 +49,7 @@ export async function seedDemo(ownerUrl: string, log: (m: string) => void = () =
           and not exists (select 1 from app_public.streams s where s.broadcaster_id = u.id and s.status = 'live')`,
     );
     await seedGifts(client);
+    if (opts.activity) await seedActivity(client);
     await seedDemoPlayback(client);
     await client.query("commit");
     log(created ? `demo seed: ${created} users created (password "${DEMO_PASSWORD}")` : "demo seed: already present");
@@ -110,4 +116,74 @@ async function seedGifts(client: pg.Client): Promise<void> {
        from app_public.users u where u.username = any($2)`,
     [DEMO_VIEWER_COINS, DEMO_USERS.filter((u) => u.role === "viewer").map((u) => u.username)],
   );
+}
+
+/** Run one statement as a demo user (the API functions read the caller from request.jwt.claims). */
+async function asUser<T extends pg.QueryResultRow>(client: pg.Client, username: string, sql: string, params: unknown[] = []): Promise<T[]> {
+  await client.query(
+    `select set_config('request.jwt.claims', json_build_object('sub', id, 'role', 'authenticated')::text, true)
+       from app_public.users where username = $1`,
+    [username],
+  );
+  try {
+    return (await client.query<T>(sql, params)).rows;
+  } finally {
+    await client.query("select set_config('request.jwt.claims', '', true)");
+  }
+}
+
+/** Gifts on the live demo stream: [sender, gift slug, quantity], each sent once (idempotency key). */
+export const DEMO_STREAM_GIFTS = [
+  ["alice", "crown", 2],
+  ["bob", "troll-hat", 3],
+  ["carol", "heart", 5],
+  ["alice", "rose", 10],
+] as const;
+
+const DEMO_CHAT = [
+  ["trollking", "Welcome to the grand opening of Troll City!"],
+  ["alice", "Hi everyone, first time here"],
+  ["mod_mia", "Be kind, trolls. Gifts go straight to the host."],
+  ["bob", "That crown was epic"],
+] as const;
+
+async function seedActivity(client: pg.Client): Promise<void> {
+  const { rows } = await client.query<{ id: string }>(
+    `select s.id from app_public.streams s join app_public.users u on u.id = s.broadcaster_id
+      where u.username = 'trollking' and s.status = 'live' order by s.started_at desc limit 1`,
+  );
+  const streamId = rows[0]?.id;
+  if (!streamId) return;
+  const { rows: cols } = await client.query<{ ok: boolean }>(
+    "select exists (select 1 from pg_attribute where attrelid = 'app_public.streams'::regclass and attname = 'category') as ok",
+  );
+  if (cols[0]?.ok)
+    await client.query(
+      `update app_public.streams set category = coalesce(category, 'just_chatting'),
+            thumbnail_url = coalesce(thumbnail_url, '/thumbnails/grand-opening.svg') where id = $1`,
+      [streamId],
+    );
+  // Chat and the moderation log: once per stream (its moderation log is empty until then).
+  const { rows: logged } = await client.query<{ n: number }>(
+    "select count(*)::int as n from app_public.moderation_actions where stream_id = $1",
+    [streamId],
+  );
+  if ((logged[0]?.n ?? 0) === 0) {
+    for (const [user, body] of DEMO_CHAT) await asUser(client, user, "select app_public.send_chat_message($1, $2)", [streamId, body]);
+    const [spam] = await asUser<{ id: string }>(client, "bob", "select (app_public.send_chat_message($1, $2)).id", [
+      streamId,
+      "cheap coins at spam.example!!!",
+    ]);
+    if (spam) await asUser(client, "mod_mia", "select app_public.delete_chat_message($1, 'spam')", [spam.id]);
+  }
+  for (const [i, [user, slug, quantity]] of DEMO_STREAM_GIFTS.entries()) {
+    await asUser(client, user, "select app_public.send_gift($1, (select id from app_public.gifts where slug = $2), $3, $4)", [
+      streamId,
+      slug,
+      quantity,
+      `demo-seed:gift:${i}`,
+    ]);
+  }
+  // Settled now, so earnings and leaderboards show them on the first page load.
+  await client.query("select app_private.process_gift_ledger_batch()");
 }

@@ -8,7 +8,7 @@ import { seedDemo } from "../db/seed.ts";
 const config = loadConfig();
 const db = await openDatabase(config, (m) => console.error(m));
 try {
-  await seedDemo(db.ownerUrl, (m) => console.error(m));
+  await seedDemo(db.ownerUrl, (m) => console.error(m), { activity: config.SEED_DEMO_ACTIVITY });
 } finally {
   await db.close();
 }

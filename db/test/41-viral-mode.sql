@@ -1,7 +1,7 @@
 -- Viral mode: thresholds (with hysteresis), requests, the worker's checks, retries with backoff,
 -- stream_state events, alerts for admins, players' failure reports.
 begin;
-select plan(61);
+select plan(63);
 
 select app_private.configure_playback('https://origin.example.com', 'https://tc.b-cdn.net', null, null, 100, 50);
 update app_private.playback_settings set retry_base_seconds = 10, retry_max_seconds = 40, verify_after_failures = 3;
@@ -54,7 +54,12 @@ select tests.act_as((select id from app_public.users where username = 'boss'));
 select is((select alerting from app_public.playback_health where stream_id = (select id from s1)), true, 'admin view: alerting');
 select is((select last_error from app_public.playback_health where stream_id = (select id from s1)), 'timeout', 'admin view: why');
 select tests.act_as((select id from app_public.users where username = 'caster'));
-select is((select count(*) from app_public.playback_health)::int, 0, 'a non-admin sees no rows');
+select is((select count(*) from app_public.playback_health where stream_id <> (select id from s1))::int, 0,
+  'the broadcaster sees no other stream''s checks');
+select is((select alerting from app_public.playback_health where stream_id = (select id from s1)), true,
+  'the broadcaster sees their own stream''s checks (the studio)');
+select tests.act_as((select id from app_public.users where username = 'viewer1'));
+select is((select count(*) from app_public.playback_health)::int, 0, 'a viewer sees no rows');
 select tests.act_as_anon();
 select throws_ok($$ select * from app_public.playback_health $$, '42501', null, 'anon may not read the admin view');
 select tests.act_as_owner();

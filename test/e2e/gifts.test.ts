@@ -170,7 +170,7 @@ describe("gifting from the stream page", () => {
     await page.goto(app.url);
     await page.getByRole("link", { name: "Leaderboard" }).click();
     for (const period of ["This week", "Today", "All time"]) {
-      await page.getByRole("tab", { name: period }).click();
+      await page.getByRole("radio", { name: period }).check();
       const row = page.locator("[data-testid=leaderboard-entry][data-username=trollking]");
       await row.waitFor({ timeout: 10_000 });
       expect(await row.innerText()).toContain("206");

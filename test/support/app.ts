@@ -40,6 +40,7 @@ export async function startTestApp(env: Record<string, string> = {}, opts: { db?
       SEED_DEMO: "never",
       // The demo stream's HLS (features/demo-hls.ts) repoints the origin: only the tests that ask for it.
       DEMO_HLS: "off",
+      SEED_DEMO_ACTIVITY: "false",
       ...env,
     },
     stdio: ["ignore", "pipe", "pipe"],

@@ -76,6 +76,17 @@ as $$
       on l.receiver_id = s.broadcaster_id and l.period = s.period and l.period_start = s.period_start
    where (coalesce(s.coins, 0), coalesce(s.earned_coins, 0), coalesce(s.gifts, 0)) <> (coalesce(l.coins, 0), coalesce(l.earned, 0), coalesce(l.gifts, 0))
   union all
+  select 'gifter_stats = ledger', format('%s %s %s: stats %s/%s, ledger %s/%s', coalesce(s.gifter_id, l.sender_id),
+         coalesce(s.period, l.period), coalesce(s.period_start, l.period_start), s.coins, s.gifts, l.coins, l.gifts)
+    from app_public.gifter_stats s
+    full join (
+      select g.sender_id, p.period, app_public.period_start(p.period, g.created_at) as period_start,
+             sum(g.coins) as coins, sum(g.quantity) as gifts
+        from settled g cross join (values ('day'), ('week'), ('month'), ('all_time')) p(period)
+       group by 1, 2, 3) l
+      on l.sender_id = s.gifter_id and l.period = s.period and l.period_start = s.period_start
+   where (coalesce(s.coins, 0), coalesce(s.gifts, 0)) <> (coalesce(l.coins, 0), coalesce(l.gifts, 0))
+  union all
   select 'stream_gifter_stats = ledger', format('stream %s gifter %s: stats %s, ledger %s', coalesce(s.stream_id, l.stream_id),
          coalesce(s.gifter_id, l.sender_id), s.coins, l.coins)
     from app_public.stream_gifter_stats s

@@ -91,6 +91,16 @@ begin
      set coins = s.coins + excluded.coins, earned_coins = s.earned_coins + excluded.earned_coins,
          gifts = s.gifts + excluded.gifts, updated_at = now();
 
+  insert into app_public.gifter_stats as s (gifter_id, period, period_start, coins, gifts)
+  select b.sender_id, p.period, app_public.period_start(p.period, b.day), sum(b.coins), sum(b.quantity)
+    from pg_temp.gift_batch_sums b
+   cross join (values ('day'), ('week'), ('month'), ('all_time')) p(period)
+   where b.settled
+   group by 2, 3, 1
+   order by 2, 3, 1
+  on conflict (period, period_start, gifter_id) do update
+     set coins = s.coins + excluded.coins, gifts = s.gifts + excluded.gifts, updated_at = now();
+
   insert into app_public.stream_gifter_stats as s (stream_id, gifter_id, coins, gifts)
   select b.stream_id, b.sender_id, sum(b.coins), sum(b.quantity)
     from pg_temp.gift_batch_sums b where b.settled

@@ -52,6 +52,11 @@ begin
    where s.broadcaster_id = v_gift.receiver_id
      and (s.period, s.period_start) in (select p.period, app_public.period_start(p.period, v_gift.created_at)
                                           from (values ('day'), ('week'), ('month'), ('all_time')) p(period));
+  update app_public.gifter_stats s
+     set coins = s.coins - v_gift.coins, gifts = s.gifts - v_gift.quantity, updated_at = now()
+   where s.gifter_id = v_gift.sender_id
+     and (s.period, s.period_start) in (select p.period, app_public.period_start(p.period, v_gift.created_at)
+                                          from (values ('day'), ('week'), ('month'), ('all_time')) p(period));
   update app_public.stream_gifter_stats s
      set coins = s.coins - v_gift.coins, gifts = s.gifts - v_gift.quantity, updated_at = now()
    where s.stream_id = v_gift.stream_id and s.gifter_id = v_gift.sender_id;

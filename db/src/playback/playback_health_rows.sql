@@ -28,11 +28,12 @@ as $$
           WHERE r.stream_id = p.stream_id AND r.reported_at > (pg_catalog.now() - '00:05:00'::interval)))::integer AS failure_reports_5m
    FROM app_private.stream_playback p
      JOIN app_public.streams s ON s.id = p.stream_id
-  WHERE (EXISTS ( SELECT 1
+  WHERE s.broadcaster_id = app_public.current_user_id()
+     OR (EXISTS ( SELECT 1
            FROM app_public.users u
           WHERE u.id = app_public.current_user_id() AND u.role = 'admin'::app_public.app_role))
 $$;
 revoke all on function app_hidden.playback_health_rows() from public, anon, authenticated;
 grant execute on function app_hidden.playback_health_rows() to authenticated;
 comment on function app_hidden.playback_health_rows() is
-  'The rows of app_public.playback_health: SECURITY DEFINER (they come from app_private), and only for an admin caller (no rows otherwise).';
+  'The rows of app_public.playback_health: SECURITY DEFINER (they come from app_private), every stream for an admin caller, the caller''s own streams for a broadcaster, no rows otherwise.';

@@ -3,7 +3,7 @@
 // mutations. Messages arrive over the broadcast socket (#lib/realtime.ts) carrying their sender's
 // name, avatar, badge and vehicle status, so rendering one costs no query. The rules themselves
 // (length, rate, slow mode, mutes, bans) are the database's: this module only shows their outcome.
-import { gql } from "#lib/api.ts";
+import { ApiError, gql } from "#lib/api.ts";
 import type { ChatMessage, StreamEvent } from "#lib/realtime.ts";
 
 /** Messages kept on screen. */
@@ -117,4 +117,158 @@ export function serialQueue(): (task: () => Promise<void>) => void {
   return (task) => {
     queue = queue.then(task).catch(() => {});
   };
+}
+
+// Moderation (the studio's panel): mutes and bans with their lists, slow mode and the moderation log.
+// Who may do what is can_moderate_stream in SQL; these only call the mutations and read the lists the
+// table policies show the caller.
+
+/** Durations offered for a mute or a ban (seconds; null: until lifted). */
+export const DURATIONS: { seconds: number | null; label: string }[] = [
+  { seconds: 60, label: "1 minute" },
+  { seconds: 600, label: "10 minutes" },
+  { seconds: 3600, label: "1 hour" },
+  { seconds: 86_400, label: "1 day" },
+  { seconds: null, label: "Until lifted" },
+];
+
+export interface Restriction {
+  userId: string;
+  username: string;
+  displayName: string;
+  until: string | null;
+  reason: string | null;
+}
+
+export interface LogEntry {
+  id: string;
+  action: string;
+  actor: string;
+  target: string | null;
+  reason: string | null;
+  details: Record<string, unknown>;
+  createdAt: string;
+}
+
+export interface Moderation {
+  mutes: Restriction[];
+  bans: Restriction[];
+  log: LogEntry[];
+  slowMode: number;
+}
+
+const USER = "userByUserId { username displayName }";
+const MODERATION = `query Moderation($s: UUID!) { streamByRowId(rowId: $s) { chatSlowModeSeconds
+  streamMutesByStreamId(first: 50) { nodes { userId mutedUntil reason ${USER} } }
+  streamBansByStreamId(first: 50) { nodes { userId bannedUntil reason ${USER} } }
+  moderationActionsByStreamId(first: 25, orderBy: PRIMARY_KEY_DESC) { nodes { rowId action reason details createdAt
+    userByActorId { username } userByTargetUserId { username } } } } }`;
+
+type RestrictionNode = {
+  userId: string;
+  mutedUntil?: string | null;
+  bannedUntil?: string | null;
+  reason: string | null;
+  userByUserId: { username: string; displayName: string } | null;
+};
+
+const restriction = (n: RestrictionNode): Restriction => ({
+  userId: n.userId,
+  username: n.userByUserId?.username ?? "",
+  displayName: n.userByUserId?.displayName ?? "",
+  until: n.mutedUntil ?? n.bannedUntil ?? null,
+  reason: n.reason,
+});
+
+/** Still in force at `now` (a lapsed row stays in the table until the next mute/ban replaces it). */
+export const inForce = (r: Restriction, now = Date.now()): boolean => r.until === null || Date.parse(r.until) > now;
+
+export async function fetchModeration(streamId: string): Promise<Moderation> {
+  const d = await gql<{
+    streamByRowId: {
+      chatSlowModeSeconds: number;
+      streamMutesByStreamId: { nodes: RestrictionNode[] };
+      streamBansByStreamId: { nodes: RestrictionNode[] };
+      moderationActionsByStreamId: {
+        nodes: {
+          rowId: string;
+          action: string;
+          reason: string | null;
+          details: Record<string, unknown> | null;
+          createdAt: string;
+          userByActorId: { username: string } | null;
+          userByTargetUserId: { username: string } | null;
+        }[];
+      };
+    } | null;
+  }>(MODERATION, { s: streamId });
+  const s = d.streamByRowId;
+  if (!s) return { mutes: [], bans: [], log: [], slowMode: 0 };
+  return {
+    slowMode: s.chatSlowModeSeconds,
+    mutes: s.streamMutesByStreamId.nodes.map(restriction).filter((r) => inForce(r)),
+    bans: s.streamBansByStreamId.nodes.map(restriction).filter((r) => inForce(r)),
+    log: s.moderationActionsByStreamId.nodes.map((n) => ({
+      id: n.rowId,
+      action: n.action,
+      actor: n.userByActorId?.username ?? "system",
+      target: n.userByTargetUserId?.username ?? null,
+      reason: n.reason,
+      details: n.details ?? {},
+      createdAt: n.createdAt,
+    })),
+  };
+}
+
+export const ACTION_TEXT: Record<string, string> = {
+  mute: "muted",
+  unmute: "unmuted",
+  ban: "banned",
+  unban: "unbanned",
+  delete_message: "deleted a message of",
+  slow_mode: "set slow mode",
+};
+
+async function userId(username: string): Promise<string> {
+  const u = await gql<{ userByUsername: { rowId: string } | null }>(`query User($n: String!) { userByUsername(username: $n) { rowId } }`, {
+    n: username.trim(),
+  });
+  if (!u.userByUsername) throw new ApiError(`user ${username.trim()} not found`, "NOFND", 404);
+  return u.userByUsername.rowId;
+}
+
+export async function muteUser(streamId: string, username: string, seconds: number | null, reason: string): Promise<void> {
+  await gql(
+    `mutation Mute($s: UUID!, $u: UUID!, $d: Int, $r: String) { muteUser(input: {streamId: $s, userId: $u, durationSeconds: $d, reason: $r}) { clientMutationId } }`,
+    { s: streamId, u: await userId(username), d: seconds, r: reason.trim() || null },
+  );
+}
+
+export async function banUser(streamId: string, username: string, seconds: number | null, reason: string): Promise<void> {
+  await gql(
+    `mutation Ban($s: UUID!, $u: UUID!, $d: Int, $r: String) { banUser(input: {streamId: $s, userId: $u, durationSeconds: $d, reason: $r}) { clientMutationId } }`,
+    { s: streamId, u: await userId(username), d: seconds, r: reason.trim() || null },
+  );
+}
+
+export async function unmuteUser(streamId: string, userIdValue: string): Promise<void> {
+  await gql(`mutation Unmute($s: UUID!, $u: UUID!) { unmuteUser(input: {streamId: $s, userId: $u}) { result } }`, {
+    s: streamId,
+    u: userIdValue,
+  });
+}
+
+export async function unbanUser(streamId: string, userIdValue: string): Promise<void> {
+  await gql(`mutation Unban($s: UUID!, $u: UUID!) { unbanUser(input: {streamId: $s, userId: $u}) { result } }`, {
+    s: streamId,
+    u: userIdValue,
+  });
+}
+
+export async function setSlowMode(streamId: string, seconds: number): Promise<number> {
+  const d = await gql<{ setSlowMode: { result: { chatSlowModeSeconds: number } } }>(
+    `mutation Slow($s: UUID!, $n: Int!) { setSlowMode(input: {streamId: $s, seconds: $n}) { result { chatSlowModeSeconds } } }`,
+    { s: streamId, n: seconds },
+  );
+  return d.setSlowMode.result.chatSlowModeSeconds;
 }

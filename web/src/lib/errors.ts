@@ -51,7 +51,12 @@ export type ErrorContext =
   | "streams"
   | "leaderboard"
   | "playback"
-  | "playback-stage";
+  | "playback-stage"
+  | "studio"
+  | "camera"
+  | "moderation"
+  | "earnings"
+  | "viral";
 
 interface ContextText {
   /** Words for codes in this context (over USER_TEXT). */
@@ -114,6 +119,36 @@ const CONTEXTS: Record<ErrorContext, ContextText> = {
       [NETWORK]: "the server is unreachable",
     },
     other: (e) => e.message,
+  },
+  studio: {
+    codes: {
+      NOAUT: "Sign in as a broadcaster to use the studio.",
+      DENYD: "Only broadcasters can go live. Ask an admin to make you a broadcaster.",
+      CONFL: "You are live already: end that stream first.",
+      NLIVE: "This stream has ended.",
+    },
+    other: (e) => `Could not save: ${e.message}`,
+  },
+  // Publishing the broadcaster's camera (the preview works without LiveKit; publishing does not).
+  camera: {
+    codes: {
+      CONFG: "LiveKit is not configured on this server: the preview works, but viewers cannot see your camera.",
+      NOAUT: "Sign in to publish your camera.",
+      NLIVE: "Go live first, then publish your camera.",
+    },
+    other: (e) => stageOther(e),
+  },
+  moderation: {
+    codes: {
+      DENYD: "Only the broadcaster and moderators can moderate this chat.",
+      NOFND: (e) => sentence(e.message) || "No such user.",
+    },
+    other: (e) => `Could not apply: ${e.message}`,
+  },
+  earnings: { other: (e) => `Could not load earnings: ${e.message}` },
+  viral: {
+    codes: { CONFL: (e) => `Cannot switch now: ${e.message}`, NLIVE: "Go live first." },
+    other: (e) => `Could not switch playback: ${e.message}`,
   },
 };
 

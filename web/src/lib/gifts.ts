@@ -187,3 +187,49 @@ export async function fetchLeaderboard(period: Period): Promise<Ranked[]> {
   const d = await gql<{ leaderboard: RankedRow[] | null }>(LEADERBOARD, { p: period });
   return (d.leaderboard ?? []).map(fromRow);
 }
+
+/** Who a leaderboard ranks: broadcasters by coins received, or gifters by coins spent. */
+export type Board = "broadcasters" | "gifters";
+
+const GIFTER_LEADERBOARD = `query GifterLeaderboard($p: String!) { gifterLeaderboard(period: $p, limit: 50) { rank userId username displayName avatarUrl coins gifts } }`;
+
+/** Top gifters by coins spent in the current UTC period (settled gifts, from gifter_stats). */
+export async function fetchGifterLeaderboard(period: Period): Promise<Ranked[]> {
+  const d = await gql<{ gifterLeaderboard: RankedRow[] | null }>(GIFTER_LEADERBOARD, { p: period });
+  return (d.gifterLeaderboard ?? []).map(fromRow);
+}
+
+export const fetchBoard = (board: Board, period: Period): Promise<Ranked[]> =>
+  board === "gifters" ? fetchGifterLeaderboard(period) : fetchLeaderboard(period);
+
+/** A broadcaster's settled earnings in one current period. */
+export interface Earning {
+  period: Period;
+  coins: number;
+  earnedCoins: number;
+  gifts: number;
+}
+
+const EARNINGS = `query Earnings($b: UUID!) {
+  broadcasterEarnings(broadcasterId: $b) { nodes { period coins earnedCoins gifts } }
+  topGiftersOfBroadcaster(broadcasterId: $b, limit: 10) { rank userId username displayName avatarUrl coins gifts } }`;
+
+/** Today / this week / this month / all time (zeros for periods without gifts) and the top gifters. */
+export async function fetchEarnings(broadcasterId: string): Promise<{ earnings: Earning[]; topGifters: Ranked[] }> {
+  const d = await gql<{
+    broadcasterEarnings: { nodes: { period: Period; coins: string; earnedCoins: string; gifts: string }[] };
+    topGiftersOfBroadcaster: RankedRow[] | null;
+  }>(EARNINGS, { b: broadcasterId });
+  const by = new Map(d.broadcasterEarnings.nodes.map((n) => [n.period, n]));
+  return {
+    earnings: PERIODS.map(({ id }) => {
+      const n = by.get(id);
+      return { period: id, coins: Number(n?.coins ?? 0), earnedCoins: Number(n?.earnedCoins ?? 0), gifts: Number(n?.gifts ?? 0) };
+    }),
+    topGifters: (d.topGiftersOfBroadcaster ?? []).map(fromRow),
+  };
+}
+
+/** Whether a batch of events credited this broadcaster (a `leaderboard` event): time to refetch earnings. */
+export const creditsBroadcaster = (events: StreamEvent[], broadcasterId: string): boolean =>
+  events.some((e) => e.kind === "leaderboard" && e.payload?.broadcaster_id === broadcasterId);

@@ -61,3 +61,78 @@ export async function fetchStageToken(streamId: string): Promise<{ token: string
 export function isHard404(details: string, code: number | undefined): boolean {
   return code === 404 && (details === "manifestLoadError" || details === "levelLoadError");
 }
+
+/**
+ * A batch of stream events applied to the playback state: `stream_state` with `type: "playback"`
+ * (the server switched paths) and `viewer_count`. Players follow these events from the broadcast
+ * socket instead of polling: one query when the page opens (and after a reconnect that could not
+ * resume), then only events.
+ */
+export function applyPlaybackEvents(p: Playback, events: { kind: string; payload?: Record<string, unknown> }[]): Playback {
+  let next = p;
+  for (const e of events) {
+    const q = e.payload;
+    if (!q) continue;
+    if (e.kind === "viewer_count" && typeof q.viewers === "number") next = { ...next, viewerCount: q.viewers };
+    else if (e.kind === "stream_state" && q.type === "playback" && (q.mode === "hls" || q.mode === "stage")) {
+      next = {
+        ...next,
+        mode: q.mode,
+        provider: (typeof q.provider === "string" ? q.provider : next.provider) as Playback["provider"],
+        latencyMode: q.latency_mode === "low" || q.latency_mode === "standard" ? q.latency_mode : next.latencyMode,
+        hlsUrl: typeof q.hls_url === "string" ? q.hls_url : q.mode === "hls" ? next.hlsUrl : next.hlsUrl,
+        // The switch to HLS happened after a passing check of this URL.
+        hlsReady: q.mode === "hls" ? true : next.hlsReady,
+        pending: null,
+        switchedAt: typeof q.switched_at === "string" ? q.switched_at : next.switchedAt,
+      };
+    }
+  }
+  return next;
+}
+
+/** Whether a batch says the stream ended (a `seat` event with action `ended` is the stage closing). */
+export const streamEnded = (events: { kind: string; payload?: Record<string, unknown> }[]): boolean =>
+  events.some((e) => e.kind === "stream_state" && e.payload?.status === "ended");
+
+export type ViralRequest = "hls" | "stage" | "auto";
+
+const VIRAL = `mutation Viral($s: UUID!, $m: String!) { requestViralMode(input: {streamId: $s, mode: $m}) {
+  result { provider mode hlsUrl hlsReady latencyMode pending switchedAt viewerCount } } }`;
+
+/** The broadcaster's manual switch: hls (after a health check), stage, or auto (the thresholds decide). */
+export async function requestViralMode(streamId: string, mode: ViralRequest): Promise<Playback> {
+  const d = await gql<{ requestViralMode: { result: Playback } }>(VIRAL, { s: streamId, m: mode });
+  return d.requestViralMode.result;
+}
+
+export interface Health {
+  hlsProvider: string | null;
+  mode: string | null;
+  pending: string | null;
+  pendingReason: string | null;
+  attempts: number | null;
+  checkDueAt: string | null;
+  lastCheckAt: string | null;
+  lastCheckOk: boolean | null;
+  lastCheckUrl: string | null;
+  lastError: string | null;
+  alerting: boolean | null;
+  failureReports5M: number | null;
+}
+
+const HEALTH = `query Health($s: UUID!) { allPlaybackHealths(condition: {streamId: $s}, first: 1) { nodes {
+  hlsProvider mode pending pendingReason attempts checkDueAt lastCheckAt lastCheckOk lastCheckUrl lastError alerting failureReports5M } } }`;
+
+/** The HLS checks of the caller's stream (its broadcaster and admins see them; null for others). */
+export async function fetchHealth(streamId: string): Promise<Health | null> {
+  const d = await gql<{ allPlaybackHealths: { nodes: Health[] } }>(HEALTH, { s: streamId });
+  return d.allPlaybackHealths.nodes[0] ?? null;
+}
+
+/** The last viewer count in a batch of events, or null when none came. */
+export function playbackViewerCount(events: { kind: string; payload?: Record<string, unknown> }[]): number | null {
+  let n: number | null = null;
+  for (const e of events) if (e.kind === "viewer_count" && typeof e.payload?.viewers === "number") n = e.payload.viewers;
+  return n;
+}

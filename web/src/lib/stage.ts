@@ -5,6 +5,7 @@
 import type { LocalTrack, Room } from "livekit-client";
 import { ApiError, gql } from "#lib/api.ts";
 import { errorText } from "#lib/errors.ts";
+import type { StreamEvent } from "#lib/realtime.ts";
 
 export type SeatStatus = "invited" | "active" | "left" | "revoked" | "expired" | "ended";
 
@@ -126,13 +127,13 @@ export function endedText(s: Seat): string {
   }
 }
 
-const INVITE = `mutation Invite($s: UUID!, $u: UUID!) { inviteToSeat(input: {streamId: $s, userId: $u}) { result { ${SEAT_FIELDS} } } }`;
+const INVITE = `mutation Invite($s: UUID!, $u: UUID!, $d: Int) { inviteToSeat(input: {streamId: $s, userId: $u, durationSeconds: $d}) { result { ${SEAT_FIELDS} } } }`;
 const USER = `query User($n: String!) { userByUsername(username: $n) { rowId } }`;
 
-export async function inviteByUsername(streamId: string, username: string): Promise<Seat> {
+export async function inviteByUsername(streamId: string, username: string, durationSeconds: number | null = null): Promise<Seat> {
   const u = await gql<{ userByUsername: { rowId: string } | null }>(USER, { n: username });
   if (!u.userByUsername) throw new ApiError(`user ${username} not found`, "NOFND", 404);
-  const d = await gql<{ inviteToSeat: { result: SeatNode } }>(INVITE, { s: streamId, u: u.userByUsername.rowId });
+  const d = await gql<{ inviteToSeat: { result: SeatNode } }>(INVITE, { s: streamId, u: u.userByUsername.rowId, d: durationSeconds });
   return seatFromNode(d.inviteToSeat.result);
 }
 
@@ -182,6 +183,50 @@ export async function fetchPublishToken(streamId: string): Promise<PublishToken>
   return d.livekitToken;
 }
 
+/** The camera and microphone to use (device ids from listDevices; absent: the browser's default). */
+export interface Devices {
+  audio?: string;
+  video?: string;
+}
+
+export interface DeviceChoice {
+  id: string;
+  label: string;
+}
+
+/**
+ * Cameras and microphones, after asking for permission with a preview stream (labels are empty
+ * before that). The caller owns the returned stream and stops its tracks.
+ */
+export async function openPreview(
+  devices: Devices,
+): Promise<{ stream: MediaStream; cameras: DeviceChoice[]; microphones: DeviceChoice[] }> {
+  const stream = await navigator.mediaDevices.getUserMedia({
+    video: devices.video ? { deviceId: { exact: devices.video } } : true,
+    audio: devices.audio ? { deviceId: { exact: devices.audio } } : true,
+  });
+  const all = await navigator.mediaDevices.enumerateDevices();
+  const pick = (kind: MediaDeviceKind, word: string) =>
+    all.filter((d) => d.kind === kind && d.deviceId).map((d, i) => ({ id: d.deviceId, label: d.label || `${word} ${i + 1}` }));
+  return { stream, cameras: pick("videoinput", "Camera"), microphones: pick("audioinput", "Microphone") };
+}
+
+/** Seat durations the stage manager may give (seconds; null: until left or revoked). */
+export const SEAT_DURATIONS: { seconds: number | null; label: string }[] = [
+  { seconds: null, label: "Until revoked" },
+  { seconds: 60, label: "1 minute" },
+  { seconds: 300, label: "5 minutes" },
+  { seconds: 900, label: "15 minutes" },
+  { seconds: 3600, label: "1 hour" },
+];
+
+/** "m:ss" left until `at` (an ISO time), or null when there is no end; "0:00" once passed. */
+export function countdown(at: string | null, now: number): string | null {
+  if (!at) return null;
+  const left = Math.max(0, Math.ceil((Date.parse(at) - now) / 1000));
+  return `${Math.floor(left / 60)}:${String(left % 60).padStart(2, "0")}`;
+}
+
 export type PublisherState = "starting" | "connecting" | "live" | "retrying" | "stopped";
 
 export interface PublisherHandlers {
@@ -200,15 +245,17 @@ export interface PublisherHandlers {
 export class StagePublisher {
   private readonly streamId: string;
   private readonly h: PublisherHandlers;
+  private readonly devices: Devices;
   private room: Room | null = null;
   private tracks: LocalTrack[] = [];
   private timer: ReturnType<typeof setTimeout> | null = null;
   private stopped = false;
   private attempt = 0;
 
-  constructor(streamId: string, handlers: PublisherHandlers) {
+  constructor(streamId: string, handlers: PublisherHandlers, devices: Devices = {}) {
     this.streamId = streamId;
     this.h = handlers;
+    this.devices = devices;
   }
 
   get isStopped(): boolean {
@@ -222,7 +269,11 @@ export class StagePublisher {
     if (this.stopped) return;
     if (!token.canPublish) throw new ApiError("the server does not let you publish on this stage", "DENYD", 403);
     const { createLocalTracks } = await import("livekit-client");
-    const tracks = await createLocalTracks({ audio: true, video: { resolution: { width: 640, height: 360 } } });
+    const { audio, video } = this.devices;
+    const tracks = await createLocalTracks({
+      audio: audio ? { deviceId: audio } : true,
+      video: { ...(video ? { deviceId: video } : {}), resolution: { width: 640, height: 360 } },
+    });
     if (this.stopped) {
       for (const t of tracks) t.stop();
       return;
@@ -310,4 +361,53 @@ export class StagePublisher {
     this.h.onTracks([]);
     this.h.onState("stopped", null);
   }
+}
+
+/** A viewer's request to join the stage (seen by the stage managers and the viewer). */
+export interface SeatRequest {
+  userId: string;
+  username: string;
+  displayName: string;
+}
+
+const REQUESTS = `query SeatRequests($s: UUID!) { streamByRowId(rowId: $s) {
+  streamSeatRequestsByStreamId(first: 50) { nodes { userId userByUserId { username displayName } } } } }`;
+
+export async function fetchSeatRequests(streamId: string): Promise<SeatRequest[]> {
+  const d = await gql<{
+    streamByRowId: {
+      streamSeatRequestsByStreamId: { nodes: { userId: string; userByUserId: { username: string; displayName: string } | null }[] };
+    } | null;
+  }>(REQUESTS, { s: streamId });
+  return (d.streamByRowId?.streamSeatRequestsByStreamId.nodes ?? []).map((n) => ({
+    userId: n.userId,
+    username: n.userByUserId?.username ?? "",
+    displayName: n.userByUserId?.displayName ?? "",
+  }));
+}
+
+/**
+ * Requests after a batch of `seat` events: `requested` adds, `request_cancelled` removes, and any
+ * seat of that user (an invitation answers the request) removes too.
+ */
+export function applyRequestEvents(current: SeatRequest[], events: StreamEvent[]): SeatRequest[] {
+  let next = current;
+  for (const e of events) {
+    if (e.kind !== "seat" || !e.payload) continue;
+    const user = e.payload.user as { id?: string; username?: string; display_name?: string } | undefined;
+    if (!user?.id) continue;
+    const id = user.id;
+    next = next.filter((r) => r.userId !== id);
+    if (e.payload.action === "requested")
+      next = [...next, { userId: id, username: user.username ?? "", displayName: user.display_name ?? "" }];
+  }
+  return next;
+}
+
+export async function requestSeat(streamId: string): Promise<void> {
+  await gql(`mutation RequestSeat($s: UUID!) { requestSeat(input: {streamId: $s}) { clientMutationId } }`, { s: streamId });
+}
+
+export async function cancelSeatRequest(streamId: string): Promise<void> {
+  await gql(`mutation CancelSeatRequest($s: UUID!) { cancelSeatRequest(input: {streamId: $s}) { result } }`, { s: streamId });
 }
