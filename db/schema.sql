@@ -550,7 +550,8 @@ CREATE FUNCTION app_hidden.playback_health_rows() RETURNS TABLE(stream_id uuid, 
           WHERE r.stream_id = p.stream_id AND r.reported_at > (pg_catalog.now() - '00:05:00'::interval)))::integer AS failure_reports_5m
    FROM app_private.stream_playback p
      JOIN app_public.streams s ON s.id = p.stream_id
-  WHERE (EXISTS ( SELECT 1
+  WHERE s.broadcaster_id = app_public.current_user_id()
+     OR (EXISTS ( SELECT 1
            FROM app_public.users u
           WHERE u.id = app_public.current_user_id() AND u.role = 'admin'::app_public.app_role))
 $$;
@@ -559,7 +560,41 @@ $$;
 -- Name: FUNCTION playback_health_rows(); Type: COMMENT; Schema: app_hidden; Owner: -
 --
 
-COMMENT ON FUNCTION app_hidden.playback_health_rows() IS 'The rows of app_public.playback_health: SECURITY DEFINER (they come from app_private), and only for an admin caller (no rows otherwise).';
+COMMENT ON FUNCTION app_hidden.playback_health_rows() IS 'The rows of app_public.playback_health: SECURITY DEFINER (they come from app_private), every stream for an admin caller, the caller''s own streams for a broadcaster, no rows otherwise.';
+
+--
+-- Name: stream_category_valid(text); Type: FUNCTION; Schema: app_hidden; Owner: -
+--
+
+CREATE FUNCTION app_hidden.stream_category_valid(category text) RETURNS boolean
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+  select $1 = any (app_public.stream_categories())
+$_$;
+
+--
+-- Name: FUNCTION stream_category_valid(category text); Type: COMMENT; Schema: app_hidden; Owner: -
+--
+
+COMMENT ON FUNCTION app_hidden.stream_category_valid(category text) IS 'Whether a category is one of stream_categories() (the streams_category_check constraint).';
+
+--
+-- Name: stream_thumbnail_url_valid(text); Type: FUNCTION; Schema: app_hidden; Owner: -
+--
+
+CREATE FUNCTION app_hidden.stream_thumbnail_url_valid(url text) RETURNS boolean
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+  select char_length($1) <= 2000 and $1 ~ '^(https://[^/\s]+|/(?!/))[^\s]*$'
+$_$;
+
+--
+-- Name: FUNCTION stream_thumbnail_url_valid(url text); Type: COMMENT; Schema: app_hidden; Owner: -
+--
+
+COMMENT ON FUNCTION app_hidden.stream_thumbnail_url_valid(url text) IS 'Whether a thumbnail URL is acceptable (the streams_thumbnail_url_check constraint): https:// or a path on this site, at most 2000 characters, no whitespace.';
 
 --
 -- Name: strip_hidden(text); Type: FUNCTION; Schema: app_hidden; Owner: -
@@ -1157,6 +1192,17 @@ CREATE FUNCTION app_private.gift_audit() RETURNS TABLE(invariant text, detail te
       on l.receiver_id = s.broadcaster_id and l.period = s.period and l.period_start = s.period_start
    where (coalesce(s.coins, 0), coalesce(s.earned_coins, 0), coalesce(s.gifts, 0)) <> (coalesce(l.coins, 0), coalesce(l.earned, 0), coalesce(l.gifts, 0))
   union all
+  select 'gifter_stats = ledger', format('%s %s %s: stats %s/%s, ledger %s/%s', coalesce(s.gifter_id, l.sender_id),
+         coalesce(s.period, l.period), coalesce(s.period_start, l.period_start), s.coins, s.gifts, l.coins, l.gifts)
+    from app_public.gifter_stats s
+    full join (
+      select g.sender_id, p.period, app_public.period_start(p.period, g.created_at) as period_start,
+             sum(g.coins) as coins, sum(g.quantity) as gifts
+        from settled g cross join (values ('day'), ('week'), ('month'), ('all_time')) p(period)
+       group by 1, 2, 3) l
+      on l.sender_id = s.gifter_id and l.period = s.period and l.period_start = s.period_start
+   where (coalesce(s.coins, 0), coalesce(s.gifts, 0)) <> (coalesce(l.coins, 0), coalesce(l.gifts, 0))
+  union all
   select 'stream_gifter_stats = ledger', format('stream %s gifter %s: stats %s, ledger %s', coalesce(s.stream_id, l.stream_id),
          coalesce(s.gifter_id, l.sender_id), s.coins, l.coins)
     from app_public.stream_gifter_stats s
@@ -1589,10 +1635,14 @@ CREATE TABLE app_public.streams (
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     seat_cap smallint DEFAULT 4 NOT NULL,
     chat_slow_mode_seconds integer DEFAULT 0 NOT NULL,
+    category text,
+    thumbnail_url text,
+    CONSTRAINT streams_category_check CHECK (((category IS NULL) OR app_hidden.stream_category_valid(category))),
     CONSTRAINT streams_chat_slow_mode_seconds_check CHECK (((chat_slow_mode_seconds >= 0) AND (chat_slow_mode_seconds <= 3600))),
     CONSTRAINT streams_check CHECK (((status = 'ended'::text) = (ended_at IS NOT NULL))),
     CONSTRAINT streams_seat_cap_check CHECK (((seat_cap >= 0) AND (seat_cap <= 12))),
     CONSTRAINT streams_status_check CHECK ((status = ANY (ARRAY['live'::text, 'ended'::text]))),
+    CONSTRAINT streams_thumbnail_url_check CHECK (((thumbnail_url IS NULL) OR app_hidden.stream_thumbnail_url_valid(thumbnail_url))),
     CONSTRAINT streams_title_check CHECK (((char_length(title) >= 1) AND (char_length(title) <= 140))),
     CONSTRAINT streams_title_clean CHECK (app_hidden.is_clean_line(title))
 );
@@ -1628,6 +1678,18 @@ COMMENT ON COLUMN app_public.streams.seat_cap IS 'How many guest seats the stage
 --
 
 COMMENT ON COLUMN app_public.streams.chat_slow_mode_seconds IS 'Slow mode: minimum seconds between two messages of one viewer (0 = off). Set with setSlowMode.';
+
+--
+-- Name: COLUMN streams.category; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON COLUMN app_public.streams.category IS 'What the stream is about: one of stream_categories() (just_chatting, music, ...), or null. Set with setStreamDetails.';
+
+--
+-- Name: COLUMN streams.thumbnail_url; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON COLUMN app_public.streams.thumbnail_url IS 'The picture shown for the stream in lists: an https:// URL or a path on this site, or null. Set with setStreamDetails.';
 
 --
 -- Name: users; Type: TABLE; Schema: app_public; Owner: -
@@ -2063,6 +2125,16 @@ begin
   on conflict (period, period_start, broadcaster_id) do update
      set coins = s.coins + excluded.coins, earned_coins = s.earned_coins + excluded.earned_coins,
          gifts = s.gifts + excluded.gifts, updated_at = now();
+
+  insert into app_public.gifter_stats as s (gifter_id, period, period_start, coins, gifts)
+  select b.sender_id, p.period, app_public.period_start(p.period, b.day), sum(b.coins), sum(b.quantity)
+    from pg_temp.gift_batch_sums b
+   cross join (values ('day'), ('week'), ('month'), ('all_time')) p(period)
+   where b.settled
+   group by 2, 3, 1
+   order by 2, 3, 1
+  on conflict (period, period_start, gifter_id) do update
+     set coins = s.coins + excluded.coins, gifts = s.gifts + excluded.gifts, updated_at = now();
 
   insert into app_public.stream_gifter_stats as s (stream_id, gifter_id, coins, gifts)
   select b.stream_id, b.sender_id, sum(b.coins), sum(b.quantity)
@@ -2678,6 +2750,11 @@ begin
   update app_public.broadcaster_stats s
      set coins = s.coins - v_gift.coins, earned_coins = s.earned_coins - v_net, gifts = s.gifts - v_gift.quantity, updated_at = now()
    where s.broadcaster_id = v_gift.receiver_id
+     and (s.period, s.period_start) in (select p.period, app_public.period_start(p.period, v_gift.created_at)
+                                          from (values ('day'), ('week'), ('month'), ('all_time')) p(period));
+  update app_public.gifter_stats s
+     set coins = s.coins - v_gift.coins, gifts = s.gifts - v_gift.quantity, updated_at = now()
+   where s.gifter_id = v_gift.sender_id
      and (s.period, s.period_start) in (select p.period, app_public.period_start(p.period, v_gift.created_at)
                                           from (values ('day'), ('week'), ('month'), ('all_time')) p(period));
   update app_public.stream_gifter_stats s
@@ -3407,6 +3484,26 @@ $$;
 COMMENT ON FUNCTION app_private.tg_stream_playback__egress() IS 'Starts a LiveKit egress (through the stream_egresses__run job) when a stream without its own HLS source is asked to go viral, and stops it when viewers are back on the stage.';
 
 --
+-- Name: tg_stream_seats__clear_request(); Type: FUNCTION; Schema: app_private; Owner: -
+--
+
+CREATE FUNCTION app_private.tg_stream_seats__clear_request() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+  delete from app_public.stream_seat_requests r where r.stream_id = new.stream_id and r.user_id = new.user_id;
+  return null;
+end;
+$$;
+
+--
+-- Name: FUNCTION tg_stream_seats__clear_request(); Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON FUNCTION app_private.tg_stream_seats__clear_request() IS 'An invitation answers a request to join the stage: the request goes (its seat event, invited, tells the clients).';
+
+--
 -- Name: tg_stream_seats__enqueue(); Type: FUNCTION; Schema: app_private; Owner: -
 --
 
@@ -3505,6 +3602,27 @@ $$;
 --
 
 COMMENT ON FUNCTION app_private.tg_streams__livekit_room() IS 'Enqueues streams__livekit_room when a stream goes live or ends (the mutation stays a database transaction; the worker talks to LiveKit).';
+
+--
+-- Name: tg_streams__publish_ended(); Type: FUNCTION; Schema: app_private; Owner: -
+--
+
+CREATE FUNCTION app_private.tg_streams__publish_ended() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+  perform app_private.publish_stream_event(new.id, 'stream_state',
+    jsonb_build_object('status', 'ended', 'ended_at', new.ended_at));
+  return null;
+end;
+$$;
+
+--
+-- Name: FUNCTION tg_streams__publish_ended(); Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON FUNCTION app_private.tg_streams__publish_ended() IS 'Tells viewers that a stream ended: a stream_state event {status: "ended", ended_at} through the outbox (players stop, the page says so).';
 
 --
 -- Name: tg_users__clean_text(); Type: FUNCTION; Schema: app_private; Owner: -
@@ -3664,6 +3782,126 @@ $$;
 --
 
 COMMENT ON FUNCTION app_public.ban_user(stream_id uuid, user_id uuid, reason text, duration_seconds integer) IS 'Bans a user from a stream''s chat (null duration = until unbanned) and hides their messages for everyone (a chat_deleted event with user_id). Errors: NOAUT, NOFND, DENYD, BADIN.';
+
+--
+-- Name: period_start(text, timestamp with time zone); Type: FUNCTION; Schema: app_public; Owner: -
+--
+
+CREATE FUNCTION app_public.period_start(period text, at timestamp with time zone DEFAULT now()) RETURNS timestamp with time zone
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+  select case period
+    when 'day' then pg_catalog.timezone('UTC', pg_catalog.date_trunc('day', pg_catalog.timezone('UTC', at)))
+    when 'week' then pg_catalog.timezone('UTC', pg_catalog.date_trunc('week', pg_catalog.timezone('UTC', at)))
+    when 'month' then pg_catalog.timezone('UTC', pg_catalog.date_trunc('month', pg_catalog.timezone('UTC', at)))
+    when 'all_time' then pg_catalog.timestamptz '1970-01-01 00:00:00+00'
+  end
+$$;
+
+--
+-- Name: FUNCTION period_start(period text, at timestamp with time zone); Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON FUNCTION app_public.period_start(period text, at timestamp with time zone) IS '@behavior -queryField
+Start (UTC) of the leaderboard period containing `at`: day, week (ISO, Monday), month, or all_time (the epoch).';
+
+--
+-- Name: broadcaster_stats; Type: TABLE; Schema: app_public; Owner: -
+--
+
+CREATE TABLE app_public.broadcaster_stats (
+    broadcaster_id uuid NOT NULL,
+    period text NOT NULL,
+    period_start timestamp with time zone NOT NULL,
+    coins bigint DEFAULT 0 NOT NULL,
+    earned_coins bigint DEFAULT 0 NOT NULL,
+    gifts bigint DEFAULT 0 NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT broadcaster_stats_check CHECK ((period_start = app_public.period_start(period, period_start))),
+    CONSTRAINT broadcaster_stats_period_check CHECK ((period = ANY (ARRAY['day'::text, 'week'::text, 'month'::text, 'all_time'::text])))
+);
+
+ALTER TABLE ONLY app_public.broadcaster_stats FORCE ROW LEVEL SECURITY;
+
+--
+-- Name: TABLE broadcaster_stats; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON TABLE app_public.broadcaster_stats IS 'Coins received per broadcaster per period bucket (day, week, month, all_time; UTC), materialised by settlement. Leaderboards read only this.';
+
+--
+-- Name: COLUMN broadcaster_stats.period_start; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON COLUMN app_public.broadcaster_stats.period_start IS 'UTC start of the bucket (the epoch for all_time). Gifts count in the bucket of the time they were sent.';
+
+--
+-- Name: COLUMN broadcaster_stats.coins; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON COLUMN app_public.broadcaster_stats.coins IS 'Gross coins of the gifts received (what gifters spent).';
+
+--
+-- Name: COLUMN broadcaster_stats.earned_coins; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON COLUMN app_public.broadcaster_stats.earned_coins IS 'Coins credited to the broadcaster after the platform fee.';
+
+--
+-- Name: COLUMN broadcaster_stats.gifts; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON COLUMN app_public.broadcaster_stats.gifts IS 'Number of gift items received (quantities summed).';
+
+--
+-- Name: broadcaster_earnings(uuid); Type: FUNCTION; Schema: app_public; Owner: -
+--
+
+CREATE FUNCTION app_public.broadcaster_earnings(broadcaster_id uuid) RETURNS SETOF app_public.broadcaster_stats
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+  select s.* from app_public.broadcaster_stats s
+   where s.broadcaster_id = $1
+     and (s.period, s.period_start) in (select p.period, app_public.period_start(p.period, now())
+                                          from (values ('day'), ('week'), ('month'), ('all_time')) p(period))
+   order by array_position(array['day', 'week', 'month', 'all_time'], s.period);
+$_$;
+
+--
+-- Name: FUNCTION broadcaster_earnings(broadcaster_id uuid); Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON FUNCTION app_public.broadcaster_earnings(broadcaster_id uuid) IS 'A broadcaster''s settled earnings in the current day, week, month and all time (UTC; one row per period that has gifts): coins received, coins kept after the fee, gifts. Only the broadcaster and admins see rows (row level security on broadcaster_stats: takings are private, the public list is leaderboard()).';
+
+--
+-- Name: cancel_seat_request(uuid); Type: FUNCTION; Schema: app_public; Owner: -
+--
+
+CREATE FUNCTION app_public.cancel_seat_request(stream_id uuid) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+  v_me app_public.users := app_private.require_user();
+begin
+  delete from app_public.stream_seat_requests r where r.stream_id = cancel_seat_request.stream_id and r.user_id = v_me.id;
+  if not found then
+    return false;
+  end if;
+  perform app_private.publish_stream_event(cancel_seat_request.stream_id, 'seat', jsonb_build_object(
+    'action', 'request_cancelled',
+    'request', jsonb_build_object('stream_id', cancel_seat_request.stream_id, 'user_id', v_me.id),
+    'user', jsonb_build_object('id', v_me.id, 'username', v_me.username, 'display_name', v_me.display_name, 'avatar_url', v_me.avatar_url)));
+  return true;
+end;
+$$;
+
+--
+-- Name: FUNCTION cancel_seat_request(stream_id uuid); Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON FUNCTION app_public.cancel_seat_request(stream_id uuid) IS 'Withdraws the caller''s request to join the stage (a seat event with action request_cancelled); false when there was none. Errors: NOAUT, BANND.';
 
 --
 -- Name: configure_stream_playback(uuid, text, text, text); Type: FUNCTION; Schema: app_public; Owner: -
@@ -3876,6 +4114,38 @@ $_$;
 
 COMMENT ON FUNCTION app_public.gift_batch_logs("limit" integer) IS '@name giftBatchLogs
 Admins: the most recent settlement batches, newest first (batch health). Errors: DENYD, BADIN.';
+
+--
+-- Name: gifter_leaderboard(text, integer); Type: FUNCTION; Schema: app_public; Owner: -
+--
+
+CREATE FUNCTION app_public.gifter_leaderboard(period text DEFAULT 'week'::text, "limit" integer DEFAULT 10) RETURNS app_public.leaderboard_entry[]
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+begin
+  if $1 is null or $1 not in ('day', 'week', 'month', 'all_time') then
+    raise exception 'period must be day, week, month or all_time, got %', $1 using errcode = 'BADIN';
+  end if;
+  if $2 is null or $2 not between 1 and 100 then
+    raise exception 'limit must be between 1 and 100, got %', $2 using errcode = 'BADIN';
+  end if;
+  return array(
+    select row((row_number() over (order by t.coins desc, t.gifter_id))::integer, t.gifter_id, u.username, u.display_name,
+               u.avatar_url, t.coins, t.gifts)::app_public.leaderboard_entry
+      from (select s.gifter_id, s.coins, s.gifts from app_public.gifter_stats s
+             where s.period = $1 and s.period_start = app_public.period_start($1, now()) and s.coins > 0
+             order by s.coins desc, s.gifter_id limit $2) t
+      join app_public.users u on u.id = t.gifter_id
+     order by t.coins desc, t.gifter_id);
+end;
+$_$;
+
+--
+-- Name: FUNCTION gifter_leaderboard(period text, "limit" integer); Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON FUNCTION app_public.gifter_leaderboard(period text, "limit" integer) IS 'Top gifters by coins spent in the current period (day, week, month, all_time; UTC boundaries), settled gifts only. Reads only materialised stats (gifter_stats). Errors: BADIN.';
 
 --
 -- Name: go_live(text); Type: FUNCTION; Schema: app_public; Owner: -
@@ -4257,6 +4527,26 @@ $$;
 COMMENT ON FUNCTION app_public.mute_user(stream_id uuid, user_id uuid, duration_seconds integer, reason text) IS 'Mutes a user in a stream for duration_seconds (null = until unmuted); muting again replaces the duration. Broadcaster or moderator only. Errors: NOAUT, NOFND, DENYD, BADIN.';
 
 --
+-- Name: my_live_stream(); Type: FUNCTION; Schema: app_public; Owner: -
+--
+
+CREATE FUNCTION app_public.my_live_stream() RETURNS app_public.streams
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+  select s.* from app_public.streams s
+   where s.broadcaster_id = app_public.current_user_id() and s.status = 'live'
+   order by s.started_at desc
+   limit 1
+$$;
+
+--
+-- Name: FUNCTION my_live_stream(); Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON FUNCTION app_public.my_live_stream() IS 'The caller''s live stream (null when not live): what the studio shows.';
+
+--
 -- Name: my_wallet(); Type: FUNCTION; Schema: app_public; Owner: -
 --
 
@@ -4282,28 +4572,6 @@ $$;
 --
 
 COMMENT ON FUNCTION app_public.my_wallet() IS 'The signed-in user''s coin balance (0 without a wallet). Errors: NOAUT.';
-
---
--- Name: period_start(text, timestamp with time zone); Type: FUNCTION; Schema: app_public; Owner: -
---
-
-CREATE FUNCTION app_public.period_start(period text, at timestamp with time zone DEFAULT now()) RETURNS timestamp with time zone
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    AS $$
-  select case period
-    when 'day' then pg_catalog.timezone('UTC', pg_catalog.date_trunc('day', pg_catalog.timezone('UTC', at)))
-    when 'week' then pg_catalog.timezone('UTC', pg_catalog.date_trunc('week', pg_catalog.timezone('UTC', at)))
-    when 'month' then pg_catalog.timezone('UTC', pg_catalog.date_trunc('month', pg_catalog.timezone('UTC', at)))
-    when 'all_time' then pg_catalog.timestamptz '1970-01-01 00:00:00+00'
-  end
-$$;
-
---
--- Name: FUNCTION period_start(period text, at timestamp with time zone); Type: COMMENT; Schema: app_public; Owner: -
---
-
-COMMENT ON FUNCTION app_public.period_start(period text, at timestamp with time zone) IS '@behavior -queryField
-Start (UTC) of the leaderboard period containing `at`: day, week (ISO, Monday), month, or all_time (the epoch).';
 
 --
 -- Name: recent_chat_messages(uuid); Type: FUNCTION; Schema: app_public; Owner: -
@@ -4445,6 +4713,74 @@ $$;
 --
 
 COMMENT ON FUNCTION app_public.report_playback_failure(stream_id uuid, path text, url text, reason text) IS 'A player reports that a path failed (fatal HLS error, playlist 404, stage failure). Counted per stream (at most 60 kept per minute: false when this one was not kept); many HLS failures trigger a re-check. Errors: BADIN, NOFND.';
+
+--
+-- Name: stream_seat_requests; Type: TABLE; Schema: app_public; Owner: -
+--
+
+CREATE TABLE app_public.stream_seat_requests (
+    stream_id uuid NOT NULL,
+    user_id uuid NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+ALTER TABLE ONLY app_public.stream_seat_requests FORCE ROW LEVEL SECURITY;
+
+--
+-- Name: TABLE stream_seat_requests; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON TABLE app_public.stream_seat_requests IS 'Viewers who asked to join a stream''s stage (requestSeat / cancelSeatRequest); cleared by an invitation. Seen by the requester and the stage managers.';
+
+--
+-- Name: request_seat(uuid); Type: FUNCTION; Schema: app_public; Owner: -
+--
+
+CREATE FUNCTION app_public.request_seat(stream_id uuid) RETURNS app_public.stream_seat_requests
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+  v_me app_public.users := app_private.require_user();
+  v_stream app_public.streams;
+  v_request app_public.stream_seat_requests;
+begin
+  select * into v_stream from app_public.streams s where s.id = request_seat.stream_id;
+  if v_stream.id is null then
+    raise exception 'stream % not found', stream_id using errcode = 'NOFND';
+  end if;
+  if v_stream.status <> 'live' then
+    raise exception 'stream % is not live', stream_id using errcode = 'NLIVE';
+  end if;
+  if v_stream.broadcaster_id = v_me.id then
+    raise exception 'the broadcaster is always on their own stage' using errcode = 'BADIN';
+  end if;
+  if exists (select 1 from app_public.stream_bans b where b.stream_id = v_stream.id and b.user_id = v_me.id
+              and (b.banned_until is null or b.banned_until > now())) then
+    raise exception 'user % is banned from stream %', v_me.username, v_stream.id using errcode = 'BANND';
+  end if;
+  if exists (select 1 from app_public.stream_seats s where s.stream_id = v_stream.id and s.user_id = v_me.id
+              and s.status in ('invited', 'active')) then
+    raise exception 'user % already has a seat or an invitation', v_me.username using errcode = 'SEATF';
+  end if;
+  select * into v_request from app_public.stream_seat_requests r where r.stream_id = v_stream.id and r.user_id = v_me.id;
+  if found then
+    return v_request;  -- asking twice changes nothing (and announces nothing)
+  end if;
+  insert into app_public.stream_seat_requests (stream_id, user_id) values (v_stream.id, v_me.id) returning * into v_request;
+  perform app_private.publish_stream_event(v_stream.id, 'seat', jsonb_build_object(
+    'action', 'requested',
+    'request', jsonb_build_object('stream_id', v_request.stream_id, 'user_id', v_request.user_id, 'requested_at', v_request.created_at),
+    'user', jsonb_build_object('id', v_me.id, 'username', v_me.username, 'display_name', v_me.display_name, 'avatar_url', v_me.avatar_url)));
+  return v_request;
+end;
+$$;
+
+--
+-- Name: FUNCTION request_seat(stream_id uuid); Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON FUNCTION app_public.request_seat(stream_id uuid) IS 'A viewer asks to join a live stream''s stage; the stage managers see the request (a seat event with action requested) and may invite. Idempotent. Errors: NOAUT, BANND, NOFND, NLIVE, BADIN (the broadcaster), SEATF (already seated or invited).';
 
 --
 -- Name: request_viral_mode(uuid, text); Type: FUNCTION; Schema: app_public; Owner: -
@@ -4864,6 +5200,58 @@ $$;
 COMMENT ON FUNCTION app_public.set_slow_mode(stream_id uuid, seconds integer) IS 'Sets the stream''s chat slow mode (0 = off, up to 3600 seconds between messages per viewer: setting chat_slow_mode_max_seconds). Errors: NOAUT, NOFND, DENYD, BADIN.';
 
 --
+-- Name: set_stream_details(uuid, text, text, text); Type: FUNCTION; Schema: app_public; Owner: -
+--
+
+CREATE FUNCTION app_public.set_stream_details(stream_id uuid, title text, category text DEFAULT NULL::text, thumbnail_url text DEFAULT NULL::text) RETURNS app_public.streams
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+  v_uid uuid := app_public.current_user_id();
+  v_stream app_public.streams;
+  v_category text := nullif(btrim(category), '');
+  v_thumb text := nullif(btrim(thumbnail_url), '');
+begin
+  if v_uid is null then
+    raise exception 'sign in to change a stream' using errcode = 'NOAUT';
+  end if;
+  select * into v_stream from app_public.streams s where s.id = set_stream_details.stream_id for update;
+  if v_stream.id is null then
+    raise exception 'stream % not found', stream_id using errcode = 'NOFND';
+  end if;
+  if v_stream.broadcaster_id <> v_uid
+     and not exists (select 1 from app_public.users u where u.id = v_uid and u.role = 'admin') then
+    raise exception 'only the broadcaster or an admin may change stream %', stream_id using errcode = 'DENYD';
+  end if;
+  if v_stream.status <> 'live' then
+    raise exception 'stream % is not live', stream_id using errcode = 'NLIVE';
+  end if;
+  if title is null or char_length(btrim(title)) not between 1 and 140 then
+    raise exception 'title must be 1-140 characters' using errcode = 'BADIN';
+  end if;
+  if v_category is not null and not app_hidden.stream_category_valid(v_category) then
+    raise exception 'category must be one of %', array_to_string(app_public.stream_categories(), ', ') using errcode = 'BADIN';
+  end if;
+  if v_thumb is not null and not app_hidden.stream_thumbnail_url_valid(v_thumb) then
+    raise exception 'thumbnail URL must be an https:// URL or a path on this site (/...), at most 2000 characters without spaces'
+      using errcode = 'BADIN';
+  end if;
+  update app_public.streams s
+     set title = btrim(set_stream_details.title), category = v_category, thumbnail_url = v_thumb
+   where s.id = v_stream.id
+  returning * into v_stream;
+  return v_stream;
+end;
+$$;
+
+--
+-- Name: FUNCTION set_stream_details(stream_id uuid, title text, category text, thumbnail_url text); Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON FUNCTION app_public.set_stream_details(stream_id uuid, title text, category text, thumbnail_url text) IS 'Sets a live stream''s title, category (one of stream_categories(), or null) and thumbnail URL (https:// or a site path, or null). Broadcaster or admin. Errors: NOAUT, NOFND, DENYD, NLIVE, BADIN.';
+
+--
 -- Name: set_user_role(uuid, app_public.app_role); Type: FUNCTION; Schema: app_public; Owner: -
 --
 
@@ -4924,6 +5312,23 @@ $$;
 --
 
 COMMENT ON FUNCTION app_public.set_vehicle_status(status text) IS 'Sets (or clears, with null/empty) the caller''s vehicle status shown in chat. Errors: NOAUT, BADIN.';
+
+--
+-- Name: stream_categories(); Type: FUNCTION; Schema: app_public; Owner: -
+--
+
+CREATE FUNCTION app_public.stream_categories() RETURNS text[]
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+  select array['just_chatting', 'music', 'gaming', 'irl', 'talk_show', 'creative', 'sports']
+$$;
+
+--
+-- Name: FUNCTION stream_categories(); Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON FUNCTION app_public.stream_categories() IS 'The categories a stream may have (streams.category), in display order.';
 
 --
 -- Name: stream_events_since(uuid, bigint); Type: FUNCTION; Schema: app_public; Owner: -
@@ -5937,54 +6342,6 @@ ALTER TABLE ONLY app_public.broadcaster_gifter_stats FORCE ROW LEVEL SECURITY;
 COMMENT ON TABLE app_public.broadcaster_gifter_stats IS 'Coins each gifter has spent on one broadcaster, all time (settled gifts), materialised by settlement.';
 
 --
--- Name: broadcaster_stats; Type: TABLE; Schema: app_public; Owner: -
---
-
-CREATE TABLE app_public.broadcaster_stats (
-    broadcaster_id uuid NOT NULL,
-    period text NOT NULL,
-    period_start timestamp with time zone NOT NULL,
-    coins bigint DEFAULT 0 NOT NULL,
-    earned_coins bigint DEFAULT 0 NOT NULL,
-    gifts bigint DEFAULT 0 NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT broadcaster_stats_check CHECK ((period_start = app_public.period_start(period, period_start))),
-    CONSTRAINT broadcaster_stats_period_check CHECK ((period = ANY (ARRAY['day'::text, 'week'::text, 'month'::text, 'all_time'::text])))
-);
-
-ALTER TABLE ONLY app_public.broadcaster_stats FORCE ROW LEVEL SECURITY;
-
---
--- Name: TABLE broadcaster_stats; Type: COMMENT; Schema: app_public; Owner: -
---
-
-COMMENT ON TABLE app_public.broadcaster_stats IS 'Coins received per broadcaster per period bucket (day, week, month, all_time; UTC), materialised by settlement. Leaderboards read only this.';
-
---
--- Name: COLUMN broadcaster_stats.period_start; Type: COMMENT; Schema: app_public; Owner: -
---
-
-COMMENT ON COLUMN app_public.broadcaster_stats.period_start IS 'UTC start of the bucket (the epoch for all_time). Gifts count in the bucket of the time they were sent.';
-
---
--- Name: COLUMN broadcaster_stats.coins; Type: COMMENT; Schema: app_public; Owner: -
---
-
-COMMENT ON COLUMN app_public.broadcaster_stats.coins IS 'Gross coins of the gifts received (what gifters spent).';
-
---
--- Name: COLUMN broadcaster_stats.earned_coins; Type: COMMENT; Schema: app_public; Owner: -
---
-
-COMMENT ON COLUMN app_public.broadcaster_stats.earned_coins IS 'Coins credited to the broadcaster after the platform fee.';
-
---
--- Name: COLUMN broadcaster_stats.gifts; Type: COMMENT; Schema: app_public; Owner: -
---
-
-COMMENT ON COLUMN app_public.broadcaster_stats.gifts IS 'Number of gift items received (quantities summed).';
-
---
 -- Name: gift_batch_logs_id_seq; Type: SEQUENCE; Schema: app_public; Owner: -
 --
 
@@ -5996,6 +6353,29 @@ ALTER TABLE app_public.gift_batch_logs ALTER COLUMN id ADD GENERATED BY DEFAULT 
     NO MAXVALUE
     CACHE 1
 );
+
+--
+-- Name: gifter_stats; Type: TABLE; Schema: app_public; Owner: -
+--
+
+CREATE TABLE app_public.gifter_stats (
+    gifter_id uuid NOT NULL,
+    period text NOT NULL,
+    period_start timestamp with time zone NOT NULL,
+    coins bigint DEFAULT 0 NOT NULL,
+    gifts bigint DEFAULT 0 NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT gifter_stats_check CHECK ((period_start = app_public.period_start(period, period_start))),
+    CONSTRAINT gifter_stats_period_check CHECK ((period = ANY (ARRAY['day'::text, 'week'::text, 'month'::text, 'all_time'::text])))
+);
+
+ALTER TABLE ONLY app_public.gifter_stats FORCE ROW LEVEL SECURITY;
+
+--
+-- Name: TABLE gifter_stats; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON TABLE app_public.gifter_stats IS 'Coins spent per gifter per period bucket (day, week, month, all_time; UTC), materialised by settlement (settled gifts, minus reversals). The gifter leaderboard reads only this.';
 
 --
 -- Name: gifts; Type: TABLE; Schema: app_public; Owner: -
@@ -6128,7 +6508,7 @@ CREATE VIEW app_public.playback_health WITH (security_invoker='true') AS
 -- Name: VIEW playback_health; Type: COMMENT; Schema: app_public; Owner: -
 --
 
-COMMENT ON VIEW app_public.playback_health IS 'Admins only: playback state per stream, last health check and why it failed (alerting), failure reports from players.';
+COMMENT ON VIEW app_public.playback_health IS 'Admins (every stream) and each broadcaster (their own streams): playback state per stream, last health check and why it failed (alerting), failure reports from players.';
 
 --
 -- Name: COLUMN playback_health.alerting; Type: COMMENT; Schema: app_public; Owner: -
@@ -6367,6 +6747,13 @@ ALTER TABLE ONLY app_public.gift_batch_logs
     ADD CONSTRAINT gift_batch_logs_pkey PRIMARY KEY (id);
 
 --
+-- Name: gifter_stats gifter_stats_pkey; Type: CONSTRAINT; Schema: app_public; Owner: -
+--
+
+ALTER TABLE ONLY app_public.gifter_stats
+    ADD CONSTRAINT gifter_stats_pkey PRIMARY KEY (period, period_start, gifter_id);
+
+--
 -- Name: gifts gifts_pkey; Type: CONSTRAINT; Schema: app_public; Owner: -
 --
 
@@ -6407,6 +6794,13 @@ ALTER TABLE ONLY app_public.stream_gifter_stats
 
 ALTER TABLE ONLY app_public.stream_mutes
     ADD CONSTRAINT stream_mutes_pkey PRIMARY KEY (stream_id, user_id);
+
+--
+-- Name: stream_seat_requests stream_seat_requests_pkey; Type: CONSTRAINT; Schema: app_public; Owner: -
+--
+
+ALTER TABLE ONLY app_public.stream_seat_requests
+    ADD CONSTRAINT stream_seat_requests_pkey PRIMARY KEY (stream_id, user_id);
 
 --
 -- Name: stream_seats stream_seats_pkey; Type: CONSTRAINT; Schema: app_public; Owner: -
@@ -6646,6 +7040,18 @@ CREATE INDEX broadcaster_stats_leaderboard_idx ON app_public.broadcaster_stats U
 CREATE INDEX gift_batch_logs_started_at_idx ON app_public.gift_batch_logs USING btree (started_at);
 
 --
+-- Name: gifter_stats_gifter_id_idx; Type: INDEX; Schema: app_public; Owner: -
+--
+
+CREATE INDEX gifter_stats_gifter_id_idx ON app_public.gifter_stats USING btree (gifter_id);
+
+--
+-- Name: gifter_stats_leaderboard_idx; Type: INDEX; Schema: app_public; Owner: -
+--
+
+CREATE INDEX gifter_stats_leaderboard_idx ON app_public.gifter_stats USING btree (period, period_start, coins DESC, gifter_id);
+
+--
 -- Name: gifts_active_sort_idx; Type: INDEX; Schema: app_public; Owner: -
 --
 
@@ -6704,6 +7110,12 @@ CREATE INDEX stream_mutes_muted_by_idx ON app_public.stream_mutes USING btree (m
 --
 
 CREATE INDEX stream_mutes_user_id_idx ON app_public.stream_mutes USING btree (user_id);
+
+--
+-- Name: stream_seat_requests_user_id_idx; Type: INDEX; Schema: app_public; Owner: -
+--
+
+CREATE INDEX stream_seat_requests_user_id_idx ON app_public.stream_seat_requests USING btree (user_id);
 
 --
 -- Name: stream_seats_ended_by_idx; Type: INDEX; Schema: app_public; Owner: -
@@ -6904,6 +7316,18 @@ CREATE TRIGGER _510_livekit_room AFTER INSERT ON app_public.streams FOR EACH ROW
 CREATE TRIGGER _510_livekit_room_end AFTER UPDATE OF status ON app_public.streams FOR EACH ROW WHEN (((new.status = 'ended'::text) AND (old.status IS DISTINCT FROM 'ended'::text))) EXECUTE FUNCTION app_private.tg_streams__livekit_room();
 
 --
+-- Name: stream_seats _600_clear_request; Type: TRIGGER; Schema: app_public; Owner: -
+--
+
+CREATE TRIGGER _600_clear_request AFTER INSERT ON app_public.stream_seats FOR EACH ROW EXECUTE FUNCTION app_private.tg_stream_seats__clear_request();
+
+--
+-- Name: streams _600_publish_ended; Type: TRIGGER; Schema: app_public; Owner: -
+--
+
+CREATE TRIGGER _600_publish_ended AFTER UPDATE OF status ON app_public.streams FOR EACH ROW WHEN (((old.status = 'live'::text) AND (new.status = 'ended'::text))) EXECUTE FUNCTION app_private.tg_streams__publish_ended();
+
+--
 -- Name: stream_seats _900_enqueue; Type: TRIGGER; Schema: app_public; Owner: -
 --
 
@@ -7085,6 +7509,13 @@ ALTER TABLE ONLY app_public.broadcaster_stats
     ADD CONSTRAINT broadcaster_stats_broadcaster_id_fkey FOREIGN KEY (broadcaster_id) REFERENCES app_public.users(id) ON DELETE RESTRICT;
 
 --
+-- Name: gifter_stats gifter_stats_gifter_id_fkey; Type: FK CONSTRAINT; Schema: app_public; Owner: -
+--
+
+ALTER TABLE ONLY app_public.gifter_stats
+    ADD CONSTRAINT gifter_stats_gifter_id_fkey FOREIGN KEY (gifter_id) REFERENCES app_public.users(id) ON DELETE RESTRICT;
+
+--
 -- Name: moderation_actions moderation_actions_actor_id_fkey; Type: FK CONSTRAINT; Schema: app_public; Owner: -
 --
 
@@ -7162,6 +7593,20 @@ ALTER TABLE ONLY app_public.stream_mutes
     ADD CONSTRAINT stream_mutes_user_id_fkey FOREIGN KEY (user_id) REFERENCES app_public.users(id) ON DELETE CASCADE;
 
 --
+-- Name: stream_seat_requests stream_seat_requests_stream_id_fkey; Type: FK CONSTRAINT; Schema: app_public; Owner: -
+--
+
+ALTER TABLE ONLY app_public.stream_seat_requests
+    ADD CONSTRAINT stream_seat_requests_stream_id_fkey FOREIGN KEY (stream_id) REFERENCES app_public.streams(id) ON DELETE CASCADE;
+
+--
+-- Name: stream_seat_requests stream_seat_requests_user_id_fkey; Type: FK CONSTRAINT; Schema: app_public; Owner: -
+--
+
+ALTER TABLE ONLY app_public.stream_seat_requests
+    ADD CONSTRAINT stream_seat_requests_user_id_fkey FOREIGN KEY (user_id) REFERENCES app_public.users(id) ON DELETE CASCADE;
+
+--
 -- Name: stream_seats stream_seats_ended_by_fkey; Type: FK CONSTRAINT; Schema: app_public; Owner: -
 --
 
@@ -7215,6 +7660,12 @@ ALTER TABLE app_public.broadcaster_stats ENABLE ROW LEVEL SECURITY;
 ALTER TABLE app_public.gift_batch_logs ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: gifter_stats; Type: ROW SECURITY; Schema: app_public; Owner: -
+--
+
+ALTER TABLE app_public.gifter_stats ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: gifts; Type: ROW SECURITY; Schema: app_public; Owner: -
 --
 
@@ -7225,6 +7676,12 @@ ALTER TABLE app_public.gifts ENABLE ROW LEVEL SECURITY;
 --
 
 ALTER TABLE app_public.moderation_actions ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: gifter_stats select_all; Type: POLICY; Schema: app_public; Owner: -
+--
+
+CREATE POLICY select_all ON app_public.gifter_stats FOR SELECT USING (true);
 
 --
 -- Name: gifts select_all; Type: POLICY; Schema: app_public; Owner: -
@@ -7297,6 +7754,16 @@ CREATE POLICY select_own ON app_public.broadcaster_stats FOR SELECT TO authentic
   WHERE ((u.id = ( SELECT app_public.current_user_id() AS current_user_id)) AND (u.role = 'admin'::app_public.app_role))))));
 
 --
+-- Name: stream_seat_requests select_own_or_manager; Type: POLICY; Schema: app_public; Owner: -
+--
+
+CREATE POLICY select_own_or_manager ON app_public.stream_seat_requests FOR SELECT USING (((user_id = ( SELECT app_public.current_user_id() AS current_user_id)) OR (EXISTS ( SELECT 1
+   FROM app_public.streams s
+  WHERE ((s.id = stream_seat_requests.stream_id) AND (s.broadcaster_id = ( SELECT app_public.current_user_id() AS current_user_id))))) OR (EXISTS ( SELECT 1
+   FROM app_public.users u
+  WHERE ((u.id = ( SELECT app_public.current_user_id() AS current_user_id)) AND (u.role = ANY (ARRAY['moderator'::app_public.app_role, 'admin'::app_public.app_role])))))));
+
+--
 -- Name: stream_seats select_visible; Type: POLICY; Schema: app_public; Owner: -
 --
 
@@ -7323,6 +7790,12 @@ ALTER TABLE app_public.stream_gifter_stats ENABLE ROW LEVEL SECURITY;
 --
 
 ALTER TABLE app_public.stream_mutes ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: stream_seat_requests; Type: ROW SECURITY; Schema: app_public; Owner: -
+--
+
+ALTER TABLE app_public.stream_seat_requests ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: stream_seats; Type: ROW SECURITY; Schema: app_public; Owner: -
@@ -7414,6 +7887,22 @@ GRANT ALL ON FUNCTION app_hidden.is_clean_line(value text) TO authenticated;
 
 REVOKE ALL ON FUNCTION app_hidden.playback_health_rows() FROM PUBLIC;
 GRANT ALL ON FUNCTION app_hidden.playback_health_rows() TO authenticated;
+
+--
+-- Name: FUNCTION stream_category_valid(category text); Type: ACL; Schema: app_hidden; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_hidden.stream_category_valid(category text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_hidden.stream_category_valid(category text) TO anon;
+GRANT ALL ON FUNCTION app_hidden.stream_category_valid(category text) TO authenticated;
+
+--
+-- Name: FUNCTION stream_thumbnail_url_valid(url text); Type: ACL; Schema: app_hidden; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_hidden.stream_thumbnail_url_valid(url text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_hidden.stream_thumbnail_url_valid(url text) TO anon;
+GRANT ALL ON FUNCTION app_hidden.stream_thumbnail_url_valid(url text) TO authenticated;
 
 --
 -- Name: FUNCTION strip_hidden(value text); Type: ACL; Schema: app_hidden; Owner: -
@@ -7799,6 +8288,12 @@ REVOKE ALL ON FUNCTION app_private.tg_gift_ledger__queue() FROM PUBLIC;
 REVOKE ALL ON FUNCTION app_private.tg_stream_playback__egress() FROM PUBLIC;
 
 --
+-- Name: FUNCTION tg_stream_seats__clear_request(); Type: ACL; Schema: app_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_private.tg_stream_seats__clear_request() FROM PUBLIC;
+
+--
 -- Name: FUNCTION tg_stream_seats__enqueue(); Type: ACL; Schema: app_private; Owner: -
 --
 
@@ -7815,6 +8310,12 @@ REVOKE ALL ON FUNCTION app_private.tg_streams__end_seats() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION app_private.tg_streams__livekit_room() FROM PUBLIC;
+
+--
+-- Name: FUNCTION tg_streams__publish_ended(); Type: ACL; Schema: app_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_private.tg_streams__publish_ended() FROM PUBLIC;
 
 --
 -- Name: FUNCTION tg_users__clean_text(); Type: ACL; Schema: app_private; Owner: -
@@ -7847,6 +8348,34 @@ GRANT SELECT ON TABLE app_public.stream_bans TO authenticated;
 
 REVOKE ALL ON FUNCTION app_public.ban_user(stream_id uuid, user_id uuid, reason text, duration_seconds integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION app_public.ban_user(stream_id uuid, user_id uuid, reason text, duration_seconds integer) TO authenticated;
+
+--
+-- Name: FUNCTION period_start(period text, at timestamp with time zone); Type: ACL; Schema: app_public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_public.period_start(period text, at timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_public.period_start(period text, at timestamp with time zone) TO anon;
+GRANT ALL ON FUNCTION app_public.period_start(period text, at timestamp with time zone) TO authenticated;
+
+--
+-- Name: TABLE broadcaster_stats; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT SELECT ON TABLE app_public.broadcaster_stats TO authenticated;
+
+--
+-- Name: FUNCTION broadcaster_earnings(broadcaster_id uuid); Type: ACL; Schema: app_public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_public.broadcaster_earnings(broadcaster_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_public.broadcaster_earnings(broadcaster_id uuid) TO authenticated;
+
+--
+-- Name: FUNCTION cancel_seat_request(stream_id uuid); Type: ACL; Schema: app_public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_public.cancel_seat_request(stream_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_public.cancel_seat_request(stream_id uuid) TO authenticated;
 
 --
 -- Name: FUNCTION configure_stream_playback(stream_id uuid, hls_provider text, mux_playback_id text, origin_path text); Type: ACL; Schema: app_public; Owner: -
@@ -7891,6 +8420,14 @@ GRANT ALL ON FUNCTION app_public.end_stream(stream_id uuid) TO authenticated;
 
 REVOKE ALL ON FUNCTION app_public.gift_batch_logs("limit" integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION app_public.gift_batch_logs("limit" integer) TO authenticated;
+
+--
+-- Name: FUNCTION gifter_leaderboard(period text, "limit" integer); Type: ACL; Schema: app_public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_public.gifter_leaderboard(period text, "limit" integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_public.gifter_leaderboard(period text, "limit" integer) TO anon;
+GRANT ALL ON FUNCTION app_public.gifter_leaderboard(period text, "limit" integer) TO authenticated;
 
 --
 -- Name: FUNCTION go_live(title text); Type: ACL; Schema: app_public; Owner: -
@@ -7965,19 +8502,19 @@ REVOKE ALL ON FUNCTION app_public.mute_user(stream_id uuid, user_id uuid, durati
 GRANT ALL ON FUNCTION app_public.mute_user(stream_id uuid, user_id uuid, duration_seconds integer, reason text) TO authenticated;
 
 --
+-- Name: FUNCTION my_live_stream(); Type: ACL; Schema: app_public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_public.my_live_stream() FROM PUBLIC;
+GRANT ALL ON FUNCTION app_public.my_live_stream() TO anon;
+GRANT ALL ON FUNCTION app_public.my_live_stream() TO authenticated;
+
+--
 -- Name: FUNCTION my_wallet(); Type: ACL; Schema: app_public; Owner: -
 --
 
 REVOKE ALL ON FUNCTION app_public.my_wallet() FROM PUBLIC;
 GRANT ALL ON FUNCTION app_public.my_wallet() TO authenticated;
-
---
--- Name: FUNCTION period_start(period text, at timestamp with time zone); Type: ACL; Schema: app_public; Owner: -
---
-
-REVOKE ALL ON FUNCTION app_public.period_start(period text, at timestamp with time zone) FROM PUBLIC;
-GRANT ALL ON FUNCTION app_public.period_start(period text, at timestamp with time zone) TO anon;
-GRANT ALL ON FUNCTION app_public.period_start(period text, at timestamp with time zone) TO authenticated;
 
 --
 -- Name: FUNCTION recent_chat_messages(stream_id uuid); Type: ACL; Schema: app_public; Owner: -
@@ -8001,6 +8538,19 @@ GRANT ALL ON FUNCTION app_public.register(username text, email text, password te
 REVOKE ALL ON FUNCTION app_public.report_playback_failure(stream_id uuid, path text, url text, reason text) FROM PUBLIC;
 GRANT ALL ON FUNCTION app_public.report_playback_failure(stream_id uuid, path text, url text, reason text) TO anon;
 GRANT ALL ON FUNCTION app_public.report_playback_failure(stream_id uuid, path text, url text, reason text) TO authenticated;
+
+--
+-- Name: TABLE stream_seat_requests; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT SELECT ON TABLE app_public.stream_seat_requests TO authenticated;
+
+--
+-- Name: FUNCTION request_seat(stream_id uuid); Type: ACL; Schema: app_public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_public.request_seat(stream_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_public.request_seat(stream_id uuid) TO authenticated;
 
 --
 -- Name: FUNCTION request_viral_mode(stream_id uuid, mode text); Type: ACL; Schema: app_public; Owner: -
@@ -8045,6 +8595,13 @@ REVOKE ALL ON FUNCTION app_public.set_slow_mode(stream_id uuid, seconds integer)
 GRANT ALL ON FUNCTION app_public.set_slow_mode(stream_id uuid, seconds integer) TO authenticated;
 
 --
+-- Name: FUNCTION set_stream_details(stream_id uuid, title text, category text, thumbnail_url text); Type: ACL; Schema: app_public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_public.set_stream_details(stream_id uuid, title text, category text, thumbnail_url text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_public.set_stream_details(stream_id uuid, title text, category text, thumbnail_url text) TO authenticated;
+
+--
 -- Name: FUNCTION set_user_role(user_id uuid, role app_public.app_role); Type: ACL; Schema: app_public; Owner: -
 --
 
@@ -8057,6 +8614,14 @@ GRANT ALL ON FUNCTION app_public.set_user_role(user_id uuid, role app_public.app
 
 REVOKE ALL ON FUNCTION app_public.set_vehicle_status(status text) FROM PUBLIC;
 GRANT ALL ON FUNCTION app_public.set_vehicle_status(status text) TO authenticated;
+
+--
+-- Name: FUNCTION stream_categories(); Type: ACL; Schema: app_public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_public.stream_categories() FROM PUBLIC;
+GRANT ALL ON FUNCTION app_public.stream_categories() TO anon;
+GRANT ALL ON FUNCTION app_public.stream_categories() TO authenticated;
 
 --
 -- Name: FUNCTION stream_events_since(stream_id uuid, after_id bigint); Type: ACL; Schema: app_public; Owner: -
@@ -8135,10 +8700,11 @@ GRANT ALL ON FUNCTION app_public.user_by_username(username text) TO authenticate
 GRANT SELECT ON TABLE app_public.broadcaster_gifter_stats TO authenticated;
 
 --
--- Name: TABLE broadcaster_stats; Type: ACL; Schema: app_public; Owner: -
+-- Name: TABLE gifter_stats; Type: ACL; Schema: app_public; Owner: -
 --
 
-GRANT SELECT ON TABLE app_public.broadcaster_stats TO authenticated;
+GRANT SELECT ON TABLE app_public.gifter_stats TO anon;
+GRANT SELECT ON TABLE app_public.gifter_stats TO authenticated;
 
 --
 -- Name: TABLE gifts; Type: ACL; Schema: app_public; Owner: -
