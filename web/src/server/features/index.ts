@@ -5,6 +5,14 @@ import { giftMetricsFeature } from "./gift-metrics.ts";
 import { livekitFeature } from "./livekit.ts";
 import { paymentsFeature } from "./payments.ts";
 import { playbackFeature } from "./playback.ts";
+import { stripeFeature } from "./stripe.ts";
 import type { FeatureFactory } from "./types.ts";
 
-export const featureFactories: FeatureFactory[] = [playbackFeature, livekitFeature, paymentsFeature, giftMetricsFeature, broadcastFeature];
+export const featureFactories: FeatureFactory[] = [
+  playbackFeature,
+  livekitFeature,
+  paymentsFeature,
+  stripeFeature,
+  giftMetricsFeature,
+  broadcastFeature,
+];
