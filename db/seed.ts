@@ -44,6 +44,7 @@ export async function seedDemo(ownerUrl: string, log: (m: string) => void = () =
           and not exists (select 1 from app_public.streams s where s.broadcaster_id = u.id and s.status = 'live')`,
     );
     await seedGifts(client);
+    await seedWeb(client);
     await client.query("commit");
     log(created ? `demo seed: ${created} users created (password "${DEMO_PASSWORD}")` : "demo seed: already present");
   } catch (e) {
@@ -80,4 +81,77 @@ async function seedGifts(client: pg.Client): Promise<void> {
        from app_public.users u where u.username = any($2)`,
     [DEMO_VIEWER_COINS, DEMO_USERS.filter((u) => u.role === "viewer").map((u) => u.username)],
   );
+}
+
+/** The coin pack catalogue the wallet page sells (Stripe Checkout). */
+export const DEMO_COIN_PACKS = [
+  { slug: "starter", name: "Starter", coins: 100, price: 99, sort: 10 },
+  { slug: "popular", name: "Popular", coins: 550, price: 499, sort: 20 },
+  { slug: "big", name: "Big spender", coins: 1200, price: 999, sort: 30 },
+  { slug: "royal", name: "Troll royalty", coins: 6500, price: 4999, sort: 40 },
+] as const;
+
+/** Runs `sql` as a demo user (the request claims PostGraphile would set), inside the seed's transaction. */
+async function asUser(client: pg.Client, username: string, sql: string, params: unknown[]): Promise<void> {
+  await client.query(
+    `select set_config('request.jwt.claims', json_build_object('role', 'authenticated', 'sub', id)::text, true)
+       from app_public.users where username = $1`,
+    [username],
+  );
+  try {
+    await client.query(sql, params);
+  } finally {
+    await client.query("select set_config('request.jwt.claims', '', true)");
+  }
+}
+
+/**
+ * What the web app's own pages show right after `npm start`: coin packs, a purchase and a few gifts in
+ * the viewers' wallet histories (the worker settles the gifts within seconds, which writes the
+ * settlement batch logs the admin chart draws and credits trollking), and a moderation log entry.
+ * Idempotent: the gifts carry idempotency keys, the purchase an event id, the mute runs once.
+ */
+async function seedWeb(client: pg.Client): Promise<void> {
+  const { rows } = await client.query<{ ok: boolean }>("select to_regclass('app_public.coin_packs') is not null as ok");
+  if (!rows[0]?.ok) return;
+  for (const p of DEMO_COIN_PACKS) {
+    await client.query(
+      `insert into app_public.coin_packs (slug, name, coins, price_cents, currency, sort) values ($1, $2, $3, $4, 'USD', $5)
+       on conflict (slug) do nothing`,
+      [p.slug, p.name, p.coins, p.price, p.sort],
+    );
+  }
+  await client.query(
+    `select app_private.purchase_coins('demo', 'demo-seed-alice-popular', u.id, 550, 499, 'USD', '{"demo": true}')
+       from app_public.users u where u.username = 'alice'`,
+  );
+  const { rows: stream } = await client.query<{ id: string }>(
+    `select s.id from app_public.streams s join app_public.users u on u.id = s.broadcaster_id
+      where u.username = 'trollking' and s.status = 'live' order by s.created_at limit 1`,
+  );
+  const streamId = stream[0]?.id;
+  if (!streamId) return;
+  const gifts: [string, string, number][] = [
+    ["alice", "rose", 10],
+    ["alice", "crown", 1],
+    ["bob", "heart", 3],
+    ["carol", "troll-hat", 2],
+  ];
+  for (const [username, slug, quantity] of gifts) {
+    await asUser(client, username, "select app_public.send_gift($1, (select id from app_public.gifts where slug = $2), $3, $4)", [
+      streamId,
+      slug,
+      quantity,
+      `demo-seed-${username}-${slug}`,
+    ]);
+  }
+  const { rows: logged } = await client.query("select 1 from app_public.moderation_actions where stream_id = $1 limit 1", [streamId]);
+  if (logged.length === 0) {
+    await asUser(
+      client,
+      "mod_mia",
+      "select app_public.mute_user($1, (select id from app_public.users where username = 'carol'), 300, 'demo: spamming the chat')",
+      [streamId],
+    );
+  }
 }
