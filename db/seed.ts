@@ -8,6 +8,7 @@ export const DEMO_USERS = [
   { username: "alice", role: "viewer", display: "Alice" },
   { username: "bob", role: "viewer", display: "Bob" },
   { username: "carol", role: "viewer", display: "Carol" },
+  { username: "queen_bee", role: "broadcaster", display: "Troll Queen" },
   { username: "mod_mia", role: "moderator", display: "Mia (mod)" },
   { username: "admin", role: "admin", display: "Admin" },
 ] as const;
@@ -108,7 +109,7 @@ async function asUser(client: pg.Client, username: string, sql: string, params: 
 /**
  * What the web app's own pages show right after `npm start`: coin packs, a purchase and a few gifts in
  * the viewers' wallet histories (the worker settles the gifts within seconds, which writes the
- * settlement batch logs the admin chart draws and credits trollking), and a moderation log entry.
+ * settlement batch logs the admin chart draws and credits queen_bee), and a moderation log entry.
  * Idempotent: the gifts carry idempotency keys, the purchase an event id, the mute runs once.
  */
 async function seedWeb(client: pg.Client): Promise<void> {
@@ -125,26 +126,41 @@ async function seedWeb(client: pg.Client): Promise<void> {
     `select app_private.purchase_coins('demo', 'demo-seed-alice-popular', u.id, 550, 499, 'USD', '{"demo": true}')
        from app_public.users u where u.username = 'alice'`,
   );
+  // Gifts for the wallet histories, the settlement batches and the leaderboard go to queen_bee's
+  // rehearsal, which then ends (trollking's live stream starts with no gifts, which the gift e2e
+  // tests rely on). Once: only when queen_bee has no stream yet.
+  const { rows: queen } = await client.query<{ id: string; streams: number }>(
+    `select u.id, (select count(*)::int from app_public.streams s where s.broadcaster_id = u.id) as streams
+       from app_public.users u where u.username = 'queen_bee'`,
+  );
+  if (queen[0] && queen[0].streams === 0) {
+    const { rows: rehearsal } = await client.query<{ id: string }>(
+      "insert into app_public.streams (broadcaster_id, title) values ($1, 'Troll Queen rehearsal') returning id",
+      [queen[0].id],
+    );
+    const rehearsalId = rehearsal[0]?.id;
+    const gifts: [string, string, number][] = [
+      ["alice", "rose", 10],
+      ["alice", "crown", 1],
+      ["bob", "heart", 3],
+      ["carol", "troll-hat", 2],
+    ];
+    for (const [username, slug, quantity] of gifts) {
+      await asUser(client, username, "select app_public.send_gift($1, (select id from app_public.gifts where slug = $2), $3, $4)", [
+        rehearsalId,
+        slug,
+        quantity,
+        `demo-seed-${username}-${slug}`,
+      ]);
+    }
+    await asUser(client, "queen_bee", "select app_public.end_stream($1)", [rehearsalId]);
+  }
   const { rows: stream } = await client.query<{ id: string }>(
     `select s.id from app_public.streams s join app_public.users u on u.id = s.broadcaster_id
       where u.username = 'trollking' and s.status = 'live' order by s.created_at limit 1`,
   );
   const streamId = stream[0]?.id;
   if (!streamId) return;
-  const gifts: [string, string, number][] = [
-    ["alice", "rose", 10],
-    ["alice", "crown", 1],
-    ["bob", "heart", 3],
-    ["carol", "troll-hat", 2],
-  ];
-  for (const [username, slug, quantity] of gifts) {
-    await asUser(client, username, "select app_public.send_gift($1, (select id from app_public.gifts where slug = $2), $3, $4)", [
-      streamId,
-      slug,
-      quantity,
-      `demo-seed-${username}-${slug}`,
-    ]);
-  }
   const { rows: logged } = await client.query("select 1 from app_public.moderation_actions where stream_id = $1 limit 1", [streamId]);
   if (logged.length === 0) {
     await asUser(

@@ -6,7 +6,7 @@
 // checked for horizontal scrolling at 390 px and run through axe (no serious or critical violations).
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import AxeBuilder from "@axe-core/playwright";
+import { AxeBuilder } from "@axe-core/playwright";
 import pg from "pg";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -133,7 +133,8 @@ describe("accounts and coins", () => {
       [name],
     );
     await db.query(
-      `update app_private.wallets set balance = balance + 40 where user_id = (select id from app_public.users where username = 'trollking')`,
+      `insert into app_private.wallets as w (user_id, balance) select id, 40 from app_public.users where username = 'trollking'
+       on conflict (user_id) do update set balance = w.balance + 40`,
     );
     await db.query(
       `insert into app_private.coin_transactions (kind, debit_account, debit_user_id, credit_account, credit_user_id, amount)
@@ -192,7 +193,8 @@ describe("accounts and coins", () => {
     await page.fill("input[name=vehicleStatus]", "🚜 Tractor");
     await page.fill("input[name=avatarUrl]", "");
     await page.click("main button[type=submit]");
-    await expect.poll(() => page.locator("[data-testid=account-saved]").count()).toBe(1);
+    await page.locator("[data-testid=account-saved], [data-testid=account-error]").first().waitFor();
+    expect(await page.locator("[data-testid=account-error]").count(), await page.locator("main").innerText()).toBe(0);
     await page.reload();
     expect(await page.locator("[data-testid=header-name]").innerText()).toBe("Carol the Bold");
     expect(await page.locator("[data-testid=vehicle-badge]").innerText()).toBe("🚜 Tractor");
@@ -217,7 +219,8 @@ describe("admin console", () => {
     await admin.goto(`${app.url}/admin?q=bob`);
     await admin.fill("[data-testid=ban-reason-bob]", "e2e: abusive chat");
     await admin.click("[data-testid=ban-bob]");
-    await expect.poll(() => admin.locator("[data-testid=admin-done]").innerText()).toContain("Banned bob");
+    await admin.locator("[data-testid=admin-done], [data-testid=admin-error]").first().waitFor();
+    expect(await admin.locator("[data-testid=admin-done], [data-testid=admin-error]").first().innerText()).toContain("Banned bob");
 
     // Refused at once: the API answers BANND for the old token, the next page load ends the session.
     const r = await app.gql("mutation { renewToken(input: {}) { result } }", {}, token);

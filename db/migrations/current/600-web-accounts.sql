@@ -143,6 +143,7 @@ comment on type app_public.livekit_failure is 'A LiveKit seat enforcement that k
 
 --!include gifts/coin_packs.access.sql
 --!include accounts/register.sql
+--!include accounts/tg_users__identity.sql
 --!include accounts/renew_token.sql
 --!include accounts/ban_site_user.sql
 --!include accounts/unban_site_user.sql

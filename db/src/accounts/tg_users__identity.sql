@@ -1,6 +1,7 @@
 create or replace function app_private.tg_users__identity() returns trigger
   language plpgsql
-  set search_path = ''
+  security definer
+  set search_path = pg_catalog, pg_temp
 as $$
 begin
   insert into app_private.user_identities (user_id, role, is_banned, sender, updated_at)
@@ -19,4 +20,4 @@ end;
 $$;
 revoke all on function app_private.tg_users__identity() from public, anon, authenticated;
 comment on function app_private.tg_users__identity() is
-  'Keeps app_private.user_identities in step with app_public.users.';
+  'Keeps app_private.user_identities in step with app_public.users. SECURITY DEFINER: a user editing their own profile (authenticated, no access to app_private) fires it too.';
