@@ -78,7 +78,7 @@ async function seedGifts(client: pg.Client): Promise<void> {
     );
   }
   await client.query(
-    `select app_private.issue_coins(u.id, $1, 'grant', 'demo-seed:' || u.username, 'demo seed')
+    `select app_private.issue_coins(u.id, $1, 'grant', 'demo-seed:' || u.username, 'Demo coins')
        from app_public.users u where u.username = any($2)`,
     [DEMO_VIEWER_COINS, DEMO_USERS.filter((u) => u.role === "viewer").map((u) => u.username)],
   );
