@@ -92,6 +92,24 @@ export const DEMO_COIN_PACKS = [
   { slug: "royal", name: "Troll royalty", coins: 6500, price: 4999, sort: 40 },
 ] as const;
 
+/** A demo purchase (wallet history) and the demo gifts to queen_bee's rehearsal (batch logs, history). */
+export const DEMO_PURCHASE = { username: "alice", coins: 550 } as const;
+export const DEMO_SEED_GIFTS = [
+  { username: "alice", slug: "rose", quantity: 10 },
+  { username: "alice", slug: "crown", quantity: 1 },
+  { username: "bob", slug: "heart", quantity: 3 },
+  { username: "carol", slug: "troll-hat", quantity: 2 },
+] as const;
+
+/** A demo viewer's balance right after the seed: the starting coins, the purchase, minus the gifts. */
+export function demoSeedBalance(username: string): number {
+  const spent = DEMO_SEED_GIFTS.filter((g) => g.username === username).reduce(
+    (sum, g) => sum + g.quantity * (DEMO_GIFTS.find((d) => d.slug === g.slug)?.price ?? 0),
+    0,
+  );
+  return DEMO_VIEWER_COINS + (DEMO_PURCHASE.username === username ? DEMO_PURCHASE.coins : 0) - spent;
+}
+
 /** Runs `sql` as a demo user (the request claims PostGraphile would set), inside the seed's transaction. */
 async function asUser(client: pg.Client, username: string, sql: string, params: unknown[]): Promise<void> {
   await client.query(
@@ -123,8 +141,9 @@ async function seedWeb(client: pg.Client): Promise<void> {
     );
   }
   await client.query(
-    `select app_private.purchase_coins('demo', 'demo-seed-alice-popular', u.id, 550, 499, 'USD', '{"demo": true}')
-       from app_public.users u where u.username = 'alice'`,
+    `select app_private.purchase_coins('demo', 'demo-seed-' || u.username || '-purchase', u.id, $2, 499, 'USD', '{"demo": true}')
+       from app_public.users u where u.username = $1`,
+    [DEMO_PURCHASE.username, DEMO_PURCHASE.coins],
   );
   // Gifts for the wallet histories, the settlement batches and the leaderboard go to queen_bee's
   // rehearsal, which then ends (trollking's live stream starts with no gifts, which the gift e2e
@@ -139,13 +158,7 @@ async function seedWeb(client: pg.Client): Promise<void> {
       [queen[0].id],
     );
     const rehearsalId = rehearsal[0]?.id;
-    const gifts: [string, string, number][] = [
-      ["alice", "rose", 10],
-      ["alice", "crown", 1],
-      ["bob", "heart", 3],
-      ["carol", "troll-hat", 2],
-    ];
-    for (const [username, slug, quantity] of gifts) {
+    for (const { username, slug, quantity } of DEMO_SEED_GIFTS) {
       await asUser(client, username, "select app_public.send_gift($1, (select id from app_public.gifts where slug = $2), $3, $4)", [
         rehearsalId,
         slug,
