@@ -51,6 +51,17 @@ const fields = z.object({
   // Bearer token Prometheus sends to /metrics; unset: only loopback/private-network peers may scrape.
   METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
   PAYMENT_WEBHOOK_SECRET: z.string().min(32, "must be at least 32 characters (the signing secret your payment provider shows)").optional(),
+  // Stripe Checkout (coin packs, /checkout and /webhooks/stripe): the secret API key, the webhook
+  // endpoint's signing secret, and (tests only) another API base such as a local double.
+  STRIPE_SECRET_KEY: z
+    .string()
+    .regex(/^(sk|rk)_[A-Za-z0-9_]+$/, "must be a Stripe secret key (sk_test_… or sk_live_…)")
+    .optional(),
+  STRIPE_WEBHOOK_SECRET: z
+    .string()
+    .regex(/^whsec_[A-Za-z0-9_]+$/, "must be the webhook signing secret (whsec_…)")
+    .optional(),
+  STRIPE_API_BASE: z.string().url().optional(),
   // Playback (viral mode): self-hosted HLS origin, a CDN pull zone mapped to it, Mux's playback host.
   PLAYBACK_ORIGIN_URL: z.string().url().optional(),
   PLAYBACK_CDN_URL: z.string().url().optional(),

@@ -8,6 +8,7 @@ export const DEMO_USERS = [
   { username: "alice", role: "viewer", display: "Alice" },
   { username: "bob", role: "viewer", display: "Bob" },
   { username: "carol", role: "viewer", display: "Carol" },
+  { username: "queen_bee", role: "broadcaster", display: "Troll Queen" },
   { username: "mod_mia", role: "moderator", display: "Mia (mod)" },
   { username: "admin", role: "admin", display: "Admin" },
 ] as const;
@@ -50,6 +51,7 @@ export async function seedDemo(ownerUrl: string, log: (m: string) => void = () =
     );
     await seedGifts(client);
     if (opts.activity) await seedActivity(client);
+    await seedWeb(client);
     await seedDemoPlayback(client);
     await client.query("commit");
     log(created ? `demo seed: ${created} users created (password "${DEMO_PASSWORD}")` : "demo seed: already present");
@@ -112,10 +114,36 @@ async function seedGifts(client: pg.Client): Promise<void> {
     );
   }
   await client.query(
-    `select app_private.issue_coins(u.id, $1, 'grant', 'demo-seed:' || u.username, 'demo seed')
+    `select app_private.issue_coins(u.id, $1, 'grant', 'demo-seed:' || u.username, 'Demo coins')
        from app_public.users u where u.username = any($2)`,
     [DEMO_VIEWER_COINS, DEMO_USERS.filter((u) => u.role === "viewer").map((u) => u.username)],
   );
+}
+
+/** The coin pack catalogue the wallet page sells (Stripe Checkout). */
+export const DEMO_COIN_PACKS = [
+  { slug: "starter", name: "Starter", coins: 100, price: 99, sort: 10 },
+  { slug: "popular", name: "Popular", coins: 550, price: 499, sort: 20 },
+  { slug: "big", name: "Big spender", coins: 1200, price: 999, sort: 30 },
+  { slug: "royal", name: "Troll royalty", coins: 6500, price: 4999, sort: 40 },
+] as const;
+
+/** A demo purchase (wallet history) and the demo gifts to queen_bee's rehearsal (batch logs, history). */
+export const DEMO_PURCHASE = { username: "alice", coins: 550 } as const;
+export const DEMO_SEED_GIFTS = [
+  { username: "alice", slug: "rose", quantity: 10 },
+  { username: "alice", slug: "crown", quantity: 1 },
+  { username: "bob", slug: "heart", quantity: 3 },
+  { username: "carol", slug: "troll-hat", quantity: 2 },
+] as const;
+
+/** A demo viewer's balance right after the seed: the starting coins, the purchase, minus the gifts. */
+export function demoSeedBalance(username: string): number {
+  const spent = DEMO_SEED_GIFTS.filter((g) => g.username === username).reduce(
+    (sum, g) => sum + g.quantity * (DEMO_GIFTS.find((d) => d.slug === g.slug)?.price ?? 0),
+    0,
+  );
+  return DEMO_VIEWER_COINS + (DEMO_PURCHASE.username === username ? DEMO_PURCHASE.coins : 0) - spent;
 }
 
 /** Run one statement as a demo user (the API functions read the caller from request.jwt.claims). */
@@ -186,4 +214,65 @@ async function seedActivity(client: pg.Client): Promise<void> {
   }
   // Settled now, so earnings and leaderboards show them on the first page load.
   await client.query("select app_private.process_gift_ledger_batch()");
+}
+
+/**
+ * What the web app's own pages show right after `npm start`: coin packs, a purchase and a few gifts in
+ * the viewers' wallet histories (the worker settles the gifts within seconds, which writes the
+ * settlement batch logs the admin chart draws and credits queen_bee), and a moderation log entry.
+ * Idempotent: the gifts carry idempotency keys, the purchase an event id, the mute runs once.
+ */
+async function seedWeb(client: pg.Client): Promise<void> {
+  const { rows } = await client.query<{ ok: boolean }>("select to_regclass('app_public.coin_packs') is not null as ok");
+  if (!rows[0]?.ok) return;
+  for (const p of DEMO_COIN_PACKS) {
+    await client.query(
+      `insert into app_public.coin_packs (slug, name, coins, price_cents, currency, sort) values ($1, $2, $3, $4, 'USD', $5)
+       on conflict (slug) do nothing`,
+      [p.slug, p.name, p.coins, p.price, p.sort],
+    );
+  }
+  await client.query(
+    `select app_private.purchase_coins('demo', 'demo-seed-' || u.username || '-purchase', u.id, $2, 499, 'USD', '{"demo": true}')
+       from app_public.users u where u.username = $1`,
+    [DEMO_PURCHASE.username, DEMO_PURCHASE.coins],
+  );
+  // Gifts for the wallet histories, the settlement batches and the leaderboard go to queen_bee's
+  // rehearsal, which then ends (trollking's live stream starts with no gifts, which the gift e2e
+  // tests rely on). Once: only when queen_bee has no stream yet.
+  const { rows: queen } = await client.query<{ id: string; streams: number }>(
+    `select u.id, (select count(*)::int from app_public.streams s where s.broadcaster_id = u.id) as streams
+       from app_public.users u where u.username = 'queen_bee'`,
+  );
+  if (queen[0] && queen[0].streams === 0) {
+    const { rows: rehearsal } = await client.query<{ id: string }>(
+      "insert into app_public.streams (broadcaster_id, title) values ($1, 'Troll Queen rehearsal') returning id",
+      [queen[0].id],
+    );
+    const rehearsalId = rehearsal[0]?.id;
+    for (const { username, slug, quantity } of DEMO_SEED_GIFTS) {
+      await asUser(client, username, "select app_public.send_gift($1, (select id from app_public.gifts where slug = $2), $3, $4)", [
+        rehearsalId,
+        slug,
+        quantity,
+        `demo-seed-${username}-${slug}`,
+      ]);
+    }
+    await asUser(client, "queen_bee", "select app_public.end_stream($1)", [rehearsalId]);
+  }
+  const { rows: stream } = await client.query<{ id: string }>(
+    `select s.id from app_public.streams s join app_public.users u on u.id = s.broadcaster_id
+      where u.username = 'trollking' and s.status = 'live' order by s.created_at limit 1`,
+  );
+  const streamId = stream[0]?.id;
+  if (!streamId) return;
+  const { rows: logged } = await client.query("select 1 from app_public.moderation_actions where stream_id = $1 limit 1", [streamId]);
+  if (logged.length === 0) {
+    await asUser(
+      client,
+      "mod_mia",
+      "select app_public.mute_user($1, (select id from app_public.users where username = 'carol'), 300, 'demo: spamming the chat')",
+      [streamId],
+    );
+  }
 }

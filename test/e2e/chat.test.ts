@@ -32,7 +32,7 @@ async function login(username: string): Promise<string> {
 
 async function openStream(name: string, token: string | null): Promise<Page> {
   const context: BrowserContext = await browser.newContext();
-  if (token) await context.addInitScript((t) => localStorage.setItem("trollcity.token", t), token);
+  if (token) await context.addCookies([{ name: "tc_session", value: token, url: app.url }]);
   const page = await context.newPage();
   graphqlRequests[name] = 0;
   // Requests that could look up a message or its sender (other components of the page poll for

@@ -31,7 +31,7 @@ async function login(username: string): Promise<string> {
 
 async function openStream(name: string, token: string): Promise<Page> {
   const context = await browser.newContext();
-  await context.addInitScript((t) => localStorage.setItem("trollcity.token", t), token);
+  await context.addCookies([{ name: "tc_session", value: token, url: app.url }]);
   const page = await context.newPage();
   graphqlBodies[name] = [];
   page.on("request", (r) => {

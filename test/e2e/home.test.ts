@@ -51,8 +51,13 @@ it("the browser can run a GraphQL query itself and sign in through the page", as
   await page.fill("input[name=password]", "trollcity-demo");
   await page.click("button[type=submit]");
   await page.waitForURL(`${app.url}/`);
-  const token = await page.evaluate(() => localStorage.getItem("trollcity.token"));
+  // The session is an http-only cookie (never localStorage); the header shows who signed in.
+  expect(await page.evaluate(() => Object.keys(localStorage))).toEqual([]);
+  const cookie = (await browser.context.cookies(app.url)).find((c) => c.name === "tc_session");
+  expect(cookie?.httpOnly).toBe(true);
+  const token = cookie?.value;
   expect(token).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
+  expect(await page.locator("[data-testid=header-name]").innerText()).toBe("Alice");
   // The token is for alice.
   const c = new pg.Client({ connectionString: app.db.url });
   await c.connect();

@@ -45,8 +45,11 @@ async function idOf(sql: string, params: unknown[]): Promise<string> {
   return rows[0].id;
 }
 
-/** A browser context of its own (its own localStorage) signed in through the login page. */
-async function signedIn(baseUrl: string, username: string): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
+/** A browser context of its own (its own session cookie) signed in through the login page. */
+async function signedIn(
+  baseUrl: string,
+  username: string,
+): Promise<{ context: BrowserContext; page: Page; errors: string[]; token: string }> {
   const context = await browser.newContext();
   const page = await context.newPage();
   const errors: string[] = [];
@@ -56,7 +59,8 @@ async function signedIn(baseUrl: string, username: string): Promise<{ context: B
   await page.fill("input[name=password]", "trollcity-demo");
   await page.click("button[type=submit]");
   await page.waitForURL(`${baseUrl}/`);
-  return { context, page, errors };
+  const token = (await context.cookies(baseUrl)).find((c) => c.name === "tc_session")?.value ?? "";
+  return { context, page, errors, token };
 }
 
 const claims = (jwt: string) => JSON.parse(Buffer.from(jwt.split(".")[1] ?? "", "base64url").toString()) as Record<string, unknown>;
@@ -157,14 +161,20 @@ it("broadcaster invites, alice accepts and goes on stage, revocation unmounts he
 
   // The server side of the same revocation: LiveKit is told, and a new token no longer publishes.
   await double.waitForCall((c) => c.method === "UpdateParticipant" && c.body.identity === aliceId, 5000);
-  const again = await alice.page.evaluate(async (s) => {
-    const r = await fetch("/graphql", {
-      method: "POST",
-      headers: { "content-type": "application/json", authorization: `Bearer ${localStorage.getItem("trollcity.token")}` },
-      body: JSON.stringify({ query: "mutation($s: UUID!) { livekitToken(input: {streamId: $s}) { token canPublish } }", variables: { s } }),
-    });
-    return (await r.json()) as { data: { livekitToken: { token: string; canPublish: boolean } } };
-  }, streamId);
+  const again = await alice.page.evaluate(
+    async ([s, token]) => {
+      const r = await fetch("/graphql", {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+        body: JSON.stringify({
+          query: "mutation($s: UUID!) { livekitToken(input: {streamId: $s}) { token canPublish } }",
+          variables: { s },
+        }),
+      });
+      return (await r.json()) as { data: { livekitToken: { token: string; canPublish: boolean } } };
+    },
+    [streamId, alice.token] as const,
+  );
   expect(again.data.livekitToken.canPublish).toBe(false);
   expect(claims(again.data.livekitToken.token).video).toMatchObject({ canPublish: false, canPublishData: false });
 
@@ -205,17 +215,20 @@ it("says the stage is unavailable when LiveKit is not configured, and refuses wh
     expect(await alice.page.getByTestId("go-on-stage").count()).toBe(1);
     // A viewer sees no management controls; the API refuses her a revocation (DENYD) anyway.
     expect(await alice.page.getByTestId("revoke").count()).toBe(0);
-    const denied = await alice.page.evaluate(async (id) => {
-      const r = await fetch("/graphql", {
-        method: "POST",
-        headers: { "content-type": "application/json", authorization: `Bearer ${localStorage.getItem("trollcity.token")}` },
-        body: JSON.stringify({
-          query: 'mutation($id: UUID!) { revokeSeat(input: {seatId: $id, reason: "x"}) { result { status } } }',
-          variables: { id },
-        }),
-      });
-      return (await r.json()) as { errors?: { extensions?: { code?: string } }[] };
-    }, seat);
+    const denied = await alice.page.evaluate(
+      async ([id, token]) => {
+        const r = await fetch("/graphql", {
+          method: "POST",
+          headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+          body: JSON.stringify({
+            query: 'mutation($id: UUID!) { revokeSeat(input: {seatId: $id, reason: "x"}) { result { status } } }',
+            variables: { id },
+          }),
+        });
+        return (await r.json()) as { errors?: { extensions?: { code?: string } }[] };
+      },
+      [seat, alice.token] as const,
+    );
     expect(denied.errors?.[0]?.extensions?.code).toBe("DENYD");
     expect(alice.errors).toEqual([]);
     await alice.context.close();

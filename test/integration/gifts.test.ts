@@ -2,7 +2,7 @@
 // giftBatchLogs), settlement by the in-process worker loop, Prometheus metrics, the payment webhook.
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DEMO_GIFTS, DEMO_VIEWER_COINS, seedDemo } from "../../db/seed.ts";
+import { DEMO_GIFTS, demoSeedBalance, seedDemo } from "../../db/seed.ts";
 import { signPayload, WEBHOOK_PATH } from "../../web/src/server/features/payments.ts";
 import { startTestApp, type TestApp } from "../support/app.ts";
 import { auditViolations, createGiftWorld, type GiftWorld, tokenFor, waitFor } from "../support/gifts.ts";
@@ -198,7 +198,7 @@ describe("demo seed", () => {
     const { rows } = await pool.query<{ balance: string }>(
       "select w.balance from app_private.wallets w join app_public.users u on u.id = w.user_id where u.username = 'alice'",
     );
-    expect(Number(rows[0]?.balance)).toBe(DEMO_VIEWER_COINS);
+    expect(Number(rows[0]?.balance)).toBe(demoSeedBalance("alice"));
     expect(await auditViolations(pool)).toEqual([]);
   });
 });

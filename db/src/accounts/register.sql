@@ -6,6 +6,7 @@ as $$
 declare
   v_user_id uuid;
   v_hash text;
+  v_welcome integer;
 begin
   if username is null or username !~ '^[A-Za-z][A-Za-z0-9_]{2,23}$' then
     raise exception 'username must be a letter followed by 2-23 letters, digits or underscores' using errcode = 'BADIN';
@@ -35,6 +36,11 @@ begin
   insert into app_public.users (username, display_name) values (username, username)
     returning id into v_user_id;
   insert into app_private.user_secrets (user_id, email, password_hash) values (v_user_id, email, v_hash);
+  -- No free coins unless the operator configures a welcome grant (setting welcome_coins, default 0).
+  v_welcome := coalesce((select s.value::integer from app_private.settings s where s.key = 'welcome_coins'), 0);
+  if v_welcome > 0 then
+    perform app_private.issue_coins(v_user_id, v_welcome, 'grant', 'welcome:' || v_user_id, 'Welcome grant');
+  end if;
   return app_private.sign_jwt(v_user_id);
 exception
   when unique_violation then
@@ -44,4 +50,4 @@ $$;
 revoke all on function app_public.register(username text, email text, password text) from public, anon, authenticated;
 grant execute on function app_public.register(username text, email text, password text) to anon;
 comment on function app_public.register(username text, email text, password text) is
-  'Creates an account (app role viewer) and returns a signed JWT. Password: 10 characters to 72 bytes, not the username or e-mail; bcrypt cost 10. Errors: BADIN invalid input, CONFL username or email taken (one message for both).';
+  'Creates an account (app role viewer) and returns a signed JWT. Password: 10 characters to 72 bytes, not the username or e-mail; bcrypt cost 10. New accounts get no coins unless the operator sets a welcome grant (app_private.settings welcome_coins). Errors: BADIN invalid input, CONFL username or email taken (one message for both).';

@@ -1,20 +1,31 @@
-// The browser's one API client: a POST to /graphql with the signed-in user's token. Every failure
-// becomes an ApiError carrying our five-character code (docs/error_codes.md), the HTTP status and,
-// for RATEL, the seconds to wait; #lib/errors.ts turns it into words for the reader.
+// The one API client: a POST to /graphql with the signed-in user's token. Every failure becomes an
+// ApiError carrying our five-character code (docs/error_codes.md), the HTTP status and, for RATEL,
+// the seconds to wait; #lib/errors.ts turns it into words for the reader. In the browser the token
+// comes from the server in page data (the root layout calls setToken; the session itself is an
+// http-only cookie, so no script can steal it from storage); on the server (hooks, form actions)
+// each call passes its own token and the server's own address (#lib/server/session.ts).
 export interface GqlError {
   message: string;
   extensions?: { code?: string; httpStatus?: number; retry_after?: number };
 }
 
-const TOKEN_KEY = "trollcity.token";
+/** The browser's token, from page data (never kept on the server: one server serves many users). */
+let browserToken: string | null = null;
 
 export function getToken(): string | null {
-  return typeof localStorage === "undefined" ? null : localStorage.getItem(TOKEN_KEY);
+  return browserToken;
 }
 
+/** Called by the root layout with the token the server put in page data (null: signed out). */
 export function setToken(token: string | null): void {
-  if (token) localStorage.setItem(TOKEN_KEY, token);
-  else localStorage.removeItem(TOKEN_KEY);
+  if (typeof window !== "undefined") browserToken = token;
+}
+
+/** A server-side call: its own token (null: anonymous), the API's absolute URL and fetch. */
+export interface CallOptions {
+  token?: string | null;
+  url?: string;
+  fetch?: typeof fetch;
 }
 
 /** The request never got an answer (offline, connection reset): its outcome is unknown. */
@@ -42,11 +53,11 @@ export class ApiError extends Error {
   }
 }
 
-export async function gql<T>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
-  const token = getToken();
+export async function gql<T>(query: string, variables: Record<string, unknown> = {}, opts: CallOptions = {}): Promise<T> {
+  const token = opts.token !== undefined ? opts.token : getToken();
   let res: Response;
   try {
-    res = await fetch("/graphql", {
+    res = await (opts.fetch ?? fetch)(opts.url ?? "/graphql", {
       method: "POST",
       headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
       body: JSON.stringify({ query, variables }),
@@ -55,7 +66,6 @@ export async function gql<T>(query: string, variables: Record<string, unknown> =
     throw new ApiError(`the server is unreachable (${(e as Error).message})`, NETWORK, 0);
   }
   const body = (await res.json().catch(() => null)) as { data?: T; errors?: GqlError[] } | null;
-  if (res.status === 401 && token) setToken(null);
   const first = body?.errors?.[0];
   if (first || !body) {
     throw new ApiError(
@@ -69,13 +79,30 @@ export async function gql<T>(query: string, variables: Record<string, unknown> =
   return body.data as T;
 }
 
-/** Sign in: stores the token on success (throws CREDS for a wrong name or password). */
-export async function login(usernameOrEmail: string, password: string): Promise<void> {
+/** Sign in: the new token (throws CREDS for a wrong name or password, BANND for a banned user). */
+export async function login(usernameOrEmail: string, password: string, opts: CallOptions = {}): Promise<string> {
   const data = await gql<{ login: { result: string } }>(
     `mutation Login($u: String!, $p: String!) { login(input: { usernameOrEmail: $u, password: $p }) { result } }`,
     { u: usernameOrEmail, p: password },
+    opts,
   );
-  setToken(data.login.result);
+  return data.login.result;
+}
+
+/** Sign up: the new account's token (BADIN for invalid input, CONFL for a taken name or e-mail). */
+export async function register(username: string, email: string, password: string, opts: CallOptions = {}): Promise<string> {
+  const data = await gql<{ register: { result: string } }>(
+    `mutation Register($u: String!, $e: String!, $p: String!) { register(input: { username: $u, email: $e, password: $p }) { result } }`,
+    { u: username, e: email, p: password },
+    opts,
+  );
+  return data.register.result;
+}
+
+/** A fresh token for the signed-in user (the server renews the session cookie with it). */
+export async function renewToken(opts: CallOptions): Promise<string> {
+  const data = await gql<{ renewToken: { result: string } }>("mutation Renew { renewToken(input: {}) { result } }", {}, opts);
+  return data.renewToken.result;
 }
 
 /** A fresh id: a chat message's client id, a gift's idempotency key (randomUUID needs a secure context). */

@@ -48,6 +48,10 @@ export type ErrorContext =
   | "gift-load"
   | "stage"
   | "login"
+  | "signup"
+  | "account"
+  | "wallet"
+  | "admin"
   | "streams"
   | "leaderboard"
   | "playback"
@@ -106,7 +110,49 @@ const CONTEXTS: Record<ErrorContext, ContextText> = {
     },
     other: (e) => stageOther(e),
   },
-  login: { other: (e) => `Could not sign in: ${e.message}` },
+  login: {
+    codes: {
+      CREDS: "Wrong username, e-mail or password.",
+      BANND: "This account is banned: it can no longer sign in.",
+      RATEL: (e) => `Too many sign-in attempts.${retry(e)}`,
+    },
+    other: (e) => `Could not sign in: ${e.message}`,
+  },
+  signup: {
+    codes: {
+      CONFL: (e) => `${sentence(e.message)} Choose another, or sign in.`,
+      BADIN: (e) => sentence(e.message),
+    },
+    other: (e) => `Could not create the account: ${e.message}`,
+  },
+  account: {
+    codes: {
+      NOAUT: "Your session has ended: sign in again to edit your profile.",
+      BANND: "This account is banned: the profile cannot be changed.",
+      BADIN: (e) => sentence(e.message),
+      // A CHECK constraint of the users table (display name 1-64 characters, avatar an http(s) URL).
+      "23514": "Display name must be 1-64 characters and the avatar an http:// or https:// address.",
+    },
+    other: (e) => `Could not save the profile: ${e.message}`,
+  },
+  wallet: {
+    codes: {
+      NOAUT: "Sign in to see your wallet and buy coins.",
+      BANND: "This account is banned: it cannot buy coins.",
+      NOFND: "That coin pack is not on sale any more.",
+      CONFG: "Buying coins is not available on this server yet (Stripe is not configured).",
+      STRIPE: "The payment page could not be opened. Nothing was charged: try again in a moment.",
+    },
+    other: (e) => `Wallet unavailable: ${e.message}`,
+  },
+  admin: {
+    codes: {
+      DENYD: (e) => `Not allowed: ${e.message}.`,
+      NOFND: (e) => sentence(e.message) || "No such user.",
+      BADIN: (e) => sentence(e.message),
+    },
+    other: (e) => `The admin action failed: ${e.message}`,
+  },
   streams: { other: (e) => `Could not load streams: ${e.message}` },
   leaderboard: { other: (e) => `Could not load the leaderboard: ${e.message}` },
   playback: { other: (e) => `Could not load playback: ${e.message}` },

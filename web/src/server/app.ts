@@ -37,14 +37,26 @@ export const READINESS_TIMEOUT_MS = 2000;
 
 type Handler = (req: IncomingMessage, res: ServerResponse, next: () => void) => void;
 
-async function loadSvelteKit(log: Logger): Promise<Handler | null> {
+/** The header this server sets on every request it hands SvelteKit: the protocol it was reached by. */
+const PROTOCOL_HEADER = "x-trollcity-protocol";
+
+async function loadSvelteKit(config: Config, log: Logger): Promise<Handler | null> {
   const handlerPath = fileURLToPath(new URL("../../build/handler.js", import.meta.url));
   if (!existsSync(handlerPath)) {
     log.warn("web/build is missing: run `npm run build` to serve the web app (API still served)");
     return null;
   }
+  // adapter-node reads its settings from the environment when it is imported. Its request URL (for
+  // form actions' same-origin check and Secure cookies) is PUBLIC_URL when set (a TLS proxy in
+  // front); otherwise plain http at the Host header, told through a header this server overwrites.
+  if (config.PUBLIC_URL) process.env.ORIGIN = config.PUBLIC_URL.replace(/\/$/, "");
+  else process.env.PROTOCOL_HEADER = PROTOCOL_HEADER;
   const mod = (await import(handlerPath)) as { handler: Handler };
-  return mod.handler;
+  if (config.PUBLIC_URL) return mod.handler;
+  return (req, res, next) => {
+    req.headers[PROTOCOL_HEADER] = "http";
+    mod.handler(req, res, next);
+  };
 }
 
 export interface App {
@@ -143,7 +155,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   const serv = pgl.createServ(grafserv);
   const graphqlHandler = serv.createHandler();
   const upgradeHandler = await serv.getUpgradeHandler();
-  const kit = config.RUN_WEB ? await loadSvelteKit(logger) : null;
+  const kit = config.RUN_WEB ? await loadSvelteKit(config, logger) : null;
 
   const ctx: ServerContext = { config, logger, ownerPool, authPool, settingsFor, registry, hub, livekit, outbound, writes };
   const features: Feature[] = [];

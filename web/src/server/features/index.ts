@@ -7,6 +7,7 @@ import { livekitFeature } from "./livekit.ts";
 import { paymentsFeature } from "./payments.ts";
 import { playbackFeature } from "./playback.ts";
 import { servicesFeature } from "./services.ts";
+import { stripeFeature } from "./stripe.ts";
 import type { FeatureFactory } from "./types.ts";
 
 export const featureFactories: FeatureFactory[] = [
@@ -15,6 +16,7 @@ export const featureFactories: FeatureFactory[] = [
   servicesFeature,
   livekitFeature,
   paymentsFeature,
+  stripeFeature,
   giftMetricsFeature,
   broadcastFeature,
 ];
