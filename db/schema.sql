@@ -130,6 +130,27 @@ CREATE TYPE app_public.app_role AS ENUM (
 COMMENT ON TYPE app_public.app_role IS 'What a user may do in the app; data on the user, checked in SQL.';
 
 --
+-- Name: admin_user; Type: TYPE; Schema: app_public; Owner: -
+--
+
+CREATE TYPE app_public.admin_user AS (
+	id uuid,
+	username text,
+	display_name text,
+	email text,
+	role app_public.app_role,
+	is_banned boolean,
+	balance bigint,
+	created_at timestamp with time zone
+);
+
+--
+-- Name: TYPE admin_user; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON TYPE app_public.admin_user IS 'A user as the admin console shows them (with e-mail and balance).';
+
+--
 -- Name: chat_message; Type: TYPE; Schema: app_public; Owner: -
 --
 
@@ -160,6 +181,26 @@ COMMENT ON COLUMN app_public.chat_message.client_id IS 'Opaque id the sending cl
 --
 
 COMMENT ON COLUMN app_public.chat_message.sender IS 'id, username, display_name, avatar_url, role, badge (host, moderator, admin or null) and vehicle_status of the sender.';
+
+--
+-- Name: failed_gift; Type: TYPE; Schema: app_public; Owner: -
+--
+
+CREATE TYPE app_public.failed_gift AS (
+	id bigint,
+	created_at timestamp with time zone,
+	status text,
+	batch_id bigint,
+	sender_username text,
+	receiver_username text,
+	coins bigint
+);
+
+--
+-- Name: TYPE failed_gift; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON TYPE app_public.failed_gift IS 'A gift settlement did not settle (refunded to the sender).';
 
 --
 -- Name: gift_receipt; Type: TYPE; Schema: app_public; Owner: -
@@ -202,6 +243,26 @@ CREATE TYPE app_public.leaderboard_entry AS (
 --
 
 COMMENT ON TYPE app_public.leaderboard_entry IS 'One leaderboard row: a broadcaster (by coins received) or a gifter (by coins spent).';
+
+--
+-- Name: livekit_failure; Type: TYPE; Schema: app_public; Owner: -
+--
+
+CREATE TYPE app_public.livekit_failure AS (
+	stream_id uuid,
+	stream_title text,
+	username text,
+	can_publish boolean,
+	attempts integer,
+	last_error text,
+	updated_at timestamp with time zone
+);
+
+--
+-- Name: TYPE livekit_failure; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON TYPE app_public.livekit_failure IS 'A LiveKit seat enforcement that keeps failing.';
 
 --
 -- Name: livekit_grant; Type: TYPE; Schema: app_public; Owner: -
@@ -264,6 +325,27 @@ COMMENT ON COLUMN app_public.livekit_grant.room_admin IS 'Administer the room (a
 --
 
 COMMENT ON COLUMN app_public.livekit_grant.ttl_seconds IS 'Token lifetime: minutes for publishers (never past the seat''s expiry), an hour for viewers.';
+
+--
+-- Name: moderation_log_entry; Type: TYPE; Schema: app_public; Owner: -
+--
+
+CREATE TYPE app_public.moderation_log_entry AS (
+	id bigint,
+	created_at timestamp with time zone,
+	action text,
+	stream_id uuid,
+	stream_title text,
+	actor_username text,
+	target_username text,
+	reason text
+);
+
+--
+-- Name: TYPE moderation_log_entry; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON TYPE app_public.moderation_log_entry IS 'One moderation action, with the names the log shows (stream null: site-wide).';
 
 --
 -- Name: playback_state; Type: TYPE; Schema: app_public; Owner: -
@@ -370,6 +452,24 @@ COMMENT ON COLUMN app_public.stream_event.at IS 'When the event was produced.';
 --
 
 COMMENT ON COLUMN app_public.stream_event.payload IS 'Self-contained event data (see docs/realtime-protocol.md).';
+
+--
+-- Name: wallet_entry; Type: TYPE; Schema: app_public; Owner: -
+--
+
+CREATE TYPE app_public.wallet_entry AS (
+	id bigint,
+	created_at timestamp with time zone,
+	kind text,
+	amount bigint,
+	description text
+);
+
+--
+-- Name: TYPE wallet_entry; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON TYPE app_public.wallet_entry IS 'One line of the caller''s wallet history; amount is signed (negative: coins left the wallet).';
 
 --
 -- Name: wallet_summary; Type: TYPE; Schema: app_public; Owner: -
@@ -694,6 +794,102 @@ CREATE FUNCTION app_private.base64url(data bytea) RETURNS text
   select translate(rtrim(replace(encode(data, 'base64'), E'\n', ''), '='), '+/', '-_')
 $$;
 
+SET default_tablespace = '';
+
+SET default_table_access_method = heap;
+
+--
+-- Name: coin_packs; Type: TABLE; Schema: app_public; Owner: -
+--
+
+CREATE TABLE app_public.coin_packs (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    slug text NOT NULL,
+    name text NOT NULL,
+    coins integer NOT NULL,
+    price_cents integer NOT NULL,
+    currency text DEFAULT 'USD'::text NOT NULL,
+    active boolean DEFAULT true NOT NULL,
+    sort integer DEFAULT 0 NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT coin_packs_coins_check CHECK (((coins >= 1) AND (coins <= 10000000))),
+    CONSTRAINT coin_packs_currency_check CHECK ((currency ~ '^[A-Z]{3}$'::text)),
+    CONSTRAINT coin_packs_name_check CHECK (((char_length(name) >= 1) AND (char_length(name) <= 60))),
+    CONSTRAINT coin_packs_price_cents_check CHECK (((price_cents >= 50) AND (price_cents <= 1000000))),
+    CONSTRAINT coin_packs_slug_check CHECK ((slug ~ '^[a-z][a-z0-9-]{1,40}$'::text))
+);
+
+ALTER TABLE ONLY app_public.coin_packs FORCE ROW LEVEL SECURITY;
+
+--
+-- Name: TABLE coin_packs; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON TABLE app_public.coin_packs IS 'Coin packs for sale through Stripe Checkout (the operator edits this catalogue).';
+
+--
+-- Name: COLUMN coin_packs.slug; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON COLUMN app_public.coin_packs.slug IS 'Stable name of the pack, used by the checkout form.';
+
+--
+-- Name: COLUMN coin_packs.coins; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON COLUMN app_public.coin_packs.coins IS 'Coins credited when the pack is paid.';
+
+--
+-- Name: COLUMN coin_packs.price_cents; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON COLUMN app_public.coin_packs.price_cents IS 'Price in the currency''s minor unit (cents).';
+
+--
+-- Name: COLUMN coin_packs.currency; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON COLUMN app_public.coin_packs.currency IS 'ISO 4217 currency code (upper case).';
+
+--
+-- Name: COLUMN coin_packs.active; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON COLUMN app_public.coin_packs.active IS 'Only active packs are listed and sold.';
+
+--
+-- Name: checkout_pack(uuid, text); Type: FUNCTION; Schema: app_private; Owner: -
+--
+
+CREATE FUNCTION app_private.checkout_pack(user_id uuid, pack_slug text) RETURNS app_public.coin_packs
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+  v_user app_public.users;
+  v_pack app_public.coin_packs;
+begin
+  select u.* into v_user from app_public.users u where u.id = checkout_pack.user_id;
+  if v_user.id is null then
+    raise exception 'sign in to buy coins' using errcode = 'NOAUT';
+  end if;
+  if v_user.is_banned then
+    raise exception 'user % is banned', v_user.username using errcode = 'BANND';
+  end if;
+  select p.* into v_pack from app_public.coin_packs p where p.slug = checkout_pack.pack_slug and p.active;
+  if v_pack.id is null then
+    raise exception 'coin pack "%" is not on sale', pack_slug using errcode = 'NOFND';
+  end if;
+  return v_pack;
+end;
+$$;
+
+--
+-- Name: FUNCTION checkout_pack(user_id uuid, pack_slug text); Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON FUNCTION app_private.checkout_pack(user_id uuid, pack_slug text) IS 'The active coin pack a signed-in, unbanned user may buy (the server then opens a Stripe Checkout Session). Errors: NOAUT, BANND, NOFND.';
+
 --
 -- Name: claim_hls_checks(integer, integer); Type: FUNCTION; Schema: app_private; Owner: -
 --
@@ -732,6 +928,69 @@ $$;
 --
 
 COMMENT ON FUNCTION app_private.claim_hls_checks(lease_seconds integer, max_rows integer) IS 'Due checks for the worker (streams__viral_tick enqueues one streams__check_hls job each); leased, not removed.';
+
+--
+-- Name: claw_back_payment(text, text, text, bigint); Type: FUNCTION; Schema: app_private; Owner: -
+--
+
+CREATE FUNCTION app_private.claw_back_payment(event_id text, event_type text, payment_intent text, amount_cents bigint) RETURNS TABLE(clawed bigint, debt bigint, balance bigint, duplicate boolean)
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+declare
+  v_session app_private.checkout_sessions;
+  v_target bigint;
+  v_owed bigint;
+  v_balance bigint;
+  v_take bigint;
+begin
+  if event_type not in ('charge.refunded', 'charge.dispute.created') then
+    raise exception 'event type % does not claw coins back', event_type using errcode = 'BADIN';
+  end if;
+  select * into v_session from app_private.checkout_sessions s where s.payment_intent = claw_back_payment.payment_intent for update;
+  if v_session.id is null then
+    raise exception 'no fulfilled checkout session for payment %', payment_intent using errcode = 'NOFND';
+  end if;
+  insert into app_private.stripe_events (event_id, type) values (claw_back_payment.event_id, claw_back_payment.event_type)
+    on conflict do nothing;
+  if not found then
+    select w.balance into v_balance from app_private.wallets w where w.user_id = v_session.user_id;
+    return query select 0::bigint, 0::bigint, coalesce(v_balance, 0::bigint), true;
+    return;
+  end if;
+  -- The coins this payment's reversals cover so far (a refund's amount is cumulative), proportional
+  -- to the money given back and never more than the pack's coins.
+  v_target := case when v_session.amount_cents > 0
+                   then least(v_session.coins, ceil(v_session.coins::numeric * greatest(amount_cents, 0) / v_session.amount_cents)::bigint)
+                   else v_session.coins end;
+  v_owed := greatest(v_target - v_session.coins_clawed, 0);
+  select w.balance into v_balance from app_private.wallets w where w.user_id = v_session.user_id for update;
+  v_balance := coalesce(v_balance, 0);
+  v_take := least(v_balance, v_owed);
+  if v_take > 0 then
+    insert into app_private.coin_transactions (kind, debit_account, debit_user_id, credit_account, amount, reference, note)
+      values ('purchase_reversal', 'user', v_session.user_id, 'issuer', v_take, 'stripe:' || claw_back_payment.event_id,
+              format('%s for checkout session %s', event_type, v_session.id));
+    update app_private.wallets w set balance = w.balance - v_take, updated_at = now() where w.user_id = v_session.user_id;
+  end if;
+  if v_owed - v_take > 0 then
+    insert into app_private.wallet_debts (user_id, outstanding, original, reason, reference)
+      values (v_session.user_id, v_owed - v_take, v_owed - v_take, event_type, 'stripe:' || claw_back_payment.event_id);
+  end if;
+  update app_private.checkout_sessions s
+     set coins_clawed = s.coins_clawed + v_owed,
+         status = case when event_type = 'charge.dispute.created' then 'disputed' else 'refunded' end
+   where s.id = v_session.id;
+  return query select v_take, v_owed - v_take, v_balance - v_take, false;
+end;
+$$;
+
+--
+-- Name: FUNCTION claw_back_payment(event_id text, event_type text, payment_intent text, amount_cents bigint); Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON FUNCTION app_private.claw_back_payment(event_id text, event_type text, payment_intent text, amount_cents bigint) IS 'A refund (charge.refunded, cumulative amount_refunded) or chargeback (charge.dispute.created, disputed amount) takes the purchase''s coins back in proportion to the money returned: from the balance as far as it goes (user -> issuer, purchase_reversal), the rest recorded in app_private.wallet_debts and settled from the next purchases. No coin is created or destroyed. Idempotent on the event id. Errors: NOFND (payment not ours), BADIN.';
 
 --
 -- Name: clear_presence(text); Type: FUNCTION; Schema: app_private; Owner: -
@@ -923,10 +1182,6 @@ $$;
 
 COMMENT ON FUNCTION app_private.expire_due_seats(stream_id uuid) IS 'Marks a stream''s overdue open seats expired (before new seats take slots).';
 
-SET default_tablespace = '';
-
-SET default_table_access_method = heap;
-
 --
 -- Name: stream_seats; Type: TABLE; Schema: app_public; Owner: -
 --
@@ -1109,6 +1364,47 @@ $$;
 --
 
 COMMENT ON FUNCTION app_private.flush_presence(node_id text, counts jsonb) IS 'A Node process reports its live connections per stream ({"<stream id>": n}); streams it no longer serves are removed. Called every few seconds, also as a liveness signal.';
+
+--
+-- Name: fulfil_checkout(text, text, text, jsonb); Type: FUNCTION; Schema: app_private; Owner: -
+--
+
+CREATE FUNCTION app_private.fulfil_checkout(event_id text, session_id text, payment_intent text, payload jsonb DEFAULT '{}'::jsonb) RETURNS TABLE(coin_transaction_id bigint, duplicate boolean, balance bigint, debt_paid bigint)
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+declare
+  v_session app_private.checkout_sessions;
+  v_issued record;
+  v_paid bigint := 0;
+begin
+  select * into v_session from app_private.checkout_sessions s where s.id = fulfil_checkout.session_id for update;
+  if v_session.id is null then
+    raise exception 'checkout session % was not opened by this server', session_id using errcode = 'NOFND';
+  end if;
+  insert into app_private.stripe_events (event_id, type) values (fulfil_checkout.event_id, 'checkout.session.completed')
+    on conflict do nothing;
+  -- Idempotent on the session (purchase_coins is keyed on it) as well as on the event id.
+  select * into v_issued
+    from app_private.purchase_coins('stripe', v_session.id, v_session.user_id, v_session.coins,
+                                    v_session.amount_cents, v_session.currency, coalesce(payload, '{}'));
+  if not v_issued.duplicate then
+    update app_private.checkout_sessions s
+       set status = 'paid', payment_intent = fulfil_checkout.payment_intent, fulfilled_at = now()
+     where s.id = v_session.id;
+    -- Coins owed from an earlier refund or chargeback are paid first.
+    v_paid := app_private.settle_wallet_debts(v_session.user_id);
+  end if;
+  return query select v_issued.coin_transaction_id, v_issued.duplicate, v_issued.balance - v_paid, v_paid;
+end;
+$$;
+
+--
+-- Name: FUNCTION fulfil_checkout(event_id text, session_id text, payment_intent text, payload jsonb); Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON FUNCTION app_private.fulfil_checkout(event_id text, session_id text, payment_intent text, payload jsonb) IS 'Credits a paid Stripe Checkout Session''s coins (as recorded when it was opened), once: idempotent on the session and the event id. Open wallet debts are settled from the new coins first. Called by the webhook route only. Errors: NOFND (unknown session).';
 
 --
 -- Name: gift_audit(); Type: FUNCTION; Schema: app_private; Owner: -
@@ -2326,6 +2622,26 @@ $_$;
 COMMENT ON FUNCTION app_private.purchase_coins(provider text, provider_event_id text, user_id uuid, coins integer, amount_cents integer, currency text, payload jsonb) IS 'Credits purchased coins for a verified payment-provider event; idempotent on (provider, event id). Called by the webhook route only.';
 
 --
+-- Name: record_checkout_session(text, uuid, uuid); Type: FUNCTION; Schema: app_private; Owner: -
+--
+
+CREATE FUNCTION app_private.record_checkout_session(session_id text, user_id uuid, pack_id uuid) RETURNS void
+    LANGUAGE sql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+  insert into app_private.checkout_sessions (id, user_id, pack_id, coins, amount_cents, currency)
+  select record_checkout_session.session_id, record_checkout_session.user_id, p.id, p.coins, p.price_cents, p.currency
+    from app_public.coin_packs p where p.id = record_checkout_session.pack_id
+  on conflict (id) do nothing;
+$$;
+
+--
+-- Name: FUNCTION record_checkout_session(session_id text, user_id uuid, pack_id uuid); Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON FUNCTION app_private.record_checkout_session(session_id text, user_id uuid, pack_id uuid) IS 'Remembers an open Stripe Checkout Session with the pack''s coins and price as sold: fulfilment credits these, never what the webhook says.';
+
+--
 -- Name: record_egress(uuid, text, text, text, text, text); Type: FUNCTION; Schema: app_private; Owner: -
 --
 
@@ -2636,6 +2952,33 @@ $$;
 --
 
 COMMENT ON FUNCTION app_private.request_transition(stream_id uuid, target text, reason text, requested_by uuid) IS 'Sets (or cancels) the pending transition of a stream; the worker checks and switches.';
+
+--
+-- Name: require_staff(boolean); Type: FUNCTION; Schema: app_private; Owner: -
+--
+
+CREATE FUNCTION app_private.require_staff(admin_only boolean) RETURNS app_public.users
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+  v_me app_public.users := app_private.require_user();
+begin
+  if admin_only and v_me.role <> 'admin' then
+    raise exception 'admins only (user % is %)', v_me.username, v_me.role using errcode = 'DENYD';
+  end if;
+  if v_me.role not in ('admin', 'moderator') then
+    raise exception 'admins and moderators only (user % is %)', v_me.username, v_me.role using errcode = 'DENYD';
+  end if;
+  return v_me;
+end;
+$$;
+
+--
+-- Name: FUNCTION require_staff(admin_only boolean); Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON FUNCTION app_private.require_staff(admin_only boolean) IS 'The signed-in, unbanned admin (or, unless admin_only, moderator). Errors: NOAUT, BANND, DENYD.';
 
 --
 -- Name: require_user(); Type: FUNCTION; Schema: app_private; Owner: -
@@ -3226,6 +3569,49 @@ $_$;
 COMMENT ON FUNCTION app_private.send_gifts(requests jsonb) IS 'Group commit for gifts: app_public.send_gift''s rules for a batch of requests from many senders (sender ids verified by the server), one outcome row per request (receipt, or error code and message), in request order; never raises for one request. Executable by trollcity_server only.';
 
 --
+-- Name: settle_wallet_debts(uuid); Type: FUNCTION; Schema: app_private; Owner: -
+--
+
+CREATE FUNCTION app_private.settle_wallet_debts(user_id uuid) RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+  v_debt record;
+  v_balance bigint;
+  v_take bigint;
+  v_total bigint := 0;
+begin
+  select w.balance into v_balance from app_private.wallets w where w.user_id = settle_wallet_debts.user_id for update;
+  for v_debt in
+    select d.id, d.outstanding from app_private.wallet_debts d
+     where d.user_id = settle_wallet_debts.user_id and d.outstanding > 0
+     order by d.created_at, d.id
+     for update
+  loop
+    exit when coalesce(v_balance, 0) <= 0;
+    v_take := least(v_balance, v_debt.outstanding);
+    insert into app_private.coin_transactions (kind, debit_account, debit_user_id, credit_account, amount, reference, note)
+      values ('debt_settlement', 'user', settle_wallet_debts.user_id, 'issuer', v_take, null, format('wallet debt %s', v_debt.id));
+    update app_private.wallets w set balance = w.balance - v_take, updated_at = now() where w.user_id = settle_wallet_debts.user_id;
+    update app_private.wallet_debts d
+       set outstanding = d.outstanding - v_take,
+           settled_at = case when d.outstanding - v_take = 0 then now() end
+     where d.id = v_debt.id;
+    v_balance := v_balance - v_take;
+    v_total := v_total + v_take;
+  end loop;
+  return v_total;
+end;
+$$;
+
+--
+-- Name: FUNCTION settle_wallet_debts(user_id uuid); Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON FUNCTION app_private.settle_wallet_debts(user_id uuid) IS 'Pays the user''s open wallet debts (oldest first) from their balance: each payment moves coins user -> issuer (debt_settlement), so no coin is created or destroyed. Returns the coins paid. Called after every purchase.';
+
+--
 -- Name: sign_jwt(uuid); Type: FUNCTION; Schema: app_private; Owner: -
 --
 
@@ -3725,6 +4111,166 @@ $$;
 --
 
 COMMENT ON FUNCTION app_public.accept_seat(seat_id uuid) IS 'Accepts an invitation: the caller may publish on stage until the seat is left, revoked or expires. Errors: NOAUT, BANND, NOFND (no open invitation), DENYD (offered to someone else), NLIVE.';
+
+--
+-- Name: admin_failed_gifts(); Type: FUNCTION; Schema: app_public; Owner: -
+--
+
+CREATE FUNCTION app_public.admin_failed_gifts() RETURNS SETOF app_public.failed_gift
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+  perform app_private.require_staff(true);
+  return query
+    select g.id, g.created_at, g.status, g.batch_id, sn.username, rc.username, g.coins
+      from app_private.gift_ledger_status g
+      left join app_public.users sn on sn.id = g.sender_id
+      left join app_public.users rc on rc.id = g.receiver_id
+     where g.status is distinct from 'settled' and g.status is distinct from 'pending'
+     order by g.id desc
+     limit 100;
+end;
+$$;
+
+--
+-- Name: FUNCTION admin_failed_gifts(); Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON FUNCTION app_public.admin_failed_gifts() IS 'Admins: the newest gifts settlement did not settle (refunded to the sender); the newest 100 at most. Errors: NOAUT, BANND, DENYD.';
+
+--
+-- Name: admin_livekit_failures(); Type: FUNCTION; Schema: app_public; Owner: -
+--
+
+CREATE FUNCTION app_public.admin_livekit_failures() RETURNS SETOF app_public.livekit_failure
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+  perform app_private.require_staff(true);
+  return query
+    select e.stream_id, st.title, u.username, e.can_publish, e.attempts, e.last_error, e.updated_at
+      from app_private.livekit_enforcements e
+      left join app_public.streams st on st.id = e.stream_id
+      left join app_public.users u on u.id = e.user_id
+     where e.state = 'failing'
+     order by e.updated_at desc
+     limit 100;
+end;
+$$;
+
+--
+-- Name: FUNCTION admin_livekit_failures(); Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON FUNCTION app_public.admin_livekit_failures() IS 'Admins: LiveKit seat enforcements that keep failing (the worker retries them), newest first. Errors: NOAUT, BANND, DENYD.';
+
+--
+-- Name: admin_moderation_log(); Type: FUNCTION; Schema: app_public; Owner: -
+--
+
+CREATE FUNCTION app_public.admin_moderation_log() RETURNS SETOF app_public.moderation_log_entry
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+  perform app_private.require_staff(false);
+  return query
+    select m.id, m.created_at, m.action, m.stream_id, st.title, a.username, t.username, m.reason
+      from app_public.moderation_actions m
+      left join app_public.streams st on st.id = m.stream_id
+      left join app_public.users a on a.id = m.actor_id
+      left join app_public.users t on t.id = m.target_user_id
+     order by m.created_at desc, m.id desc
+     limit 100;
+end;
+$$;
+
+--
+-- Name: FUNCTION admin_moderation_log(); Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON FUNCTION app_public.admin_moderation_log() IS 'Admins and moderators: the newest moderation actions across every stream and site-wide bans (stream null); the newest 100 at most. Errors: NOAUT, BANND, DENYD.';
+
+--
+-- Name: admin_users(text); Type: FUNCTION; Schema: app_public; Owner: -
+--
+
+CREATE FUNCTION app_public.admin_users(search text DEFAULT NULL::text) RETURNS SETOF app_public.admin_user
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+  perform app_private.require_staff(true);
+  if char_length(search) > 100 then
+    raise exception 'search must be at most 100 characters' using errcode = 'BADIN';
+  end if;
+  return query
+    select u.id, u.username, u.display_name, s.email, u.role, u.is_banned, coalesce(w.balance, 0)::bigint, u.created_at
+      from app_public.users u
+      left join app_private.user_secrets s on s.user_id = u.id
+      left join app_private.wallets w on w.user_id = u.id
+     where coalesce(btrim(search), '') = ''
+        or u.username ilike '%' || btrim(search) || '%'
+        or u.display_name ilike '%' || btrim(search) || '%'
+        or s.email ilike '%' || btrim(search) || '%'
+     order by u.username
+     limit 100;
+end;
+$$;
+
+--
+-- Name: FUNCTION admin_users(search text); Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON FUNCTION app_public.admin_users(search text) IS 'Admins: users whose username, display name or e-mail contains `search` (all when empty), with role, ban and balance; at most 100. Errors: NOAUT, BANND, DENYD, BADIN.';
+
+--
+-- Name: ban_site_user(uuid, text); Type: FUNCTION; Schema: app_public; Owner: -
+--
+
+CREATE FUNCTION app_public.ban_site_user(user_id uuid, reason text) RETURNS app_public.users
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+  v_me app_public.users := app_private.require_user();
+  v_user app_public.users;
+begin
+  if v_me.role <> 'admin' then
+    raise exception 'only an admin may ban users site-wide (user % is %)', v_me.username, v_me.role using errcode = 'DENYD';
+  end if;
+  if reason is null or char_length(btrim(reason)) not between 1 and 200 then
+    raise exception 'a reason (1-200 characters) is required to ban a user' using errcode = 'BADIN';
+  end if;
+  if ban_site_user.user_id = v_me.id then
+    raise exception 'admin % may not ban themselves', v_me.username using errcode = 'DENYD';
+  end if;
+  -- Banned, and no moderation powers left: an admin or moderator is demoted to viewer.
+  update app_public.users u
+     set is_banned = true,
+         role = case when u.role in ('moderator', 'admin') then 'viewer'::app_public.app_role else u.role end
+   where u.id = ban_site_user.user_id
+  returning u.* into v_user;
+  if v_user.id is null then
+    raise exception 'user % not found', user_id using errcode = 'NOFND';
+  end if;
+  -- Every open seat ends now; the seat trigger queues the LiveKit revocation for the worker.
+  update app_public.stream_seats s
+     set status = 'revoked', ended_at = now(), ended_by = v_me.id, end_reason = 'banned site-wide'
+   where s.user_id = v_user.id and s.status in ('invited', 'active');
+  insert into app_public.moderation_actions (stream_id, actor_id, action, target_user_id, reason)
+    values (null, v_me.id, 'site_ban', v_user.id, btrim(reason));
+  return v_user;
+end;
+$$;
+
+--
+-- Name: FUNCTION ban_site_user(user_id uuid, reason text); Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON FUNCTION app_public.ban_site_user(user_id uuid, reason text) IS 'Admins: bans a user site-wide, at once: they can no longer sign in, renew their session or act (every mutation answers BANND), their stage seats end (revoked at LiveKit by the worker) and a moderator or admin is demoted to viewer. Logged in the moderation log. Errors: NOAUT, BANND, DENYD (not an admin, or oneself), BADIN (reason), NOFND.';
 
 --
 -- Name: stream_bans; Type: TABLE; Schema: app_public; Owner: -
@@ -4527,6 +5073,49 @@ $$;
 COMMENT ON FUNCTION app_public.mute_user(stream_id uuid, user_id uuid, duration_seconds integer, reason text) IS 'Mutes a user in a stream for duration_seconds (null = until unmuted); muting again replaces the duration. Broadcaster or moderator only. Errors: NOAUT, NOFND, DENYD, BADIN.';
 
 --
+-- Name: my_coin_transactions(); Type: FUNCTION; Schema: app_public; Owner: -
+--
+
+CREATE FUNCTION app_public.my_coin_transactions() RETURNS SETOF app_public.wallet_entry
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+  v_me app_public.users := app_private.require_user();
+begin
+  return query
+    select t.id, t.created_at, t.kind,
+           case when t.credit_user_id = v_me.id then t.amount else -t.amount end,
+           case t.kind
+             when 'purchase' then 'Bought coins'
+             when 'grant' then coalesce(nullif(regexp_replace(t.note, '^by [0-9a-f-]+: ', ''), ''), 'Coins granted')
+             when 'gift_settlement' then 'Gifts received'
+             when 'gift_refund' then 'Gift refunded'
+             when 'gift_reversal' then 'Gift reversed'
+             when 'purchase_reversal' then 'Purchase refunded or disputed'
+             when 'debt_settlement' then 'Paid towards a refund debt'
+             else t.kind
+           end
+      from app_private.coin_transactions t
+     where t.credit_user_id = v_me.id or t.debit_user_id = v_me.id
+    union all
+    -- Gifts sent are holds in the gift ledger (sender -> escrow), not coin transactions.
+    select -g.id, g.created_at, 'gift_sent', -g.coins, format('Sent %s × %s', g.quantity, gf.name)
+      from app_private.gift_ledger g
+      join app_public.gifts gf on gf.id = g.gift_id
+     where g.sender_id = v_me.id
+    order by 2 desc, 1 desc
+    limit 100;
+end;
+$$;
+
+--
+-- Name: FUNCTION my_coin_transactions(); Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON FUNCTION app_public.my_coin_transactions() IS 'The signed-in user''s wallet history, newest first: purchases, grants, gifts sent and received, refunds and clawbacks; `amount` is signed (negative: coins left the wallet). Errors: NOAUT, BANND.';
+
+--
 -- Name: my_live_stream(); Type: FUNCTION; Schema: app_public; Owner: -
 --
 
@@ -4618,6 +5207,7 @@ CREATE FUNCTION app_public.register(username text, email text, password text) RE
 declare
   v_user_id uuid;
   v_hash text;
+  v_welcome integer;
 begin
   if username is null or username !~ '^[A-Za-z][A-Za-z0-9_]{2,23}$' then
     raise exception 'username must be a letter followed by 2-23 letters, digits or underscores' using errcode = 'BADIN';
@@ -4647,6 +5237,11 @@ begin
   insert into app_public.users (username, display_name) values (username, username)
     returning id into v_user_id;
   insert into app_private.user_secrets (user_id, email, password_hash) values (v_user_id, email, v_hash);
+  -- No free coins unless the operator configures a welcome grant (setting welcome_coins, default 0).
+  v_welcome := coalesce((select s.value::integer from app_private.settings s where s.key = 'welcome_coins'), 0);
+  if v_welcome > 0 then
+    perform app_private.issue_coins(v_user_id, v_welcome, 'grant', 'welcome:' || v_user_id, 'Welcome grant');
+  end if;
   return app_private.sign_jwt(v_user_id);
 exception
   when unique_violation then
@@ -4658,7 +5253,35 @@ $_$;
 -- Name: FUNCTION register(username text, email text, password text); Type: COMMENT; Schema: app_public; Owner: -
 --
 
-COMMENT ON FUNCTION app_public.register(username text, email text, password text) IS 'Creates an account (app role viewer) and returns a signed JWT. Password: 10 characters to 72 bytes, not the username or e-mail; bcrypt cost 10. Errors: BADIN invalid input, CONFL username or email taken (one message for both).';
+COMMENT ON FUNCTION app_public.register(username text, email text, password text) IS 'Creates an account (app role viewer) and returns a signed JWT. Password: 10 characters to 72 bytes, not the username or e-mail; bcrypt cost 10. New accounts get no coins unless the operator sets a welcome grant (app_private.settings welcome_coins). Errors: BADIN invalid input, CONFL username or email taken (one message for both).';
+
+--
+-- Name: renew_token(); Type: FUNCTION; Schema: app_public; Owner: -
+--
+
+CREATE FUNCTION app_public.renew_token() RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+  v_user app_public.users;
+begin
+  select u.* into v_user from app_public.users u where u.id = app_public.current_user_id();
+  if v_user.id is null then
+    raise exception 'sign in first' using errcode = 'NOAUT';
+  end if;
+  if v_user.is_banned then
+    raise exception 'user % is banned', v_user.username using errcode = 'BANND';
+  end if;
+  return app_private.sign_jwt(v_user.id);
+end;
+$$;
+
+--
+-- Name: FUNCTION renew_token(); Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON FUNCTION app_public.renew_token() IS 'A fresh short-lived JWT for the signed-in user (the web server renews its session cookie with it before the old token expires). Errors: NOAUT, BANND (a banned user''s session ends).';
 
 --
 -- Name: report_playback_failure(uuid, text, text, text); Type: FUNCTION; Schema: app_public; Owner: -
@@ -5483,6 +6106,40 @@ $_$;
 COMMENT ON FUNCTION app_public.top_gifters_of_broadcaster(broadcaster_id uuid, "limit" integer) IS 'A broadcaster''s top gifters of all time by coins spent (settled gifts), at most 100: the public part of app_public.broadcaster_gifter_stats (SECURITY DEFINER: the rows themselves are private). Errors: BADIN.';
 
 --
+-- Name: unban_site_user(uuid, text); Type: FUNCTION; Schema: app_public; Owner: -
+--
+
+CREATE FUNCTION app_public.unban_site_user(user_id uuid, reason text) RETURNS app_public.users
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+  v_me app_public.users := app_private.require_user();
+  v_user app_public.users;
+begin
+  if v_me.role <> 'admin' then
+    raise exception 'only an admin may lift a site-wide ban (user % is %)', v_me.username, v_me.role using errcode = 'DENYD';
+  end if;
+  if char_length(reason) > 200 then
+    raise exception 'reason must be at most 200 characters' using errcode = 'BADIN';
+  end if;
+  update app_public.users u set is_banned = false where u.id = unban_site_user.user_id returning u.* into v_user;
+  if v_user.id is null then
+    raise exception 'user % not found', user_id using errcode = 'NOFND';
+  end if;
+  insert into app_public.moderation_actions (stream_id, actor_id, action, target_user_id, reason)
+    values (null, v_me.id, 'site_unban', v_user.id, nullif(btrim(reason), ''));
+  return v_user;
+end;
+$$;
+
+--
+-- Name: FUNCTION unban_site_user(user_id uuid, reason text); Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON FUNCTION app_public.unban_site_user(user_id uuid, reason text) IS 'Admins: lifts a site-wide ban (the app role stays as the ban left it). Errors: NOAUT, BANND, DENYD, BADIN, NOFND.';
+
+--
 -- Name: unban_user(uuid, uuid); Type: FUNCTION; Schema: app_public; Owner: -
 --
 
@@ -5636,6 +6293,36 @@ CREATE TABLE app_private.chat_transcript (
 COMMENT ON TABLE app_private.chat_transcript IS 'Durable chat transcript for moderation and late joiners, written in batches; kept for the chat_transcript_retention_days setting (default 30).';
 
 --
+-- Name: checkout_sessions; Type: TABLE; Schema: app_private; Owner: -
+--
+
+CREATE TABLE app_private.checkout_sessions (
+    id text NOT NULL,
+    user_id uuid NOT NULL,
+    pack_id uuid NOT NULL,
+    coins integer NOT NULL,
+    amount_cents integer NOT NULL,
+    currency text NOT NULL,
+    status text DEFAULT 'open'::text NOT NULL,
+    payment_intent text,
+    coins_clawed bigint DEFAULT 0 NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    fulfilled_at timestamp with time zone,
+    CONSTRAINT checkout_sessions_amount_cents_check CHECK ((amount_cents >= 0)),
+    CONSTRAINT checkout_sessions_check CHECK (((coins_clawed >= 0) AND (coins_clawed <= coins))),
+    CONSTRAINT checkout_sessions_coins_check CHECK ((coins > 0)),
+    CONSTRAINT checkout_sessions_currency_check CHECK ((currency ~ '^[A-Z]{3}$'::text)),
+    CONSTRAINT checkout_sessions_id_check CHECK (((char_length(id) >= 1) AND (char_length(id) <= 200))),
+    CONSTRAINT checkout_sessions_status_check CHECK ((status = ANY (ARRAY['open'::text, 'paid'::text, 'refunded'::text, 'disputed'::text])))
+);
+
+--
+-- Name: TABLE checkout_sessions; Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON TABLE app_private.checkout_sessions IS 'Stripe Checkout Sessions opened by the server, with the pack as sold, fulfilment and clawback state.';
+
+--
 -- Name: coin_transactions; Type: TABLE; Schema: app_private; Owner: -
 --
 
@@ -5658,7 +6345,7 @@ CREATE TABLE app_private.coin_transactions (
     CONSTRAINT coin_transactions_check2 CHECK (((debit_account <> credit_account) OR (debit_user_id <> credit_user_id))),
     CONSTRAINT coin_transactions_credit_account_check CHECK ((credit_account = ANY (ARRAY['user'::text, 'issuer'::text, 'escrow'::text, 'platform'::text]))),
     CONSTRAINT coin_transactions_debit_account_check CHECK ((debit_account = ANY (ARRAY['user'::text, 'issuer'::text, 'escrow'::text, 'platform'::text]))),
-    CONSTRAINT coin_transactions_kind_check CHECK ((kind = ANY (ARRAY['purchase'::text, 'grant'::text, 'gift_settlement'::text, 'gift_fee'::text, 'gift_refund'::text, 'gift_reversal'::text, 'gift_fee_reversal'::text]))),
+    CONSTRAINT coin_transactions_kind_check CHECK ((kind = ANY (ARRAY['purchase'::text, 'grant'::text, 'gift_settlement'::text, 'gift_fee'::text, 'gift_refund'::text, 'gift_reversal'::text, 'gift_fee_reversal'::text, 'purchase_reversal'::text, 'debt_settlement'::text]))),
     CONSTRAINT coin_transactions_reference_check CHECK (((char_length(reference) >= 1) AND (char_length(reference) <= 300)))
 );
 
@@ -6247,6 +6934,23 @@ CREATE UNLOGGED TABLE app_private.stream_viewer_counts (
 COMMENT ON TABLE app_private.stream_viewer_counts IS 'The last viewer_count event published per stream (at most one per second).';
 
 --
+-- Name: stripe_events; Type: TABLE; Schema: app_private; Owner: -
+--
+
+CREATE TABLE app_private.stripe_events (
+    event_id text NOT NULL,
+    type text NOT NULL,
+    received_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT stripe_events_event_id_check CHECK (((char_length(event_id) >= 1) AND (char_length(event_id) <= 200)))
+);
+
+--
+-- Name: TABLE stripe_events; Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON TABLE app_private.stripe_events IS 'Stripe webhook events already handled (idempotency on the event id).';
+
+--
 -- Name: user_identities; Type: TABLE; Schema: app_private; Owner: -
 --
 
@@ -6288,6 +6992,42 @@ CREATE TABLE app_private.user_secrets (
 --
 
 COMMENT ON TABLE app_private.user_secrets IS 'E-mail and bcrypt password hash; never exposed.';
+
+--
+-- Name: wallet_debts; Type: TABLE; Schema: app_private; Owner: -
+--
+
+CREATE TABLE app_private.wallet_debts (
+    id bigint NOT NULL,
+    user_id uuid NOT NULL,
+    outstanding bigint NOT NULL,
+    original bigint NOT NULL,
+    reason text NOT NULL,
+    reference text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    settled_at timestamp with time zone,
+    CONSTRAINT wallet_debts_check CHECK (((original > 0) AND (outstanding <= original))),
+    CONSTRAINT wallet_debts_outstanding_check CHECK ((outstanding >= 0))
+);
+
+--
+-- Name: TABLE wallet_debts; Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON TABLE app_private.wallet_debts IS 'Coins owed after a refund or chargeback found the balance short; settled from the user''s next purchases first.';
+
+--
+-- Name: wallet_debts_id_seq; Type: SEQUENCE; Schema: app_private; Owner: -
+--
+
+ALTER TABLE app_private.wallet_debts ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME app_private.wallet_debts_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
 
 --
 -- Name: wallets; Type: TABLE; Schema: app_private; Owner: -
@@ -6448,16 +7188,17 @@ COMMENT ON COLUMN app_public.gifts.sort_order IS 'Position in the gift panel.';
 
 CREATE TABLE app_public.moderation_actions (
     id bigint NOT NULL,
-    stream_id uuid NOT NULL,
+    stream_id uuid,
     actor_id uuid,
     action text NOT NULL,
     target_user_id uuid,
     reason text,
     details jsonb DEFAULT '{}'::jsonb NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT moderation_actions_action_check CHECK ((action = ANY (ARRAY['mute'::text, 'unmute'::text, 'ban'::text, 'unban'::text, 'delete_message'::text, 'slow_mode'::text]))),
+    CONSTRAINT moderation_actions_action_check CHECK ((action = ANY (ARRAY['mute'::text, 'unmute'::text, 'ban'::text, 'unban'::text, 'delete_message'::text, 'slow_mode'::text, 'site_ban'::text, 'site_unban'::text]))),
     CONSTRAINT moderation_actions_reason_check CHECK ((char_length(reason) <= 500)),
-    CONSTRAINT moderation_actions_reason_clean CHECK (app_hidden.is_clean_line(reason))
+    CONSTRAINT moderation_actions_reason_clean CHECK (app_hidden.is_clean_line(reason)),
+    CONSTRAINT moderation_actions_site_check CHECK (((stream_id IS NULL) = (action = ANY (ARRAY['site_ban'::text, 'site_unban'::text]))))
 );
 
 ALTER TABLE ONLY app_public.moderation_actions FORCE ROW LEVEL SECURITY;
@@ -6570,6 +7311,20 @@ ALTER TABLE ONLY app_private.chat_slow_mode
 
 ALTER TABLE ONLY app_private.chat_transcript
     ADD CONSTRAINT chat_transcript_pkey PRIMARY KEY (id);
+
+--
+-- Name: checkout_sessions checkout_sessions_payment_intent_key; Type: CONSTRAINT; Schema: app_private; Owner: -
+--
+
+ALTER TABLE ONLY app_private.checkout_sessions
+    ADD CONSTRAINT checkout_sessions_payment_intent_key UNIQUE (payment_intent);
+
+--
+-- Name: checkout_sessions checkout_sessions_pkey; Type: CONSTRAINT; Schema: app_private; Owner: -
+--
+
+ALTER TABLE ONLY app_private.checkout_sessions
+    ADD CONSTRAINT checkout_sessions_pkey PRIMARY KEY (id);
 
 --
 -- Name: coin_transactions coin_transactions_pkey; Type: CONSTRAINT; Schema: app_private; Owner: -
@@ -6698,6 +7453,13 @@ ALTER TABLE ONLY app_private.stream_viewer_counts
     ADD CONSTRAINT stream_viewer_counts_pkey PRIMARY KEY (stream_id);
 
 --
+-- Name: stripe_events stripe_events_pkey; Type: CONSTRAINT; Schema: app_private; Owner: -
+--
+
+ALTER TABLE ONLY app_private.stripe_events
+    ADD CONSTRAINT stripe_events_pkey PRIMARY KEY (event_id);
+
+--
 -- Name: user_identities user_identities_pkey; Type: CONSTRAINT; Schema: app_private; Owner: -
 --
 
@@ -6710,6 +7472,20 @@ ALTER TABLE ONLY app_private.user_identities
 
 ALTER TABLE ONLY app_private.user_secrets
     ADD CONSTRAINT user_secrets_pkey PRIMARY KEY (user_id);
+
+--
+-- Name: wallet_debts wallet_debts_pkey; Type: CONSTRAINT; Schema: app_private; Owner: -
+--
+
+ALTER TABLE ONLY app_private.wallet_debts
+    ADD CONSTRAINT wallet_debts_pkey PRIMARY KEY (id);
+
+--
+-- Name: wallet_debts wallet_debts_reference_key; Type: CONSTRAINT; Schema: app_private; Owner: -
+--
+
+ALTER TABLE ONLY app_private.wallet_debts
+    ADD CONSTRAINT wallet_debts_reference_key UNIQUE (reference);
 
 --
 -- Name: wallets wallets_pkey; Type: CONSTRAINT; Schema: app_private; Owner: -
@@ -6738,6 +7514,20 @@ ALTER TABLE ONLY app_public.broadcaster_gifter_stats
 
 ALTER TABLE ONLY app_public.broadcaster_stats
     ADD CONSTRAINT broadcaster_stats_pkey PRIMARY KEY (period, period_start, broadcaster_id);
+
+--
+-- Name: coin_packs coin_packs_pkey; Type: CONSTRAINT; Schema: app_public; Owner: -
+--
+
+ALTER TABLE ONLY app_public.coin_packs
+    ADD CONSTRAINT coin_packs_pkey PRIMARY KEY (id);
+
+--
+-- Name: coin_packs coin_packs_slug_key; Type: CONSTRAINT; Schema: app_public; Owner: -
+--
+
+ALTER TABLE ONLY app_public.coin_packs
+    ADD CONSTRAINT coin_packs_slug_key UNIQUE (slug);
 
 --
 -- Name: gift_batch_logs gift_batch_logs_pkey; Type: CONSTRAINT; Schema: app_public; Owner: -
@@ -6852,6 +7642,12 @@ CREATE INDEX chat_transcript_sender_id_idx ON app_private.chat_transcript USING 
 --
 
 CREATE INDEX chat_transcript_stream_id_id_idx ON app_private.chat_transcript USING btree (stream_id, id);
+
+--
+-- Name: checkout_sessions_user_id_idx; Type: INDEX; Schema: app_private; Owner: -
+--
+
+CREATE INDEX checkout_sessions_user_id_idx ON app_private.checkout_sessions USING btree (user_id);
 
 --
 -- Name: coin_transactions_credit_user_id_idx; Type: INDEX; Schema: app_private; Owner: -
@@ -7010,6 +7806,12 @@ CREATE INDEX stream_playback_requested_by_idx ON app_private.stream_playback USI
 CREATE UNIQUE INDEX user_secrets_email_lower_key ON app_private.user_secrets USING btree (lower(email));
 
 --
+-- Name: wallet_debts_open_idx; Type: INDEX; Schema: app_private; Owner: -
+--
+
+CREATE INDEX wallet_debts_open_idx ON app_private.wallet_debts USING btree (user_id, created_at) WHERE (outstanding > 0);
+
+--
 -- Name: broadcaster_gifter_stats_gifter_id_idx; Type: INDEX; Schema: app_public; Owner: -
 --
 
@@ -7032,6 +7834,12 @@ CREATE INDEX broadcaster_stats_broadcaster_id_idx ON app_public.broadcaster_stat
 --
 
 CREATE INDEX broadcaster_stats_leaderboard_idx ON app_public.broadcaster_stats USING btree (period, period_start, coins DESC, broadcaster_id);
+
+--
+-- Name: coin_packs_sort_idx; Type: INDEX; Schema: app_public; Owner: -
+--
+
+CREATE INDEX coin_packs_sort_idx ON app_public.coin_packs USING btree (sort);
 
 --
 -- Name: gift_batch_logs_started_at_idx; Type: INDEX; Schema: app_public; Owner: -
@@ -7355,6 +8163,20 @@ ALTER TABLE ONLY app_private.chat_transcript
     ADD CONSTRAINT chat_transcript_stream_id_fkey FOREIGN KEY (stream_id) REFERENCES app_public.streams(id) ON DELETE CASCADE;
 
 --
+-- Name: checkout_sessions checkout_sessions_pack_id_fkey; Type: FK CONSTRAINT; Schema: app_private; Owner: -
+--
+
+ALTER TABLE ONLY app_private.checkout_sessions
+    ADD CONSTRAINT checkout_sessions_pack_id_fkey FOREIGN KEY (pack_id) REFERENCES app_public.coin_packs(id);
+
+--
+-- Name: checkout_sessions checkout_sessions_user_id_fkey; Type: FK CONSTRAINT; Schema: app_private; Owner: -
+--
+
+ALTER TABLE ONLY app_private.checkout_sessions
+    ADD CONSTRAINT checkout_sessions_user_id_fkey FOREIGN KEY (user_id) REFERENCES app_public.users(id) ON DELETE CASCADE;
+
+--
 -- Name: coin_transactions coin_transactions_credit_user_id_fkey; Type: FK CONSTRAINT; Schema: app_private; Owner: -
 --
 
@@ -7479,6 +8301,13 @@ ALTER TABLE ONLY app_private.user_identities
 
 ALTER TABLE ONLY app_private.user_secrets
     ADD CONSTRAINT user_secrets_user_id_fkey FOREIGN KEY (user_id) REFERENCES app_public.users(id) ON DELETE CASCADE;
+
+--
+-- Name: wallet_debts wallet_debts_user_id_fkey; Type: FK CONSTRAINT; Schema: app_private; Owner: -
+--
+
+ALTER TABLE ONLY app_private.wallet_debts
+    ADD CONSTRAINT wallet_debts_user_id_fkey FOREIGN KEY (user_id) REFERENCES app_public.users(id) ON DELETE CASCADE;
 
 --
 -- Name: wallets wallets_user_id_fkey; Type: FK CONSTRAINT; Schema: app_private; Owner: -
@@ -7654,6 +8483,12 @@ ALTER TABLE app_public.broadcaster_gifter_stats ENABLE ROW LEVEL SECURITY;
 ALTER TABLE app_public.broadcaster_stats ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: coin_packs; Type: ROW SECURITY; Schema: app_public; Owner: -
+--
+
+ALTER TABLE app_public.coin_packs ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: gift_batch_logs; Type: ROW SECURITY; Schema: app_public; Owner: -
 --
 
@@ -7676,6 +8511,12 @@ ALTER TABLE app_public.gifts ENABLE ROW LEVEL SECURITY;
 --
 
 ALTER TABLE app_public.moderation_actions ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: coin_packs select_active; Type: POLICY; Schema: app_public; Owner: -
+--
+
+CREATE POLICY select_active ON app_public.coin_packs FOR SELECT USING (active);
 
 --
 -- Name: gifter_stats select_all; Type: POLICY; Schema: app_public; Owner: -
@@ -7929,10 +8770,29 @@ REVOKE ALL ON FUNCTION app_private.apply_viewer_count(stream_id uuid, viewer_cou
 REVOKE ALL ON FUNCTION app_private.base64url(data bytea) FROM PUBLIC;
 
 --
+-- Name: TABLE coin_packs; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT SELECT ON TABLE app_public.coin_packs TO anon;
+GRANT SELECT ON TABLE app_public.coin_packs TO authenticated;
+
+--
+-- Name: FUNCTION checkout_pack(user_id uuid, pack_slug text); Type: ACL; Schema: app_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_private.checkout_pack(user_id uuid, pack_slug text) FROM PUBLIC;
+
+--
 -- Name: FUNCTION claim_hls_checks(lease_seconds integer, max_rows integer); Type: ACL; Schema: app_private; Owner: -
 --
 
 REVOKE ALL ON FUNCTION app_private.claim_hls_checks(lease_seconds integer, max_rows integer) FROM PUBLIC;
+
+--
+-- Name: FUNCTION claw_back_payment(event_id text, event_type text, payment_intent text, amount_cents bigint); Type: ACL; Schema: app_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_private.claw_back_payment(event_id text, event_type text, payment_intent text, amount_cents bigint) FROM PUBLIC;
 
 --
 -- Name: FUNCTION clear_presence(node_id text); Type: ACL; Schema: app_private; Owner: -
@@ -8000,6 +8860,12 @@ REVOKE ALL ON FUNCTION app_private.flush_chat_transcript(max_rows integer) FROM 
 --
 
 REVOKE ALL ON FUNCTION app_private.flush_presence(node_id text, counts jsonb) FROM PUBLIC;
+
+--
+-- Name: FUNCTION fulfil_checkout(event_id text, session_id text, payment_intent text, payload jsonb); Type: ACL; Schema: app_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_private.fulfil_checkout(event_id text, session_id text, payment_intent text, payload jsonb) FROM PUBLIC;
 
 --
 -- Name: FUNCTION gift_audit(); Type: ACL; Schema: app_private; Owner: -
@@ -8166,6 +9032,12 @@ REVOKE ALL ON FUNCTION app_private.publish_viewer_counts() FROM PUBLIC;
 REVOKE ALL ON FUNCTION app_private.purchase_coins(provider text, provider_event_id text, user_id uuid, coins integer, amount_cents integer, currency text, payload jsonb) FROM PUBLIC;
 
 --
+-- Name: FUNCTION record_checkout_session(session_id text, user_id uuid, pack_id uuid); Type: ACL; Schema: app_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_private.record_checkout_session(session_id text, user_id uuid, pack_id uuid) FROM PUBLIC;
+
+--
 -- Name: FUNCTION record_egress(id uuid, state text, egress_id text, error text, mux_live_stream_id text, mux_playback_id text); Type: ACL; Schema: app_private; Owner: -
 --
 
@@ -8194,6 +9066,12 @@ REVOKE ALL ON FUNCTION app_private.relay_stream_events(max_events integer, max_p
 --
 
 REVOKE ALL ON FUNCTION app_private.request_transition(stream_id uuid, target text, reason text, requested_by uuid) FROM PUBLIC;
+
+--
+-- Name: FUNCTION require_staff(admin_only boolean); Type: ACL; Schema: app_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_private.require_staff(admin_only boolean) FROM PUBLIC;
 
 --
 -- Name: FUNCTION require_user(); Type: ACL; Schema: app_private; Owner: -
@@ -8232,6 +9110,12 @@ GRANT ALL ON FUNCTION app_private.send_chat_messages(requests jsonb) TO trollcit
 
 REVOKE ALL ON FUNCTION app_private.send_gifts(requests jsonb) FROM PUBLIC;
 GRANT ALL ON FUNCTION app_private.send_gifts(requests jsonb) TO trollcity_server;
+
+--
+-- Name: FUNCTION settle_wallet_debts(user_id uuid); Type: ACL; Schema: app_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_private.settle_wallet_debts(user_id uuid) FROM PUBLIC;
 
 --
 -- Name: FUNCTION sign_jwt(user_id uuid); Type: ACL; Schema: app_private; Owner: -
@@ -8335,6 +9219,41 @@ REVOKE ALL ON FUNCTION app_private.tg_users__identity() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION app_public.accept_seat(seat_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION app_public.accept_seat(seat_id uuid) TO authenticated;
+
+--
+-- Name: FUNCTION admin_failed_gifts(); Type: ACL; Schema: app_public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_public.admin_failed_gifts() FROM PUBLIC;
+GRANT ALL ON FUNCTION app_public.admin_failed_gifts() TO authenticated;
+
+--
+-- Name: FUNCTION admin_livekit_failures(); Type: ACL; Schema: app_public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_public.admin_livekit_failures() FROM PUBLIC;
+GRANT ALL ON FUNCTION app_public.admin_livekit_failures() TO authenticated;
+
+--
+-- Name: FUNCTION admin_moderation_log(); Type: ACL; Schema: app_public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_public.admin_moderation_log() FROM PUBLIC;
+GRANT ALL ON FUNCTION app_public.admin_moderation_log() TO authenticated;
+
+--
+-- Name: FUNCTION admin_users(search text); Type: ACL; Schema: app_public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_public.admin_users(search text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_public.admin_users(search text) TO authenticated;
+
+--
+-- Name: FUNCTION ban_site_user(user_id uuid, reason text); Type: ACL; Schema: app_public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_public.ban_site_user(user_id uuid, reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_public.ban_site_user(user_id uuid, reason text) TO authenticated;
 
 --
 -- Name: TABLE stream_bans; Type: ACL; Schema: app_public; Owner: -
@@ -8502,6 +9421,13 @@ REVOKE ALL ON FUNCTION app_public.mute_user(stream_id uuid, user_id uuid, durati
 GRANT ALL ON FUNCTION app_public.mute_user(stream_id uuid, user_id uuid, duration_seconds integer, reason text) TO authenticated;
 
 --
+-- Name: FUNCTION my_coin_transactions(); Type: ACL; Schema: app_public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_public.my_coin_transactions() FROM PUBLIC;
+GRANT ALL ON FUNCTION app_public.my_coin_transactions() TO authenticated;
+
+--
 -- Name: FUNCTION my_live_stream(); Type: ACL; Schema: app_public; Owner: -
 --
 
@@ -8530,6 +9456,13 @@ GRANT ALL ON FUNCTION app_public.recent_chat_messages(stream_id uuid) TO authent
 
 REVOKE ALL ON FUNCTION app_public.register(username text, email text, password text) FROM PUBLIC;
 GRANT ALL ON FUNCTION app_public.register(username text, email text, password text) TO anon;
+
+--
+-- Name: FUNCTION renew_token(); Type: ACL; Schema: app_public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_public.renew_token() FROM PUBLIC;
+GRANT ALL ON FUNCTION app_public.renew_token() TO authenticated;
 
 --
 -- Name: FUNCTION report_playback_failure(stream_id uuid, path text, url text, reason text); Type: ACL; Schema: app_public; Owner: -
@@ -8670,6 +9603,13 @@ GRANT ALL ON FUNCTION app_public.top_gifters(stream_id uuid, "limit" integer) TO
 REVOKE ALL ON FUNCTION app_public.top_gifters_of_broadcaster(broadcaster_id uuid, "limit" integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION app_public.top_gifters_of_broadcaster(broadcaster_id uuid, "limit" integer) TO anon;
 GRANT ALL ON FUNCTION app_public.top_gifters_of_broadcaster(broadcaster_id uuid, "limit" integer) TO authenticated;
+
+--
+-- Name: FUNCTION unban_site_user(user_id uuid, reason text); Type: ACL; Schema: app_public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_public.unban_site_user(user_id uuid, reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_public.unban_site_user(user_id uuid, reason text) TO authenticated;
 
 --
 -- Name: FUNCTION unban_user(stream_id uuid, user_id uuid); Type: ACL; Schema: app_public; Owner: -
