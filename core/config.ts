@@ -89,6 +89,13 @@ const fields = z.object({
   BROADCAST_MAX_PER_IP: z.coerce.number().int().min(1).max(1000000).default(20),
   BROADCAST_MAX_BUFFER_BYTES: z.coerce.number().int().min(1024).default(1048576),
   BROADCAST_PING_MS: z.coerce.number().int().min(1000).max(300000).default(30000),
+  // Sockets (docs/security.md): who the client is behind a proxy, which origins may open websockets,
+  // and the GraphQL websocket's limits.
+  TRUSTED_PROXIES: z.string().optional(),
+  ALLOWED_ORIGINS: z.string().optional(),
+  GRAPHQL_WS_MAX_OPERATIONS: z.coerce.number().int().min(1).max(1000).default(10),
+  GRAPHQL_WS_MAX_PER_ADDRESS: z.coerce.number().int().min(1).max(1000000).default(20),
+  GRAPHQL_WS_MAX_MESSAGE_BYTES: z.coerce.number().int().min(1024).max(16777216).default(65536),
   // Frames (auth, chat, gift) a broadcast socket may send per second; bursts of twice as many.
   BROADCAST_SEND_RATE: z.coerce.number().int().min(1).max(100000).default(20),
   // Group commit (web/src/server/writes.ts): batches running at once per write path (lanes, by sender),
@@ -102,6 +109,20 @@ const fields = z.object({
 export const CONFIG_KEYS = Object.keys(fields.shape);
 
 const schema = fields.superRefine((c, ctx) => {
+  for (const raw of (c.TRUSTED_PROXIES ?? "")
+    .split(",")
+    .map((x) => x.trim())
+    .filter(Boolean)) {
+    if (raw !== "loopback" && !/^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(raw))
+      ctx.addIssue({ code: "custom", path: ["TRUSTED_PROXIES"], message: `"${raw}" is not an address, a CIDR range or "loopback"` });
+  }
+  for (const raw of (c.ALLOWED_ORIGINS ?? "")
+    .split(",")
+    .map((x) => x.trim())
+    .filter(Boolean)) {
+    if (!/^https?:\/\/[^/\s]+$/.test(raw))
+      ctx.addIssue({ code: "custom", path: ["ALLOWED_ORIGINS"], message: `"${raw}" is not an origin like https://example.com` });
+  }
   const lk = [c.LIVEKIT_URL, c.LIVEKIT_API_KEY, c.LIVEKIT_API_SECRET].filter(Boolean).length;
   if (lk > 0 && lk < 3) {
     for (const k of ["LIVEKIT_URL", "LIVEKIT_API_KEY", "LIVEKIT_API_SECRET"] as const) {

@@ -21,9 +21,11 @@ import { muxSettings } from "../../../core/video/mux.ts";
 import { migrationsCurrent } from "../../../db/tools.ts";
 import { startWorker } from "../../../worker/src/index.ts";
 import { AuthError, makeVerifier, type PgSettings } from "./auth.ts";
+import { addressKey, clientAddress, originAllowed, trustedProxies } from "./client-address.ts";
 import { featureFactories } from "./features/index.ts";
 import type { Feature, ServerContext } from "./features/types.ts";
 import { makePreset } from "./graphql/index.ts";
+import { makeGraphqlWebsocket } from "./graphql/websocket.ts";
 import { json, sendError } from "./http.ts";
 import { withTimeout } from "./realtime/backoff.ts";
 import { RealtimeHub } from "./realtime/hub.ts";
@@ -141,6 +143,9 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   hub.start();
 
   const settingsFor = makeVerifier(config);
+  // The client's address for per-address limits (trusted proxies' X-Forwarded-For, IPv6 per /64).
+  const proxies = trustedProxies(config.TRUSTED_PROXIES);
+  const addressOf = (req: IncomingMessage) => addressKey(clientAddress(req, proxies));
   // Settings verified by the HTTP layer before the request reached grafserv.
   const verified = new WeakMap<IncomingMessage, PgSettings>();
   const writes = createWritePath({
@@ -151,13 +156,21 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     maxBatch: config.WRITE_BATCH_MAX,
     maxQueue: config.WRITE_QUEUE_MAX,
   });
-  const pgl = postgraphile(makePreset({ config, pool: authPool, settingsFor, verified, hub, livekit, writes }));
+  const pgl = postgraphile(makePreset({ config, pool: authPool, settingsFor, verified, hub, livekit, writes, addressOf }));
   const serv = pgl.createServ(grafserv);
   const graphqlHandler = serv.createHandler();
-  const upgradeHandler = await serv.getUpgradeHandler();
+  // graphql-ws on /graphql with our limits (graphql/websocket.ts) instead of grafserv's own handler.
+  const graphqlWs = makeGraphqlWebsocket(serv, {
+    maxMessageBytes: config.GRAPHQL_WS_MAX_MESSAGE_BYTES,
+    maxOperations: config.GRAPHQL_WS_MAX_OPERATIONS,
+    maxPerAddress: config.GRAPHQL_WS_MAX_PER_ADDRESS,
+    pingMs: config.BROADCAST_PING_MS,
+    addressOf,
+    originAllowed: (req) => originAllowed(req, config),
+  });
   const kit = config.RUN_WEB ? await loadSvelteKit(config, logger) : null;
 
-  const ctx: ServerContext = { config, logger, ownerPool, authPool, settingsFor, registry, hub, livekit, outbound, writes };
+  const ctx: ServerContext = { config, logger, ownerPool, authPool, settingsFor, registry, hub, livekit, outbound, writes, addressOf };
   const features: Feature[] = [];
   for (const factory of featureFactories) features.push(await factory(ctx));
   const routes = features.flatMap((x) => x.routes ?? []);
@@ -278,7 +291,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   });
   server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     for (const x of features) if (x.upgrade?.(req, socket, head)) return;
-    if (upgradeHandler && serv.shouldHandleUpgrade(req, socket, head)) return upgradeHandler(req, socket, head);
+    if ((req.url ?? "").split("?")[0] === "/graphql") return graphqlWs.upgrade(req, socket, head);
     socket.destroy();
   });
 
@@ -319,6 +332,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       await step("draining the write batcher", 2000, () => writes.close());
       await step("stopping the realtime hub", 1000, () => hub.stop());
       if (runner) await step("stopping the worker", 3000, () => runner.stop());
+      await step("closing GraphQL websockets", 1000, () => graphqlWs.close());
       await step("releasing PostGraphile", 1000, async () => await pgl.release());
       await step("closing the database pools", 1000, () => Promise.all([authPool.end(), ownerPool.end()]));
       await db.close();

@@ -11,6 +11,7 @@ import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { Counter, Histogram } from "prom-client";
 import { WebSocket, WebSocketServer } from "ws";
+import { originAllowed } from "../client-address.ts";
 import { BROADCAST_DEFLATE, SharedFrame, takesSharedDeflate, textFrame } from "../realtime/frames.ts";
 import { type EventBatch, StreamNotFoundError, type StreamState, UUID_RE } from "../realtime/hub.ts";
 import { FRAME_MAX_BYTES, SocketSends } from "./broadcast-sends.ts";
@@ -208,7 +209,13 @@ export async function broadcastFeature(ctx: ServerContext): Promise<Feature> {
   function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
     const url = new URL(req.url ?? "/", "http://localhost");
     if (url.pathname !== BROADCAST_PATH) return false;
-    const ip = (socket as Socket).remoteAddress ?? "unknown";
+    // Per client address: the forwarded one behind a trusted proxy, IPv6 per /64 (client-address.ts).
+    const ip = ctx.addressOf(req);
+    if (!originAllowed(req, config)) {
+      rejected.inc();
+      rejectUpgrade(socket, 403, "Forbidden: origin not allowed");
+      return true;
+    }
     const streamId = url.searchParams.get("stream") ?? "";
     const afterRaw = url.searchParams.get("after");
     if (!UUID_RE.test(streamId) || (afterRaw !== null && !/^\d{1,18}$/.test(afterRaw))) {

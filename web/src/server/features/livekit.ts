@@ -46,7 +46,7 @@ export const livekitFeature: FeatureFactory = async (ctx) => {
           const streamId = streamIdOf(await readJson(req));
           // app_public.livekit_grant as the caller: the hot path of every stage join. Signed-out
           // viewers get a watch-only grant, rate limited per address (request.client_addr) in SQL.
-          const caller = { ...pgSettings, "request.client_addr": req.socket.remoteAddress };
+          const caller = { ...pgSettings, "request.client_addr": ctx.addressOf(req) };
           const { rows } = await withCaller(ctx.authPool, caller, (client) =>
             client.query<GrantRow>({ text: "select * from app_public.livekit_grant($1)", values: [streamId] }),
           );

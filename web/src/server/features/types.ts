@@ -33,6 +33,8 @@ export interface ServerContext {
   livekit: LivekitSettings | null;
   /** Hosts outbound checks may fetch (shared with the worker; the demo origin adds itself). */
   outbound: OutboundPolicy;
+  /** The client's address key for per-address limits (client-address.ts: trusted proxies, IPv6 /64). */
+  addressOf: (req: IncomingMessage) => string;
   /** Group-commit write path for gifts and chat (../writes.ts): the sender id comes from the caller's verified token. */
   writes: WritePath;
 }

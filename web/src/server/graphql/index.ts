@@ -26,6 +26,8 @@ declare global {
       livekit?: LivekitSettings | null;
       /** The client's address (livekitToken: signed-out viewers are rate limited per address). */
       clientAddr?: string | null;
+      /** The websocket connection (one object per graphql-ws connection): presence counts once per connection and stream. */
+      connection?: object | null;
       /** This process's group-commit write path (sendGift, sendChatMessage). */
       writes?: WritePath;
     }
@@ -75,9 +77,20 @@ export interface GraphqlDeps {
   livekit?: LivekitSettings | null;
   /** The app's group-commit write path (not needed to print the schema). */
   writes?: WritePath;
+  /** The client's address key (client-address.ts); absent when only the schema is built. */
+  addressOf?: (req: IncomingMessage) => string;
 }
 
-export function makePreset({ config, pool, settingsFor, verified, hub, livekit = null, writes }: GraphqlDeps): GraphileConfig.Preset {
+export function makePreset({
+  config,
+  pool,
+  settingsFor,
+  verified,
+  hub,
+  livekit = null,
+  writes,
+  addressOf,
+}: GraphqlDeps): GraphileConfig.Preset {
   return {
     extends: [PostGraphileAmberPreset],
     plugins: [...graphqlPlugins, makeLimitsPlugin({ ...DEFAULT_LIMITS, introspection: config.introspection })],
@@ -103,8 +116,10 @@ export function makePreset({ config, pool, settingsFor, verified, hub, livekit =
           return { pgSettings: verified?.get(req) ?? ANON_SETTINGS, hub, livekit, writes, clientAddr: req.socket.remoteAddress ?? null };
         const params = requestContext.ws?.normalizedConnectionParams as Record<string, unknown> | undefined;
         const authorization = typeof params?.authorization === "string" ? params.authorization : null;
-        const clientAddr = requestContext.ws?.request?.socket?.remoteAddress ?? null;
-        return { pgSettings: await settingsFor(authorization), hub, livekit, writes, clientAddr };
+        const wsRequest = requestContext.ws?.request as IncomingMessage | undefined;
+        const clientAddr = wsRequest ? (addressOf?.(wsRequest) ?? null) : null;
+        const connection = (requestContext.ws?.socket as object | undefined) ?? null;
+        return { pgSettings: await settingsFor(authorization), hub, livekit, writes, clientAddr, connection };
       },
     },
   };

@@ -6,7 +6,7 @@
 // for presence. Catch-up after a reconnect: the `streamEventsSince(streamId, afterId)` query.
 import { GraphQLError } from "graphql";
 import type { GrafastSubscriber } from "postgraphile/grafast";
-import { access, context, lambda, listen, SafeError } from "postgraphile/grafast";
+import { access, context, lambda, list, listen, SafeError } from "postgraphile/grafast";
 import { extendSchema, gql } from "postgraphile/utils";
 import { CHANNEL_PREFIX, type EventBatch, type RealtimeHub, StreamNotFoundError, UUID_RE } from "../realtime/hub.ts";
 
@@ -14,7 +14,7 @@ import { CHANNEL_PREFIX, type EventBatch, type RealtimeHub, StreamNotFoundError,
 const MAX_QUEUED = 500;
 
 /** Subscribe to one stream's batches through the hub; ends the iterator when the client goes away. */
-export function streamBatches(hub: RealtimeHub, streamId: string): AsyncIterableIterator<EventBatch> {
+export function streamBatches(hub: RealtimeHub, streamId: string, connection: object | null = null): AsyncIterableIterator<EventBatch> {
   const queue: EventBatch[] = [];
   let wake: (() => void) | null = null;
   let finished = false;
@@ -36,7 +36,10 @@ export function streamBatches(hub: RealtimeHub, streamId: string): AsyncIterable
     finished = true;
     offResync();
     unsubscribe?.();
-    if (joined) hub.leave(streamId);
+    if (joined) {
+      if (connection) hub.leaveFor(connection, streamId);
+      else hub.leave(streamId);
+    }
     wake?.();
   };
   const ready = hub
@@ -55,7 +58,9 @@ export function streamBatches(hub: RealtimeHub, streamId: string): AsyncIterable
         unsubscribe = sub.unsubscribe;
         if (finished) sub.unsubscribe();
         else {
-          hub.join(streamId);
+          // Counted once per connection and stream, however many subscriptions it opens.
+          if (connection) hub.joinFor(connection, streamId);
+          else hub.join(streamId);
           joined = true;
         }
       },
@@ -101,13 +106,16 @@ export function streamBatches(hub: RealtimeHub, streamId: string): AsyncIterable
 }
 
 /** GrafastSubscriber over a hub: topics are `stream_events:<stream id>`. */
-export function hubSubscriber(hub: RealtimeHub | undefined): GrafastSubscriber<Record<string, EventBatch>> {
+export function hubSubscriber(
+  hub: RealtimeHub | undefined,
+  connection: object | null = null,
+): GrafastSubscriber<Record<string, EventBatch>> {
   return {
     subscribe(topic) {
       if (!hub) throw new SafeError("streamEvents is not served by this process");
       const id = String(topic).slice(CHANNEL_PREFIX.length);
       if (!String(topic).startsWith(CHANNEL_PREFIX) || !UUID_RE.test(id)) throw new SafeError("streamId must be a stream's UUID");
-      return streamBatches(hub, id.toLowerCase());
+      return streamBatches(hub, id.toLowerCase(), connection);
     },
   };
 }
@@ -142,7 +150,9 @@ export const StreamEventsPlugin = extendSchema(() => ({
         streamEvents: {
           subscribePlan(_$root, fieldArgs) {
             const $topic = lambda(fieldArgs.getRaw("streamId"), (id) => `${CHANNEL_PREFIX}${String(id)}`);
-            const $subscriber = lambda(context().get("hub"), hubSubscriber);
+            const $subscriber = lambda(list([context().get("hub"), context().get("connection")]), ([hub, connection]) =>
+              hubSubscriber(hub as RealtimeHub | undefined, (connection as object | null | undefined) ?? null),
+            );
             return listen($subscriber, $topic);
           },
           plan($event) {

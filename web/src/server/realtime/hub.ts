@@ -96,6 +96,7 @@ export class RealtimeHub {
   private readonly log: Logger;
   private readonly streams = new Map<string, StreamState>();
   private readonly presence = new Map<string, number>();
+  private readonly presenceBy = new WeakMap<object, Map<string, number>>();
   private readonly missing = new Map<string, number>();
   private listenClient: pg.Client | null = null;
   private listenReady: Promise<pg.Client> | null = null;
@@ -274,6 +275,33 @@ export class RealtimeHub {
     if (n > 0) this.presence.set(streamId, n);
     else this.presence.delete(streamId);
     this.metrics.listeners.dec();
+  }
+
+  /**
+   * Presence once per connection and stream: many subscriptions of one connection to one stream
+   * count as one viewer (a client cannot inflate a viewer count, or force viral mode, with them).
+   * `key` is the connection (any object); the first join per key and stream joins, the last leave leaves.
+   */
+  joinFor(key: object, streamId: string): void {
+    let streams = this.presenceBy.get(key);
+    if (!streams) {
+      streams = new Map();
+      this.presenceBy.set(key, streams);
+    }
+    const n = streams.get(streamId) ?? 0;
+    streams.set(streamId, n + 1);
+    if (n === 0) this.join(streamId);
+  }
+
+  leaveFor(key: object, streamId: string): void {
+    const streams = this.presenceBy.get(key);
+    const n = streams?.get(streamId) ?? 0;
+    if (!streams || n === 0) return;
+    if (n > 1) streams.set(streamId, n - 1);
+    else {
+      streams.delete(streamId);
+      this.leave(streamId);
+    }
   }
 
   localCount(streamId: string): number {
