@@ -65,7 +65,9 @@ it("10,000 random stream ids: every one refused, the hub's maps stay bounded, a 
       }
     }),
   );
-  console.log(`[bounded-maps] ${FLOOD} unknown stream ids in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${JSON.stringify(Object.fromEntries(codes))}`);
+  console.log(
+    `[bounded-maps] ${FLOOD} unknown stream ids in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${JSON.stringify(Object.fromEntries(codes))}`,
+  );
   expect(codes.get(4404)).toBe(FLOOD);
   const s = await sizes();
   console.log(`[bounded-maps] map sizes after the flood: ${JSON.stringify(s)}`);
