@@ -463,6 +463,80 @@ describe.skipIf(!canCrash)("PostgreSQL and LISTEN faults", () => {
     v2.close();
   }, 90_000);
 
+  it("pg_ctl -m immediate while a settlement batch is running: settled after the restart, nothing twice, nothing lost", async () => {
+    if (!cluster.restart) return;
+    const url = cluster.url("trollcity");
+    // Freeze the next batch in its last step (gifts-recovery.test.ts): it waits for this lock with its gifts marked, uncommitted.
+    const blocker = new pg.Client({ connectionString: url });
+    blocker.on("error", () => {});
+    await blocker.connect();
+    await blocker.query("begin");
+    await blocker.query("lock table app_public.gift_batch_logs in exclusive mode");
+    const acked = new Map<string, string>();
+    for (let i = 0; i < 30; i++) {
+      const user = clients[i % clients.length] as User;
+      const key = `midbatch-${user.username}-${i}`;
+      const id = await gift(user, key);
+      expect(id, key).toBeTruthy();
+      acked.set(key, id as string);
+    }
+    const stuck = await until(
+      "a settlement batch waiting mid-batch",
+      async () =>
+        (
+          await pool.query<{ pid: number }>(
+            `select l.pid from pg_locks l where not l.granted and l.relation = 'app_public.gift_batch_logs'::regclass`,
+          )
+        ).rows[0]?.pid,
+      20_000,
+    );
+    expect(stuck).toBeTypeOf("number");
+    const pendingBefore = Number((await pool.query("select count(*) as n from app_private.gift_settlement_queue")).rows[0].n);
+    expect(pendingBefore).toBeGreaterThanOrEqual(acked.size);
+    const crashAt = Date.now();
+    await cluster.restart({ mode: "immediate", downMs: 1000 });
+    const upAt = Date.now();
+    await blocker.end().catch(() => {});
+    const settledAt = await until(
+      "every gift settled after the mid-batch crash",
+      async () => Number((await pool.query("select count(*) as n from app_private.gift_settlement_queue")).rows[0].n) === 0 && Date.now(),
+      RECOVERY_BOUND_MS,
+    );
+    report("crash mid-batch → database up", upAt - crashAt);
+    report("crash mid-batch → every gift settled", settledAt - upAt);
+    expect(settledAt - upAt).toBeLessThan(RECOVERY_BOUND_MS);
+    // A client whose answer it never saw retries with its key: the original receipt.
+    const [key, id] = [...acked][0] as [string, string];
+    const retried = await until(
+      "a retried gift answered",
+      () => gift(clients.find((u) => key.startsWith(`midbatch-${u.username}-`)) as User, key),
+      10_000,
+    );
+    expect(retried).toBe(id);
+    for (const a of await auditRows(pool)) expect(a.rows, a.file).toEqual([]);
+    const { rows: ledger } = await pool.query<{ id: string; key: string; coins: string; sender_id: string }>(
+      "select id, idempotency_key as key, coins, sender_id from app_private.gift_ledger where stream_id = $1",
+      [streamId],
+    );
+    for (const [k, v] of acked)
+      expect(
+        ledger.filter((r) => r.key === k).map((r) => r.id),
+        k,
+      ).toEqual([v]);
+    const { rows: wallets } = await pool.query<{ user_id: string; balance: string }>(
+      "select user_id, balance from app_private.wallets where user_id = any($1)",
+      [[host.id, ...clients.map((c) => c.id)]],
+    );
+    const balance = (uid: string) => Number(wallets.find((w) => w.user_id === uid)?.balance ?? 0);
+    const fees = Number(
+      (await pool.query("select coalesce(sum(fee_coins), 0) as f from app_private.gift_ledger where stream_id = $1", [streamId])).rows[0].f,
+    );
+    for (const c of clients) expect(balance(c.id), c.username).toBe(ISSUED - ledger.filter((r) => r.sender_id === c.id).length);
+    expect(balance(host.id)).toBe(ledger.length - fees);
+    for (const w of wallets) expect(Number(w.balance)).toBeGreaterThanOrEqual(0);
+    await until("/readyz 200 after the mid-batch crash", async () => (await readyz()).status === 200, RECOVERY_BOUND_MS);
+  }, 60_000);
+
   it("graceful shutdown after the database restart is bounded", async () => {
     if (!cluster.restart) return;
     const v = await viewer(app.url, streamId);

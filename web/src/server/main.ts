@@ -2,9 +2,12 @@
 // WEB_CONCURRENCY=N (N > 1) runs N processes sharing the port (node:cluster): the primary prepares
 // the database once (embedded start, migrations, demo seed) and forks N workers, each a full app with
 // its own LISTEN connection and broadcast sockets (docs/architecture.md, rule 6); graphile-worker runs in the first.
-// A worker that dies is replaced. With the default (1) everything runs in this one process.
+// A worker that dies is replaced, and its viewers are removed from the presence counts at once (a
+// SIGKILLed process cannot clear them itself; otherwise they count until 15 s old). With the default (1) everything runs in this one process.
 // The config is read here, once per process, and passed down.
 import cluster, { type Worker } from "node:cluster";
+import { hostname } from "node:os";
+import pg from "pg";
 import { type Config, ConfigError, loadConfig } from "../../../core/config.ts";
 import { openDatabase, seedIfWanted } from "../../../core/database.ts";
 import { createLogger } from "../../../core/logger.ts";
@@ -73,6 +76,7 @@ async function runPrimary(n: number) {
     slots.delete(w);
     if (stopping) return;
     logger.error({ code, signal }, `process ${index} exited; starting a new one`);
+    if (w.process.pid) void clearPresenceOf(db.adminUrl, w.process.pid);
     setTimeout(() => fork(index), 1000).unref();
   });
   for (let i = 0; i < n; i++) fork(i);
@@ -99,4 +103,20 @@ async function runPrimary(n: number) {
   }
   process.once("SIGINT", () => void stop("SIGINT"));
   process.once("SIGTERM", () => void stop("SIGTERM"));
+}
+
+/** Remove a dead child's presence rows (RealtimeHub.nodeId is `<hostname>/<pid>/<random>`). Best effort. */
+async function clearPresenceOf(url: string, pid: number) {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000, application_name: "trollcity:primary" });
+  client.on("error", () => {});
+  try {
+    await client.connect();
+    const prefix = `${hostname()}/${pid}/`;
+    const { rowCount } = await client.query("delete from app_private.presence_counts where left(node_id, length($1)) = $1", [prefix]);
+    logger.info(`cleared ${rowCount ?? 0} presence rows of the exited process ${pid}`);
+  } catch (e) {
+    logger.warn({ err: e }, "could not clear the exited process's presence (it expires in 15 s)");
+  } finally {
+    await client.end().catch(() => {});
+  }
 }

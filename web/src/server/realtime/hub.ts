@@ -68,7 +68,14 @@ export interface HubOptions {
   transcriptFlushMs?: number;
   /** Recent events kept per stream for catch-up. */
   recentEvents?: number;
+  /** Unknown stream ids remembered (refused without a query for MISSING_TTL_MS); oldest evicted past this. */
+  missingMax?: number;
 }
+
+/** How long an unknown stream id is refused from memory. */
+const MISSING_TTL_MS = 60_000;
+/** Default cap on remembered unknown stream ids (client input: must not grow without bound). */
+export const MISSING_MAX = 1000;
 
 const BACKLOG = 50;
 
@@ -141,6 +148,36 @@ export class RealtimeHub {
           registers: [opts.registry],
         }),
     };
+    // Sizes of the maps keyed by client input (stream ids): they must stay bounded under floods of unknown ids.
+    if (!existing("trollcity_realtime_tracked_streams")) {
+      const sizes = () => this.sizes();
+      new Gauge({
+        name: "trollcity_realtime_tracked_streams",
+        help: "Stream ids held in this process's realtime maps (streams: subscribed, presence: watched, missing: remembered unknown)",
+        labelNames: ["map"],
+        registers: [opts.registry],
+        collect() {
+          for (const [map, n] of Object.entries(sizes())) this.set({ map }, n);
+        },
+      });
+    }
+  }
+
+  /** Sizes of the maps keyed by stream id (metrics, tests). */
+  sizes(): { streams: number; presence: number; missing: number } {
+    return { streams: this.streams.size, presence: this.presence.size, missing: this.missing.size };
+  }
+
+  /** Remember an unknown stream id: most recent last; expired and oldest entries evicted (bounded). */
+  private rememberMissing(streamId: string): void {
+    const now = Date.now();
+    this.missing.delete(streamId);
+    this.missing.set(streamId, now + MISSING_TTL_MS);
+    const max = this.opts.missingMax ?? MISSING_MAX;
+    for (const [id, until] of this.missing) {
+      if (this.missing.size <= max && until > now) break;
+      this.missing.delete(id);
+    }
   }
 
   private timer(ms: number, fn: () => void): void {
@@ -467,7 +504,10 @@ export class RealtimeHub {
     if (!UUID_RE.test(streamId)) throw new StreamNotFoundError(`"${streamId}" is not a stream id`);
     streamId = streamId.toLowerCase();
     const missingUntil = this.missing.get(streamId);
-    if (missingUntil && missingUntil > Date.now()) throw new StreamNotFoundError(`stream ${streamId} not found`);
+    if (missingUntil !== undefined) {
+      if (missingUntil > Date.now()) throw new StreamNotFoundError(`stream ${streamId} not found`);
+      this.missing.delete(streamId);
+    }
     let s = this.streams.get(streamId);
     if (!s) {
       const state: StreamState = {
@@ -532,7 +572,7 @@ export class RealtimeHub {
     );
     const row = rows[0];
     if (!row) {
-      this.missing.set(streamId, Date.now() + 60_000);
+      this.rememberMissing(streamId);
       throw new StreamNotFoundError(`stream ${streamId} not found`);
     }
     // Messages that arrived as events while loading are newer: keep both, without duplicates.
