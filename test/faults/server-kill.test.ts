@@ -207,5 +207,5 @@ it("SIGKILL of one child of WEB_CONCURRENCY=2 under load: the primary forks a ne
     100,
   );
   report("SIGKILL one child → replacement listening", forked - killedAt);
-  await checkRecovered(() => app, killedAt, work, held, "SIGKILL one of 2 children", 10_000);
+  await checkRecovered(() => app, killedAt, work, held, "SIGKILL one of 2 children", 14_000); // 7-10.5 s measured; the old code took 15.8 s
 }, 120_000);
