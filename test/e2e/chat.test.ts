@@ -1,7 +1,7 @@
 // Chat end to end in headless Chromium against the real server: three signed-in viewers (alice, bob,
 // the broadcaster trollking; one browser context each, so separate tokens) and an anonymous one open
 // the stream page. Messages arrive over the broadcast socket with the sender's identity (no GraphQL
-// request per message), the broadcaster deletes one for everyone, a burst hits the rate limit and
+// request per message; sends are `chat` frames on the same socket, no /graphql POST), the broadcaster deletes one for everyone, a burst hits the rate limit and
 // shows the retry-after countdown, a muted viewer is told so.
 import pg from "pg";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
@@ -18,6 +18,8 @@ const ids: Record<string, string> = {};
 const tokens: Record<string, string> = {};
 const pages: Record<string, Page> = {};
 const graphqlRequests: Record<string, number> = {};
+/** Every /graphql POST of each page (sends go on the broadcast socket, issue 14). */
+const graphqlPosts: Record<string, string[]> = {};
 const pageErrors: string[] = [];
 
 async function login(username: string): Promise<string> {
@@ -37,7 +39,9 @@ async function openStream(name: string, token: string | null): Promise<Page> {
   graphqlRequests[name] = 0;
   // Requests that could look up a message or its sender (other components of the page poll for
   // their own data, e.g. the player's playback state).
+  graphqlPosts[name] = [];
   page.on("request", (r) => {
+    if (r.url().endsWith("/graphql") && r.method() === "POST") graphqlPosts[name]?.push(r.postData() ?? "");
     if (r.url().endsWith("/graphql") && /ChatViewer|StreamEventsSince|recentChatMessages|user|chat/i.test(r.postData() ?? "")) {
       graphqlRequests[name] = (graphqlRequests[name] ?? 0) + 1;
     }
@@ -121,6 +125,7 @@ describe("chat in the stream page", () => {
     const alice = pages.alice as Page;
     const bob = pages.bob as Page;
     const before = graphqlRequests.bob;
+    const alicePosts = graphqlPosts.alice?.length ?? 0;
     await say(alice, "hello from alice");
     const line = messageWith(bob, "hello from alice");
     await line.waitFor({ timeout: 10_000 });
@@ -130,6 +135,8 @@ describe("chat in the stream page", () => {
     // The sender sees her own message once: the echo replaced the optimistic line.
     await expect.poll(() => alice.locator("[data-testid=chat-pending]").count(), { timeout: 10_000 }).toBe(0);
     expect(await messageWith(alice, "hello from alice").count()).toBe(1);
+    // Sent as a `chat` frame on the socket the page already has open: no /graphql POST at all.
+    expect(graphqlPosts.alice?.slice(alicePosts)).toEqual([]);
     // The anonymous viewer reads along and is invited to sign in.
     await messageWith(pages.anon as Page, "hello from alice").waitFor({ timeout: 10_000 });
     expect(await (pages.anon as Page).locator("[data-testid=chat-signin]").innerText()).toContain("Sign in to chat");

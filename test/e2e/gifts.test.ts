@@ -2,7 +2,8 @@
 // gift from the stream page and her balance drops at once; bob sees the on-screen toast with her name
 // (from the self-contained `gift` event, no query); after settlement the top gifters list shows alice
 // on both pages (from the `leaderboard` event); a gift she cannot pay shows INSFD and costs nothing; a
-// click whose answer was lost is retried with the same idempotency key and charged once; the
+// click whose answer was lost (the socket dropped before the ack) is retried with the same idempotency
+// key and charged once; gifts are `gift` frames on the broadcast socket (no /graphql POST); the
 // broadcaster is told he cannot gift his own stream; the leaderboard page ranks him by period.
 import pg from "pg";
 import { type Browser, chromium, type Page } from "playwright-core";
@@ -106,8 +107,12 @@ describe("gifting from the stream page", () => {
     const before = await balanceOf(alice);
     expect(before).toBe(await walletOf("alice"));
     const bobQueries = graphqlBodies.bob?.length;
+    const aliceQueries = graphqlBodies.alice?.length ?? 0;
     await sendGift(alice, "crown", 2);
     await expect.poll(() => balanceOf(alice), { timeout: 10_000 }).toBe(before - 200);
+    await alice.locator("[data-testid=gift-sent]").waitFor({ timeout: 10_000 });
+    // Sent as a `gift` frame on the broadcast socket the page already has open: no /graphql POST.
+    expect(graphqlBodies.alice?.slice(aliceQueries)).toEqual([]);
     expect(await walletOf("alice")).toBe(before - 200);
     const toast = bob.locator("[data-testid=gift-toast]").filter({ hasText: "Crown" });
     await toast.waitFor({ timeout: 10_000 });
@@ -123,24 +128,47 @@ describe("gifting from the stream page", () => {
     const alice = pages.alice as Page;
     const before = await walletOf("alice");
     const keys: string[] = [];
-    // The first sendGift reaches the server, but the browser sees a network error.
+    // The first gift frame reaches the server, but its ack is dropped and the socket closes: the
+    // browser sees a lost answer (NETWORK). The page reconnects and the retry goes on the new socket.
     let lose = true;
-    await alice.route("**/graphql", async (route) => {
-      const body = route.request().postData() ?? "";
-      if (!body.includes("SendGift")) return route.continue();
-      keys.push(String((JSON.parse(body) as { variables: { k: string } }).variables.k));
-      if (lose) {
-        lose = false;
-        await route.fetch();
-        return route.abort("connectionreset");
-      }
-      return route.continue();
+    let lostId: unknown = null;
+    await alice.routeWebSocket(/\/broadcast\?/, (ws) => {
+      const server = ws.connectToServer();
+      ws.onMessage((m) => {
+        const f = JSON.parse(String(m)) as { type?: string; id?: unknown; idempotency_key?: string };
+        if (f.type === "gift") {
+          keys.push(String(f.idempotency_key));
+          if (lose) {
+            lose = false;
+            lostId = f.id;
+          }
+        }
+        server.send(m);
+      });
+      server.onMessage((m) => {
+        const f = JSON.parse(String(m)) as { type?: string; id?: unknown };
+        if (lostId !== null && f.type === "ack" && f.id === lostId) {
+          lostId = null;
+          void ws.close({ code: 4000, reason: "answer lost" });
+          void server.close();
+          return;
+        }
+        ws.send(m);
+      });
     });
+    // The route applies to sockets opened from now on.
+    await alice.reload();
+    await alice.locator("[data-testid=gift-option]").nth(5).waitFor({ timeout: 30_000 });
+    await alice.locator("[data-testid=chat-viewer-count]").waitFor({ timeout: 30_000 });
+    const posts = graphqlBodies.alice?.length ?? 0;
     await sendGift(alice, "rose", 3);
     const error = alice.locator("[data-testid=gift-error]");
     await error.waitFor({ timeout: 10_000 });
     expect(await error.getAttribute("data-code")).toBe("NETWORK");
-    expect(await walletOf("alice")).toBe(before - 3);
+    await expect.poll(() => walletOf("alice"), { timeout: 10_000 }).toBe(before - 3);
+    // Reconnected (the viewer count is back after the hello), then the retry.
+    await expect.poll(() => alice.locator("[data-testid=chat-viewer-count]").count(), { timeout: 10_000 }).toBe(1);
+    await alice.waitForTimeout(1500);
     await alice.locator("[data-testid=gift-send]").click();
     await alice.locator("[data-testid=gift-sent]").waitFor({ timeout: 10_000 });
     expect(keys).toHaveLength(2);
@@ -152,7 +180,7 @@ describe("gifting from the stream page", () => {
     await expect.poll(() => balanceOf(alice), { timeout: 10_000 }).toBe(before - 6);
     expect(keys).toHaveLength(3);
     expect(keys[2]).not.toBe(keys[0]);
-    await alice.unroute("**/graphql");
+    expect(graphqlBodies.alice?.slice(posts).filter((b) => b.includes("SendGift"))).toEqual([]);
   });
 
   it("after settlement the top gifters list shows alice on both pages", async () => {

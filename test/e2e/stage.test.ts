@@ -3,7 +3,9 @@
 // on stage with the token the database granted (the double does not do WebRTC: we assert the token's
 // grants and the page's state, not a media connection); the broadcaster revokes and alice's page
 // unmounts the publisher (camera and microphone stopped) within a second, saying why. Without LiveKit
-// configuration the stage says it is unavailable.
+// configuration the stage says it is unavailable. A signed-out viewer gets a watch-only token and the
+// player connects to the stage instead of asking to sign in.
+import { mkdirSync } from "node:fs";
 import pg from "pg";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
@@ -182,6 +184,57 @@ it("broadcaster invites, alice accepts and goes on stage, revocation unmounts he
   expect(alice.errors).toEqual([]);
   await king.context.close();
   await alice.context.close();
+});
+
+it("a signed-out viewer watches the stage with a watch-only token, never told to sign in", async () => {
+  const streamId = await idOf(
+    "select s.id from app_public.streams s join app_public.users u on u.id = s.broadcaster_id where u.username = 'trollking' and s.status = 'live'",
+    [],
+  );
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  // Every state the player passes through (the double carries no media, so connecting may fail).
+  await page.addInitScript(() => {
+    const seen: string[] = [];
+    (window as unknown as { stageStates: string[] }).stageStates = seen;
+    new MutationObserver(() => {
+      const s = document.querySelector("[data-testid=player]")?.getAttribute("data-stage");
+      if (s && seen[seen.length - 1] !== s) seen.push(s);
+    }).observe(document, { subtree: true, attributes: true, attributeFilter: ["data-stage"], childList: true });
+  });
+  const tokenResponse = page.waitForResponse(
+    (r) => r.url().endsWith("/graphql") && (r.request().postData() ?? "").includes("livekitToken"),
+  );
+  await page.goto(`${app.url}/streams/${streamId}`);
+  const res = await tokenResponse;
+  expect(res.request().headers().authorization).toBeUndefined();
+  const body = (await res.json()) as { data?: { livekitToken: { token: string; url: string } | null }; errors?: unknown[] };
+  expect(body.errors).toBeUndefined();
+  const minted = body.data?.livekitToken;
+  expect(minted?.url).toBe(double.url.replace(/^http/, "ws"));
+  const grant = claims(minted?.token ?? "");
+  expect(String(grant.sub)).toMatch(/^anon-/);
+  expect(grant.video).toMatchObject({ room: streamId, roomJoin: true, canSubscribe: true });
+  expect((grant.video as Record<string, unknown>).canPublish).not.toBe(true);
+  // The player went on to connect to the stage (not "unavailable"), and never asked to sign in.
+  await expect
+    .poll(() => page.evaluate(() => (window as unknown as { stageStates: string[] }).stageStates), { timeout: 10_000 })
+    .toContain("connecting");
+  expect(await page.getByTestId("player").getAttribute("data-path")).toBe("stage");
+  const states = await page.evaluate(() => (window as unknown as { stageStates: string[] }).stageStates);
+  expect(states).not.toContain("unavailable");
+  const message =
+    (await page
+      .getByTestId("player-message")
+      .textContent()
+      .catch(() => "")) ?? "";
+  expect(message).not.toMatch(/sign in/i);
+  mkdirSync("test-results/screenshots", { recursive: true });
+  await page.screenshot({ path: "test-results/screenshots/stage-signed-out.png" });
+  expect(errors).toEqual([]);
+  await context.close();
 });
 
 it("says the stage is unavailable when LiveKit is not configured, and refuses what a viewer may not do", async () => {

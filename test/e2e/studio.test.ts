@@ -66,7 +66,7 @@ async function one<T>(sql: string, params: unknown[] = []): Promise<T> {
   return rows[0].v;
 }
 
-/** A browser context of its own (its own token in localStorage), signed in as `username` or not at all. */
+/** A browser context of its own (its own session cookie), signed in as `username` or not at all. */
 async function pageAs(username: string | null, path: string): Promise<Page> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   contexts.push(context);
@@ -77,7 +77,8 @@ async function pageAs(username: string | null, path: string): Promise<Page> {
     );
     const token = r.data?.login.result;
     if (!token) throw new Error(`login ${username}: ${JSON.stringify(r.errors)}`);
-    await context.addInitScript((t) => localStorage.setItem("trollcity.token", t), token);
+    // The session cookie, as after signing in (the page hands its token to the API client).
+    await context.addCookies([{ name: "tc_session", value: token, url: app.url }]);
   }
   const page = await context.newPage();
   page.on("pageerror", (e) => pageErrors.push(`${username ?? "anon"}: ${e.message}`));
@@ -149,12 +150,14 @@ describe("studio and viewer", () => {
     for (const period of ["Today", "This week", "This month", "All time"]) {
       await page.getByRole("radio", { name: period }).check();
       await page.locator(`[data-testid=leaderboard-board][data-board=gifters][data-period]`).waitFor();
-      // Seed: alice 2 crowns and 10 roses (210), bob 3 troll hats (75), carol 5 hearts (25).
+      // Seed: on the live stream alice 2 crowns and 10 roses (210), bob 3 troll hats (75), carol 5
+      // hearts (25); on queen_bee's rehearsal (DEMO_SEED_GIFTS) alice 10 roses and a crown (110), bob 3
+      // hearts (15), carol 2 troll hats (50).
       await expect
         .poll(() => page.locator("[data-testid=leaderboard-entry]").first().getAttribute("data-username"), { timeout: 10_000 })
         .toBe("alice");
     }
-    expect(await page.locator("[data-testid=leaderboard-entry][data-username=alice]").innerText()).toContain("210");
+    expect(await page.locator("[data-testid=leaderboard-entry][data-username=alice]").innerText()).toContain("320");
     await expectAccessible(page, "leaderboard (gifters)");
     await shoot(page, "leaderboard-gifters");
     // The studio tells a viewer it is for broadcasters.
@@ -296,11 +299,11 @@ describe("studio and viewer", () => {
     const board = await pageAs(null, "/leaderboard");
     await board.getByRole("radio", { name: "Gifters" }).check();
     await board.getByRole("radio", { name: "Today" }).check();
-    // Carol: 5 hearts (25) + 3 crowns (300) = 325, now first.
+    // Carol: 5 hearts (25) + 2 troll hats (50, the rehearsal) + 3 crowns (300) = 375, now first.
     await expect
       .poll(() => board.locator("[data-testid=leaderboard-entry]").first().getAttribute("data-username"), { timeout: 10_000 })
       .toBe("carol");
-    expect(await board.locator("[data-testid=leaderboard-entry][data-username=carol]").innerText()).toContain("325");
+    expect(await board.locator("[data-testid=leaderboard-entry][data-username=carol]").innerText()).toContain("375");
     await king.close();
     await carol.close();
     await board.close();
@@ -341,7 +344,7 @@ describe("studio and viewer", () => {
       const r = await bare.gql<{ login: { result: string } }>(
         'mutation { login(input: {usernameOrEmail: "trollking", password: "trollcity-demo"}) { result } }',
       );
-      await context.addInitScript((t) => localStorage.setItem("trollcity.token", t), String(r.data?.login.result));
+      await context.addCookies([{ name: "tc_session", value: String(r.data?.login.result), url: bare.url }]);
       const page = await context.newPage();
       page.on("pageerror", (e) => pageErrors.push(`bare: ${e.message}`));
       await page.goto(`${bare.url}/studio`);

@@ -202,7 +202,8 @@ describe("accounts and coins", () => {
     await page.click("main button[type=submit]");
     await expect
       .poll(() => page.locator("[data-testid=account-error]").innerText())
-      .toContain("Vehicle status must be 1-40 printable characters");
+      // The database's words (db/src/shared/clean_line.sql).
+      .toMatch(/Vehicle status (must be 1-40 printable characters|contains an invisible or control character)/);
     await page.context().close();
   });
 });

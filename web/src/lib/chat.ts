@@ -1,10 +1,10 @@
 // Browser-side chat: who is reading (may they moderate, the stream's slow mode), the message list as
 // `chat` and `chat_deleted` events change it (docs/realtime-protocol.md), and the send and delete
-// mutations. Messages arrive over the broadcast socket (#lib/realtime.ts) carrying their sender's
+// mutations (sends go on the socket when it is open). Messages arrive over the broadcast socket (#lib/realtime.ts) carrying their sender's
 // name, avatar, badge and vehicle status, so rendering one costs no query. The rules themselves
 // (length, rate, slow mode, mutes, bans) are the database's: this module only shows their outcome.
 import { ApiError, gql } from "#lib/api.ts";
-import type { ChatMessage, StreamEvent } from "#lib/realtime.ts";
+import { type ChatMessage, type StreamEvent, sendFrame } from "#lib/realtime.ts";
 
 /** Messages kept on screen. */
 export const KEEP = 200;
@@ -98,8 +98,16 @@ export function applyEvents(view: ChatView, events: StreamEvent[], myId: string 
 const SEND = `mutation SendChat($s: UUID!, $b: String!, $c: String) {
   sendChatMessage(input: {streamId: $s, body: $b, clientId: $c}) { result { rowId } } }`;
 
-/** Sends a chat message; the message itself arrives as a `chat` event carrying `clientId`. */
+/**
+ * Sends a chat message, as a `chat` frame on the stream's open broadcast socket (over GraphQL when
+ * there is none); the message itself arrives as a `chat` event carrying `clientId`.
+ */
 export async function sendChatMessage(streamId: string, body: string, clientId: string): Promise<number> {
+  const viaSocket = sendFrame(streamId, { type: "chat", body, client_id: clientId });
+  if (viaSocket) {
+    const ack = await viaSocket;
+    return Number((ack.message as { message_id?: unknown } | undefined)?.message_id);
+  }
   const data = await gql<{ sendChatMessage: { result: { rowId: string } } }>(SEND, { s: streamId, b: body, c: clientId });
   return Number(data.sendChatMessage.result.rowId);
 }

@@ -160,7 +160,9 @@ const CONTEXTS: Record<ErrorContext, ContextText> = {
   // falls back to HLS when it can).
   "playback-stage": {
     codes: {
-      NOAUT: "sign in to watch with low latency",
+      // Signed-out viewers get a watch-only token: NOAUT is a session that expired meanwhile.
+      NOAUT: "your session expired: reload the page",
+      RATEL: "too many stage connections from your address: try again shortly",
       CONFG: "LiveKit is not configured on this server",
       [NETWORK]: "the server is unreachable",
     },

@@ -4,7 +4,7 @@
 // one costs no query. Prices, funds, fees and settlement are the database's rules.
 import { ApiError, gql, newClientId } from "#lib/api.ts";
 import type { Text } from "#lib/errors.ts";
-import type { StreamEvent } from "#lib/realtime.ts";
+import { type StreamEvent, sendFrame } from "#lib/realtime.ts";
 
 /** The input's limit: the server's default gift_max_quantity (app_private.settings), which decides. */
 export const MAX_QUANTITY = 1000;
@@ -136,7 +136,8 @@ const SEND = `mutation SendGift($s: UUID!, $g: UUID!, $q: Int!, $k: String!) {
   sendGift(input: {streamId: $s, giftId: $g, quantity: $q, idempotencyKey: $k}) { result { balance coins quantity } } }`;
 
 /**
- * Sends gifts, each click with an idempotency key. A click whose answer was lost (network error)
+ * Sends gifts (a `gift` frame on the stream's open broadcast socket, else the sendGift mutation),
+ * each click with an idempotency key. A click whose answer was lost (network error)
  * keeps its key, so retrying the same gift and quantity returns the original receipt instead of
  * charging again; any answer from the server ends the key.
  */
@@ -148,6 +149,12 @@ export class GiftSender {
     const key = u && u.giftId === giftId && u.quantity === quantity ? u.key : `gift-${newClientId()}`;
     this.unsettled = { key, giftId, quantity };
     try {
+      const viaSocket = sendFrame(streamId, { type: "gift", gift_id: giftId, quantity, idempotency_key: key });
+      if (viaSocket) {
+        const r = (await viaSocket).receipt as { quantity: number; coins: number; balance: number | null };
+        this.unsettled = null;
+        return { quantity: r.quantity, coins: Number(r.coins), balance: r.balance == null ? null : Number(r.balance) };
+      }
       const d = await gql<{ sendGift: { result: { balance: string | null; coins: string; quantity: number } } }>(SEND, {
         s: streamId,
         g: giftId,
@@ -158,7 +165,8 @@ export class GiftSender {
       const r = d.sendGift.result;
       return { quantity: r.quantity, coins: Number(r.coins), balance: r.balance === null ? null : Number(r.balance) };
     } catch (e) {
-      if (!(e instanceof ApiError) || e.answered) this.unsettled = null;
+      // INTERNAL (socket): the write's outcome is unknown, like a lost answer.
+      if (!(e instanceof ApiError) || (e.answered && e.code !== "INTERNAL")) this.unsettled = null;
       throw e;
     }
   }

@@ -1,8 +1,10 @@
 // Browser client for the broadcast socket (docs/realtime-protocol.md): one receive-only websocket per
 // stream and page, shared by every component that subscribes (each socket counts as a viewer), with
-// reconnects that back off and resume from the last seen event id. Sending goes through GraphQL
-// (#lib/chat.ts, #lib/gifts.ts).
-import { gql } from "#lib/api.ts";
+// reconnects that back off and resume from the last seen event id. A signed-in page also sends chat
+// and gifts on it (`sendFrame`: one `auth` frame per connection, then frames answered by `ack` or
+// `error`, docs/realtime-protocol.md "Sending"); #lib/chat.ts and #lib/gifts.ts fall back to GraphQL
+// when the socket is not open.
+import { ApiError, getToken, gql, NETWORK } from "#lib/api.ts";
 
 export interface ChatSender {
   id: string;
@@ -75,6 +77,32 @@ async function fetchEventByGraphql(streamId: string, id: number): Promise<Stream
   return n ? { id, kind: n.kind, at: n.at, payload: n.payload ?? undefined } : null;
 }
 
+/** HTTP statuses of our codes (as GraphQL would report them, web/src/server/errors.ts). */
+const STATUS: Record<string, number> = {
+  NOAUT: 401,
+  DENYD: 403,
+  NOFND: 404,
+  BADIN: 400,
+  CONFL: 409,
+  INSFD: 402,
+  IDEMP: 409,
+  RATEL: 429,
+  MUTED: 403,
+  BANND: 403,
+  NLIVE: 409,
+  BUSY: 503,
+  UNAVL: 503,
+  INTERNAL: 500,
+};
+
+/** An `error` frame as the ApiError a GraphQL error with the same code would be. */
+function frameError(msg: Record<string, unknown>): ApiError {
+  const code = typeof msg.code === "string" ? msg.code : "";
+  return new ApiError(typeof msg.message === "string" ? msg.message : code, code, STATUS[code] ?? 400, msg.retry_after);
+}
+
+type Answer = { resolve(msg: Record<string, unknown>): void; reject(e: ApiError): void };
+
 class Connection {
   readonly streamId: string;
   readonly handlers = new Set<Handlers>();
@@ -89,6 +117,13 @@ class Connection {
   private closed = false;
   /** Batches are delivered one after another (a truncated event is fetched before its batch). */
   private queue: Promise<void> = Promise.resolve();
+  /** Whether the current socket said hello (sends wait for it). */
+  private ready = false;
+  /** The current socket's `auth`: the token it carried and its answer. */
+  private authed: { token: string; done: Promise<unknown> } | null = null;
+  /** Frames sent on the current socket waiting for their `ack` / `error`, by frame id. */
+  private readonly answers = new Map<string, Answer>();
+  private frameSeq = 0;
   private readonly onOnline = () => {
     if (this.timer !== null) this.reconnectNow();
   };
@@ -133,10 +168,18 @@ class Connection {
       } catch {
         return;
       }
+      const t = (msg as { type?: unknown }).type;
+      if (t === "ack" || t === "error") {
+        this.onAnswer(msg as unknown as Record<string, unknown>);
+        return;
+      }
+      if (t === "hello") this.ready = true;
       this.queue = this.queue.then(() => this.onMessage(msg)).catch(() => {});
     };
     ws.onclose = (e) => {
-      if (this.ws !== ws || this.closed) return;
+      if (this.ws !== ws) return;
+      this.dropSends();
+      if (this.closed) return;
       this.ws = null;
       if (e.code === 4404) {
         this.setStatus("not_found");
@@ -144,6 +187,57 @@ class Connection {
       }
       this.scheduleReconnect();
     };
+  }
+
+  private onAnswer(msg: Record<string, unknown>): void {
+    const key = msg.id == null ? null : String(msg.id);
+    const a = key === null ? undefined : this.answers.get(key);
+    if (!a || key === null) return;
+    this.answers.delete(key);
+    if (msg.type === "ack") a.resolve(msg);
+    else a.reject(frameError(msg));
+  }
+
+  /** The socket went away: its sends' outcomes are unknown (NETWORK), its auth is gone. */
+  private dropSends(): void {
+    this.ready = false;
+    this.authed = null;
+    const pending = [...this.answers.values()];
+    this.answers.clear();
+    for (const a of pending) a.reject(new ApiError("the connection closed before the answer", NETWORK, 0));
+  }
+
+  /** Sends one frame with a fresh id on the current socket; resolves with its `ack`. */
+  private request(frame: Record<string, unknown>): Promise<Record<string, unknown>> {
+    const ws = this.ws;
+    if (!ws || ws.readyState !== WebSocket.OPEN) {
+      return Promise.reject(new ApiError("the connection closed before the send", NETWORK, 0));
+    }
+    const id = `c${++this.frameSeq}`;
+    return new Promise((resolve, reject) => {
+      this.answers.set(id, { resolve, reject });
+      ws.send(JSON.stringify({ ...frame, id }));
+    });
+  }
+
+  /** Whether sends can go on this socket now (open and past its hello). */
+  get canSend(): boolean {
+    return this.ready && this.ws !== null && this.ws.readyState === WebSocket.OPEN;
+  }
+
+  /** Authenticates the socket once per connection (again when the page's token changed), then sends. */
+  async send(frame: Record<string, unknown>, token: string): Promise<Record<string, unknown>> {
+    let auth = this.authed;
+    if (auth?.token !== token) {
+      const done = this.request({ type: "auth", token });
+      auth = { token, done };
+      this.authed = auth;
+      done.catch(() => {
+        if (this.authed?.done === done) this.authed = null;
+      });
+    }
+    await auth.done;
+    return this.request(frame);
   }
 
   private async onMessage(msg: Hello | { type: "events"; events: StreamEvent[] }): Promise<void> {
@@ -200,6 +294,7 @@ class Connection {
     const ws = this.ws;
     this.ws = null;
     if (ws && ws.readyState <= WebSocket.OPEN) ws.close(1000);
+    this.dropSends();
   }
 }
 
@@ -228,4 +323,16 @@ export function subscribe(streamId: string, handlers: Handlers, opts: SubscribeO
       if (connections.get(key) === conn) connections.delete(key);
     }
   };
+}
+
+/**
+ * Sends a `chat` or `gift` frame on this page's open socket for the stream, signed with the page's
+ * token: resolves with the `ack`, rejects with the ApiError of an `error` frame (NETWORK when the
+ * socket closed before the answer). Null when there is no open socket or no token: send over GraphQL.
+ */
+export function sendFrame(streamId: string, frame: Record<string, unknown>, baseUrl = ""): Promise<Record<string, unknown>> | null {
+  const token = getToken();
+  const c = connections.get(`${baseUrl}|${streamId.toLowerCase()}`);
+  if (!token || !c?.canSend) return null;
+  return c.send(frame, token);
 }
