@@ -14,6 +14,8 @@ import AxeBuilder from "@axe-core/playwright";
 import pg from "pg";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SESSION_COOKIE } from "../../core/session.ts";
+import { DEMO_GIFTS, DEMO_SEED_GIFTS, DEMO_STREAM_GIFTS } from "../../db/seed.ts";
 import { startTestApp, type TestApp } from "../support/app.ts";
 import { CHROMIUM } from "../support/browser.ts";
 import { type LivekitDouble, startLivekitDouble } from "../support/livekit-double.ts";
@@ -66,7 +68,7 @@ async function one<T>(sql: string, params: unknown[] = []): Promise<T> {
   return rows[0].v;
 }
 
-/** A browser context of its own (its own token in localStorage), signed in as `username` or not at all. */
+/** A browser context of its own (its own session cookie), signed in as `username` or not at all. */
 async function pageAs(username: string | null, path: string): Promise<Page> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   contexts.push(context);
@@ -77,7 +79,8 @@ async function pageAs(username: string | null, path: string): Promise<Page> {
     );
     const token = r.data?.login.result;
     if (!token) throw new Error(`login ${username}: ${JSON.stringify(r.errors)}`);
-    await context.addInitScript((t) => localStorage.setItem("trollcity.token", t), token);
+    // The web session is the http-only cookie the sign-in form would set (core/session.ts).
+    await context.addCookies([{ name: SESSION_COOKIE, value: token, url: app.url, httpOnly: true, sameSite: "Lax" }]);
   }
   const page = await context.newPage();
   page.on("pageerror", (e) => pageErrors.push(`${username ?? "anon"}: ${e.message}`));
@@ -106,6 +109,18 @@ async function shoot(page: Page, name: string) {
   }
   await page.setViewportSize({ width: 1280, height: 900 });
 }
+
+/** Coins of `slug` × `quantity` at the demo catalogue's price. */
+const coins = (slug: string, quantity: number) => quantity * (DEMO_GIFTS.find((g) => g.slug === slug)?.price ?? Number.NaN);
+/**
+ * A demo gifter's seeded total, all of it today: the gifts on trollking's live stream (seedActivity)
+ * and those to queen_bee's rehearsal (seedWeb, settled by the worker within seconds).
+ */
+const seededGifterTotal = (username: string) =>
+  DEMO_STREAM_GIFTS.filter(([u]) => u === username).reduce((sum, [, slug, q]) => sum + coins(slug, q), 0) +
+  DEMO_SEED_GIFTS.filter((g) => g.username === username).reduce((sum, g) => sum + coins(g.slug, g.quantity), 0);
+/** trollking's seeded earnings today: the gifts on his live stream only. */
+const seededKingEarnings = DEMO_STREAM_GIFTS.reduce((sum, [, slug, q]) => sum + coins(slug, q), 0);
 
 const graphqlRequests = (page: Page) => {
   const seen: string[] = [];
@@ -149,12 +164,13 @@ describe("studio and viewer", () => {
     for (const period of ["Today", "This week", "This month", "All time"]) {
       await page.getByRole("radio", { name: period }).check();
       await page.locator(`[data-testid=leaderboard-board][data-board=gifters][data-period]`).waitFor();
-      // Seed: alice 2 crowns and 10 roses (210), bob 3 troll hats (75), carol 5 hearts (25).
+      // Seed (stream and rehearsal gifts): alice first, then bob and carol (seededGifterTotal).
       await expect
         .poll(() => page.locator("[data-testid=leaderboard-entry]").first().getAttribute("data-username"), { timeout: 10_000 })
         .toBe("alice");
     }
-    expect(await page.locator("[data-testid=leaderboard-entry][data-username=alice]").innerText()).toContain("210");
+    const alice = page.locator("[data-testid=leaderboard-entry][data-username=alice]");
+    await expect.poll(() => alice.innerText(), { timeout: 10_000 }).toContain(String(seededGifterTotal("alice")));
     await expectAccessible(page, "leaderboard (gifters)");
     await shoot(page, "leaderboard-gifters");
     // The studio tells a viewer it is for broadcasters.
@@ -172,10 +188,10 @@ describe("studio and viewer", () => {
     const king = await pageAs("trollking", "/studio");
     const details = king.getByTestId("studio-details");
     await expect.poll(() => details.getAttribute("data-live"), { timeout: 20_000 }).toBe("true");
-    // Seeded earnings: 310 coins today.
+    // Seeded earnings today: the gifts on his live stream.
     await expect
       .poll(() => king.locator("[data-testid=earning][data-period=day]").getAttribute("data-coins"), { timeout: 10_000 })
-      .toBe("310");
+      .toBe(String(seededKingEarnings));
     await king.locator("[data-testid=moderation-log] li[data-action=delete_message]").waitFor({ timeout: 10_000 });
     await expectAccessible(king, "studio (live)");
     await shoot(king, "studio-live");
@@ -277,7 +293,7 @@ describe("studio and viewer", () => {
   it("a gift moves the studio's earnings and the gifter leaderboard within a settlement interval", async () => {
     const king = await pageAs("trollking", "/studio");
     const day = king.locator("[data-testid=earning][data-period=day]");
-    await expect.poll(() => day.getAttribute("data-coins"), { timeout: 20_000 }).toBe("310");
+    await expect.poll(() => day.getAttribute("data-coins"), { timeout: 20_000 }).toBe(String(seededKingEarnings));
     const carol = await pageAs("carol", `/streams/${liveStream}`);
     await carol.locator("[data-testid=gift-balance]").waitFor({ timeout: 20_000 });
     await carol.locator("[data-testid=gift-option][data-slug=crown]").click();
@@ -287,7 +303,9 @@ describe("studio and viewer", () => {
     await carol.getByTestId("gift-sent").waitFor({ timeout: 10_000 });
     // Every viewer sees the gift land (the animated toast), carol included.
     await carol.getByTestId("gift-toast").waitFor({ timeout: 5000 });
-    await expect.poll(() => day.getAttribute("data-coins"), { timeout: 15_000, interval: 250 }).toBe("610");
+    await expect
+      .poll(() => day.getAttribute("data-coins"), { timeout: 15_000, interval: 250 })
+      .toBe(String(seededKingEarnings + coins("crown", 3)));
     const seconds = (Date.now() - t0) / 1000;
     console.info(`studio: earnings moved ${seconds.toFixed(1)} s after the gift`);
     expect(seconds).toBeLessThan(15);
@@ -296,11 +314,15 @@ describe("studio and viewer", () => {
     const board = await pageAs(null, "/leaderboard");
     await board.getByRole("radio", { name: "Gifters" }).check();
     await board.getByRole("radio", { name: "Today" }).check();
-    // Carol: 5 hearts (25) + 3 crowns (300) = 325, now first.
+    // Carol: her seeded gifts + 3 crowns, now first.
+    const carolTotal = seededGifterTotal("carol") + coins("crown", 3);
+    expect(carolTotal).toBeGreaterThan(seededGifterTotal("alice"));
     await expect
       .poll(() => board.locator("[data-testid=leaderboard-entry]").first().getAttribute("data-username"), { timeout: 10_000 })
       .toBe("carol");
-    expect(await board.locator("[data-testid=leaderboard-entry][data-username=carol]").innerText()).toContain("325");
+    await expect
+      .poll(() => board.locator("[data-testid=leaderboard-entry][data-username=carol]").innerText(), { timeout: 10_000 })
+      .toContain(String(carolTotal));
     await king.close();
     await carol.close();
     await board.close();
@@ -341,7 +363,9 @@ describe("studio and viewer", () => {
       const r = await bare.gql<{ login: { result: string } }>(
         'mutation { login(input: {usernameOrEmail: "trollking", password: "trollcity-demo"}) { result } }',
       );
-      await context.addInitScript((t) => localStorage.setItem("trollcity.token", t), String(r.data?.login.result));
+      await context.addCookies([
+        { name: SESSION_COOKIE, value: String(r.data?.login.result), url: bare.url, httpOnly: true, sameSite: "Lax" },
+      ]);
       const page = await context.newPage();
       page.on("pageerror", (e) => pageErrors.push(`bare: ${e.message}`));
       await page.goto(`${bare.url}/studio`);
