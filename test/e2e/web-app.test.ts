@@ -202,7 +202,8 @@ describe("accounts and coins", () => {
     await page.click("main button[type=submit]");
     await expect
       .poll(() => page.locator("[data-testid=account-error]").innerText())
-      .toContain("Vehicle status must be 1-40 printable characters");
+      // The single-line text rule's own message (app_hidden.clean_line, docs/security.md): the field and the code point.
+      .toContain("Vehicle status contains an invisible or control character (U+0007)");
     await page.context().close();
   });
 });
