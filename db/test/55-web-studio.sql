@@ -2,7 +2,7 @@
 -- broadcaster's earnings per current period, the gifter leaderboard by period (gifter_stats kept by
 -- settlement and reversals, checked by gift_audit).
 begin;
-select plan(23);
+select plan(25);
 
 select tests.create_user('ws_caster', 'broadcaster');
 select tests.create_user('ws_alice');
@@ -69,6 +69,11 @@ select is((select count(*) from unnest(app_public.gifter_leaderboard('all_time',
   'all time has both gifters');
 select throws_ok($$ select app_public.gifter_leaderboard('year') $$, 'BADIN', null, 'an unknown period is refused');
 select throws_ok($$ select app_public.gifter_leaderboard('day', 101) $$, 'BADIN', null, 'at most 100 entries');
+-- Spending per period is private (finding 8): the top list above is public, the rows are not.
+select throws_ok('select * from app_public.gifter_stats', '42501', null, 'anon cannot read gifter_stats');
+select tests.act_as((select bob from ids));
+select is((select array_agg(distinct gifter_id = (select bob from ids)) from app_public.gifter_stats), array[true],
+  'a gifter sees only their own gifter_stats rows');
 
 -- A reversal takes the gift out of gifter_stats; gift_audit stays clean.
 select tests.act_as_owner();

@@ -1,6 +1,7 @@
 create or replace function app_public.gifter_leaderboard(period text default 'week', "limit" integer default 10)
   returns app_public.leaderboard_entry[]
   language plpgsql stable
+  security definer
   set search_path = pg_catalog, pg_temp
 as $$
 begin
@@ -23,4 +24,4 @@ $$;
 revoke all on function app_public.gifter_leaderboard(period text, "limit" integer) from public, anon, authenticated;
 grant execute on function app_public.gifter_leaderboard(period text, "limit" integer) to anon, authenticated;
 comment on function app_public.gifter_leaderboard(period text, "limit" integer) is
-  'Top gifters by coins spent in the current period (day, week, month, all_time; UTC boundaries), settled gifts only. Reads only materialised stats (gifter_stats). Errors: BADIN.';
+  'Top gifters by coins spent in the current period (day, week, month, all_time; UTC boundaries), settled gifts only. Reads only materialised stats (SECURITY DEFINER: app_public.gifter_stats rows are private to their gifter). Errors: BADIN.';
