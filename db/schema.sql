@@ -4666,7 +4666,7 @@ Admins: the most recent settlement batches, newest first (batch health). Errors:
 --
 
 CREATE FUNCTION app_public.gifter_leaderboard(period text DEFAULT 'week'::text, "limit" integer DEFAULT 10) RETURNS app_public.leaderboard_entry[]
-    LANGUAGE plpgsql STABLE
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
 begin
@@ -4691,7 +4691,7 @@ $_$;
 -- Name: FUNCTION gifter_leaderboard(period text, "limit" integer); Type: COMMENT; Schema: app_public; Owner: -
 --
 
-COMMENT ON FUNCTION app_public.gifter_leaderboard(period text, "limit" integer) IS 'Top gifters by coins spent in the current period (day, week, month, all_time; UTC boundaries), settled gifts only. Reads only materialised stats (gifter_stats). Errors: BADIN.';
+COMMENT ON FUNCTION app_public.gifter_leaderboard(period text, "limit" integer) IS 'Top gifters by coins spent in the current period (day, week, month, all_time; UTC boundaries), settled gifts only. Reads only materialised stats (SECURITY DEFINER: app_public.gifter_stats rows are private to their gifter). Errors: BADIN.';
 
 --
 -- Name: go_live(text); Type: FUNCTION; Schema: app_public; Owner: -
@@ -7644,6 +7644,12 @@ CREATE INDEX chat_transcript_sender_id_idx ON app_private.chat_transcript USING 
 CREATE INDEX chat_transcript_stream_id_id_idx ON app_private.chat_transcript USING btree (stream_id, id);
 
 --
+-- Name: checkout_sessions_pack_id_idx; Type: INDEX; Schema: app_private; Owner: -
+--
+
+CREATE INDEX checkout_sessions_pack_id_idx ON app_private.checkout_sessions USING btree (pack_id);
+
+--
 -- Name: checkout_sessions_user_id_idx; Type: INDEX; Schema: app_private; Owner: -
 --
 
@@ -7810,6 +7816,12 @@ CREATE UNIQUE INDEX user_secrets_email_lower_key ON app_private.user_secrets USI
 --
 
 CREATE INDEX wallet_debts_open_idx ON app_private.wallet_debts USING btree (user_id, created_at) WHERE (outstanding > 0);
+
+--
+-- Name: wallet_debts_user_id_idx; Type: INDEX; Schema: app_private; Owner: -
+--
+
+CREATE INDEX wallet_debts_user_id_idx ON app_private.wallet_debts USING btree (user_id);
 
 --
 -- Name: broadcaster_gifter_stats_gifter_id_idx; Type: INDEX; Schema: app_public; Owner: -
@@ -8519,12 +8531,6 @@ ALTER TABLE app_public.moderation_actions ENABLE ROW LEVEL SECURITY;
 CREATE POLICY select_active ON app_public.coin_packs FOR SELECT USING (active);
 
 --
--- Name: gifter_stats select_all; Type: POLICY; Schema: app_public; Owner: -
---
-
-CREATE POLICY select_all ON app_public.gifter_stats FOR SELECT USING (true);
-
---
 -- Name: gifts select_all; Type: POLICY; Schema: app_public; Owner: -
 --
 
@@ -8591,6 +8597,14 @@ CREATE POLICY select_moderator_or_self ON app_public.stream_mutes FOR SELECT USI
 --
 
 CREATE POLICY select_own ON app_public.broadcaster_stats FOR SELECT TO authenticated USING (((broadcaster_id = ( SELECT app_public.current_user_id() AS current_user_id)) OR (EXISTS ( SELECT 1
+   FROM app_public.users u
+  WHERE ((u.id = ( SELECT app_public.current_user_id() AS current_user_id)) AND (u.role = 'admin'::app_public.app_role))))));
+
+--
+-- Name: gifter_stats select_own; Type: POLICY; Schema: app_public; Owner: -
+--
+
+CREATE POLICY select_own ON app_public.gifter_stats FOR SELECT TO authenticated USING (((gifter_id = ( SELECT app_public.current_user_id() AS current_user_id)) OR (EXISTS ( SELECT 1
    FROM app_public.users u
   WHERE ((u.id = ( SELECT app_public.current_user_id() AS current_user_id)) AND (u.role = 'admin'::app_public.app_role))))));
 
@@ -9643,7 +9657,6 @@ GRANT SELECT ON TABLE app_public.broadcaster_gifter_stats TO authenticated;
 -- Name: TABLE gifter_stats; Type: ACL; Schema: app_public; Owner: -
 --
 
-GRANT SELECT ON TABLE app_public.gifter_stats TO anon;
 GRANT SELECT ON TABLE app_public.gifter_stats TO authenticated;
 
 --
