@@ -39,6 +39,13 @@ const fields = z.object({
   // (NODE_ENV or GRAPHILE_ENV = production) unless set to true.
   GRAPHQL_INTROSPECTION: bool.optional(),
   GRAPHILE_ENV: z.string().optional(),
+  // Trusted documents for browser requests (an Origin header or the session cookie): only the web
+  // app's own GraphQL documents, collected at build (scripts/trusted-documents.ts). auto: enforced
+  // in production (NODE_ENV or GRAPHILE_ENV = production); enforce: always; off: never. Other
+  // clients (no Origin, no cookie) may send any document, within the limits.
+  TRUSTED_DOCUMENTS: z.enum(["auto", "enforce", "off"]).default("auto"),
+  // The manifest (sha256 -> document); default web/build/trusted-documents.json, written by `npm run build`.
+  TRUSTED_DOCUMENTS_FILE: z.string().optional(),
   // How long a request may wait for a database connection before it is answered 503 + Retry-After.
   DATABASE_POOL_ACQUIRE_MS: z.coerce.number().int().min(100).max(60000).default(3000),
   LIVEKIT_URL: z
@@ -178,7 +185,13 @@ const schema = fields.superRefine((c, ctx) => {
   }
 });
 
-export type Config = z.infer<typeof schema> & { graphiql: boolean; isProduction: boolean; introspection: boolean };
+export type Config = z.infer<typeof schema> & {
+  graphiql: boolean;
+  isProduction: boolean;
+  introspection: boolean;
+  /** Browser requests must use a trusted document (TRUSTED_DOCUMENTS). */
+  trustedDocuments: boolean;
+};
 
 export class ConfigError extends Error {}
 
@@ -199,6 +212,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const c = parsed.data;
   const isProduction = c.NODE_ENV === "production";
   const introspection = c.GRAPHQL_INTROSPECTION ?? !(isProduction || c.GRAPHILE_ENV === "production");
+  const trustedDocuments =
+    c.TRUSTED_DOCUMENTS === "enforce" || (c.TRUSTED_DOCUMENTS === "auto" && (isProduction || c.GRAPHILE_ENV === "production"));
   // GraphiQL needs introspection.
-  return { ...c, graphiql: (c.GRAPHIQL ?? c.NODE_ENV === "development") && introspection, isProduction, introspection };
+  return { ...c, graphiql: (c.GRAPHIQL ?? c.NODE_ENV === "development") && introspection, isProduction, introspection, trustedDocuments };
 }

@@ -53,14 +53,41 @@ export class ApiError extends Error {
   }
 }
 
+const hashes = new Map<string, Promise<string | null>>();
+
+/**
+ * The document's sha256 (hex), its id among the trusted documents (scripts/trusted-documents.ts
+ * collects every document literal in web/src/lib and web/src/routes at build time; keep documents
+ * as literals there, never built at run time). Null where Web Crypto is missing (an insecure
+ * context): the server then hashes the text itself.
+ */
+export function documentHash(query: string): Promise<string | null> {
+  let h = hashes.get(query);
+  if (!h) {
+    const subtle = typeof crypto !== "undefined" ? crypto.subtle : undefined;
+    h = subtle
+      ? subtle
+          .digest("SHA-256", new TextEncoder().encode(query))
+          .then((buf) => Array.from(new Uint8Array(buf), (b) => b.toString(16).padStart(2, "0")).join(""))
+          .catch(() => null)
+      : Promise.resolve(null);
+    hashes.set(query, h);
+  }
+  return h;
+}
+
 export async function gql<T>(query: string, variables: Record<string, unknown> = {}, opts: CallOptions = {}): Promise<T> {
   const token = opts.token !== undefined ? opts.token : getToken();
+  // The hash in Apollo's persisted-query shape, and the text too: the server (in production, for a
+  // browser) runs the trusted document with that hash and refuses any other text; elsewhere
+  // (development, integrators) it runs the text.
+  const sha256Hash = await documentHash(query);
   let res: Response;
   try {
     res = await (opts.fetch ?? fetch)(opts.url ?? "/graphql", {
       method: "POST",
       headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
-      body: JSON.stringify({ query, variables }),
+      body: JSON.stringify({ query, variables, ...(sha256Hash ? { extensions: { persistedQuery: { version: 1, sha256Hash } } } : {}) }),
     });
   } catch (e) {
     throw new ApiError(`the server is unreachable (${(e as Error).message})`, NETWORK, 0);

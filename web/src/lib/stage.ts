@@ -137,11 +137,14 @@ export async function inviteByUsername(streamId: string, username: string, durat
   return seatFromNode(d.inviteToSeat.result);
 }
 
+// One document per mutation, not one built from the name: trusted documents are found in the sources.
+const SEAT_MUTATIONS = {
+  acceptSeat: `mutation AcceptSeat($id: UUID!) { acceptSeat(input: {seatId: $id}) { result { ${SEAT_FIELDS} } } }`,
+  leaveSeat: `mutation LeaveSeat($id: UUID!) { leaveSeat(input: {seatId: $id}) { result { ${SEAT_FIELDS} } } }`,
+};
+
 async function seatMutation(name: "acceptSeat" | "leaveSeat", seatId: string): Promise<Seat> {
-  const d = await gql<Record<string, { result: SeatNode }>>(
-    `mutation Seat($id: UUID!) { ${name}(input: {seatId: $id}) { result { ${SEAT_FIELDS} } } }`,
-    { id: seatId },
-  );
+  const d = await gql<Record<string, { result: SeatNode }>>(SEAT_MUTATIONS[name], { id: seatId });
   const r = d[name]?.result;
   if (!r) throw new ApiError(`seat ${seatId} not found`, "NOFND", 404);
   return seatFromNode(r);

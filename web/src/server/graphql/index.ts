@@ -15,6 +15,7 @@ import type { WritePath } from "../writes.ts";
 import { DEFAULT_LIMITS, makeLimitsPlugin } from "./limits.ts";
 import { makeOneTripPgService } from "./pg-adaptor.ts";
 import { graphqlPlugins } from "./plugins.ts";
+import { loadTrustedDocuments, makeTrustedDocumentsPlugin } from "./trusted-documents.ts";
 
 declare global {
   namespace Grafast {
@@ -81,6 +82,15 @@ export interface GraphqlDeps {
   addressOf?: (req: IncomingMessage) => string;
 }
 
+function trustedDocuments(config: Config): Map<string, string> | null {
+  const documents = loadTrustedDocuments(config.TRUSTED_DOCUMENTS_FILE);
+  if (!documents)
+    console.error(
+      `trusted documents are enforced but ${config.TRUSTED_DOCUMENTS_FILE ?? "web/build/trusted-documents.json"} is missing: run \`npm run build\`; browser GraphQL requests will be refused`,
+    );
+  return documents;
+}
+
 export function makePreset({
   config,
   pool,
@@ -93,7 +103,12 @@ export function makePreset({
 }: GraphqlDeps): GraphileConfig.Preset {
   return {
     extends: [PostGraphileAmberPreset],
-    plugins: [...graphqlPlugins, makeLimitsPlugin({ ...DEFAULT_LIMITS, introspection: config.introspection })],
+    plugins: [
+      ...graphqlPlugins,
+      // Before the limits: a trusted document's text replaces what the browser sent.
+      ...(config.trustedDocuments ? [makeTrustedDocumentsPlugin(trustedDocuments(config))] : []),
+      makeLimitsPlugin({ ...DEFAULT_LIMITS, introspection: config.introspection }),
+    ],
     pgServices: [makeOneTripPgService({ pool, schemas: ["app_public"], pubsub: true })],
     grafserv: {
       graphqlPath: "/graphql",
