@@ -223,18 +223,18 @@ describe("studio and viewer", () => {
     await expect.poll(() => alice.getByTestId("stage").getAttribute("data-loaded"), { timeout: 15_000 }).toBe("true");
     // Alice asks to join; the studio shows her request; inviting her by name answers it.
     await alice.getByTestId("request-seat").click();
-    await alice.getByTestId("cancel-seat-request").waitFor({ timeout: 5000 });
-    await king.locator("[data-testid=seat-request][data-username=alice]").waitFor({ timeout: 5000 });
+    await alice.getByTestId("cancel-seat-request").waitFor({ timeout: 15_000 });
+    await king.locator("[data-testid=seat-request][data-username=alice]").waitFor({ timeout: 15_000 });
     await king.fill("input[name=invite-username]", "alice");
     await king.selectOption("select[name=seat-duration]", { label: "5 minutes" });
     await king.getByTestId("stage-invite").getByRole("button", { name: "Invite" }).click();
     const kingSeat = king.locator("[data-testid=stage-seat][data-username=alice]");
-    await expect.poll(() => kingSeat.getAttribute("data-status"), { timeout: 5000 }).toBe("invited");
-    await expect.poll(() => king.getByTestId("seat-request").count(), { timeout: 5000 }).toBe(0);
+    await expect.poll(() => kingSeat.getAttribute("data-status"), { timeout: 15_000 }).toBe("invited");
+    await expect.poll(() => king.getByTestId("seat-request").count(), { timeout: 15_000 }).toBe(0);
     await alice.getByTestId("accept-seat").click({ timeout: 10_000 });
-    await alice.getByTestId("stage-guest").waitFor({ timeout: 5000 });
-    await expect.poll(() => kingSeat.getAttribute("data-status"), { timeout: 5000 }).toBe("active");
-    await expect.poll(() => kingSeat.getByTestId("seat-countdown").innerText(), { timeout: 5000 }).toMatch(/ends in [45]:\d\d/);
+    await alice.getByTestId("stage-guest").waitFor({ timeout: 15_000 });
+    await expect.poll(() => kingSeat.getAttribute("data-status"), { timeout: 15_000 }).toBe("active");
+    await expect.poll(() => kingSeat.getByTestId("seat-countdown").innerText(), { timeout: 15_000 }).toMatch(/ends in [45]:\d\d/);
     await alice.getByTestId("go-on-stage").click();
     await alice.getByTestId("stage-publisher").waitFor({ timeout: 10_000 });
     await expectAccessible(alice, "stream page (guest on stage)");
