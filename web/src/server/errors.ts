@@ -42,15 +42,6 @@ export function detailExtensions(detail: string | undefined): Record<string, unk
 /** node-postgres' message when the pool had no connection free within connectionTimeoutMillis. */
 export const POOL_TIMEOUT = /^timeout exceeded when trying to connect$/;
 
-/**
- * The message a client may see for a database error: privilege errors (42501) would name internal
- * schemas and tables ("permission denied for schema app_private"), so they say only "not allowed".
- */
-export function clientMessage(err: { code?: string; message: string }): string {
-  if (err.code === "42501") return "not allowed";
-  return err.message;
-}
-
 /** Map a database error to our code, or null when it is an internal error. */
 export function classifyDbError(code: string | undefined): { code: string; httpStatus: number; prefix: string; message?: string } | null {
   if (isErrorCode(code)) return { code, httpStatus: ERROR_CODES[code].http, prefix: "" };
@@ -63,4 +54,16 @@ export function classifyDbError(code: string | undefined): { code: string; httpS
   // are the client's fault.
   if (code?.startsWith("23") || code?.startsWith("22")) return { code: "BADIN", httpStatus: 400, prefix: "invalid input: " };
   return null;
+}
+
+/**
+ * A database error as a client may see it: our code, its HTTP status and the message. The message
+ * is fixed where the database's own text would say too much (42501 names internal schemas, a lost
+ * connection names hosts and ports), else the database's message with the class prefix. Null for an
+ * internal error (logged, never shown). The one place every edge (GraphQL, HTTP, the socket) asks.
+ */
+export function describeDbError(err: { code?: string; message?: string }): { code: string; httpStatus: number; message: string } | null {
+  const known = classifyDbError(err.code);
+  if (!known) return null;
+  return { code: known.code, httpStatus: known.httpStatus, message: known.message ?? `${known.prefix}${err.message ?? ""}` };
 }

@@ -1,7 +1,7 @@
 // Small HTTP helpers shared by routes: JSON replies, bounded request bodies, errors as JSON replies.
 // (Running SQL as the caller is caller.ts.)
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { classifyDbError, clientMessage, detailExtensions, POOL_TIMEOUT } from "./errors.ts";
+import { describeDbError, detailExtensions, POOL_TIMEOUT } from "./errors.ts";
 
 export function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
   res.writeHead(status, { "content-type": "application/json", "cache-control": "no-store", ...headers });
@@ -44,17 +44,12 @@ export async function readJson(req: IncomingMessage, limit = 64 * 1024): Promise
 export function sendError(res: ServerResponse, e: unknown) {
   const err = e as Error & { code?: string; detail?: string; statusCode?: number };
   if (e instanceof HttpError) return json(res, e.status, { error: { code: e.code, message: e.message } });
-  const known = classifyDbError(err.code);
+  const known = describeDbError(err);
   if (known) {
     const extra = detailExtensions(err.detail);
     const headers: Record<string, string> =
       typeof extra.retry_after === "number" ? { "retry-after": String(Math.ceil(extra.retry_after)) } : {};
-    return json(
-      res,
-      known.httpStatus,
-      { error: { ...extra, code: known.code, message: known.message ?? `${known.prefix}${clientMessage(err)}` } },
-      headers,
-    );
+    return json(res, known.httpStatus, { error: { ...extra, code: known.code, message: known.message } }, headers);
   }
   if (POOL_TIMEOUT.test(err.message ?? ""))
     return json(

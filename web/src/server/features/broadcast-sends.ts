@@ -12,7 +12,7 @@
 // answer (beyond: `error` BUSY). A token that expires stops sends (NOAUT) until a new `auth` frame.
 import type { PgSettings } from "../auth.ts";
 import { AuthError, REQUEST_ROLES } from "../auth.ts";
-import { classifyDbError, clientMessage } from "../errors.ts";
+import { describeDbError } from "../errors.ts";
 import { BusyError } from "../write-batcher.ts";
 import { type ChatMessage, type GiftReceipt, senderFromSettings, WriteError, type WritePath } from "../writes.ts";
 
@@ -203,10 +203,8 @@ export class SocketSends {
           if (e instanceof WriteError) this.reply(errorFrame(id, e.code, e.message, e.retryAfter));
           else if (e instanceof BusyError) this.reply(errorFrame(id, "BUSY", e.message, 1));
           else {
-            const err = e as { code?: string; message?: string };
-            const known = classifyDbError(err.code);
-            if (known)
-              this.reply(errorFrame(id, known.code, `${known.prefix}${clientMessage({ code: err.code, message: err.message ?? "" })}`));
+            const known = describeDbError(e as { code?: string; message?: string });
+            if (known) this.reply(errorFrame(id, known.code, known.message));
             else this.reply(errorFrame(id, "INTERNAL", "the write failed; retry with the same idempotency key"));
           }
         },

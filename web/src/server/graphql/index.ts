@@ -9,7 +9,7 @@ import { PostGraphileAmberPreset } from "postgraphile/presets/amber";
 import type { Config } from "../../../../core/config.ts";
 import type { LivekitSettings } from "../../../../core/livekit/config.ts";
 import { ANON_SETTINGS, type PgSettings } from "../auth.ts";
-import { classifyDbError, clientMessage, detailExtensions, POOL_TIMEOUT } from "../errors.ts";
+import { describeDbError, detailExtensions, POOL_TIMEOUT } from "../errors.ts";
 import type { RealtimeHub } from "../realtime/hub.ts";
 import type { WritePath } from "../writes.ts";
 import { DEFAULT_LIMITS, makeLimitsPlugin } from "./limits.ts";
@@ -38,9 +38,9 @@ declare global {
 export function maskError(error: GraphQLError): GraphQLError {
   const original = error.originalError as (Error & { code?: string; detail?: string }) | undefined;
   if (!original || original instanceof GraphQLError) return error;
-  const known = classifyDbError(original.code);
+  const known = describeDbError(original);
   if (known) {
-    return new GraphQLError(known.message ?? `${known.prefix}${clientMessage(original)}`, {
+    return new GraphQLError(known.message, {
       nodes: error.nodes,
       source: error.source,
       positions: error.positions,
