@@ -518,25 +518,13 @@ CREATE FUNCTION app_hidden.clean_line(value text, what text, max_chars integer, 
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
-  v text := btrim(normalize(value, nfc),
-    E' \t\n\r\u00A0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200A\u202F\u205F\u3000');
-  v_bad text;
+  r record;
 begin
-  if v = '' then
-    v := null;
+  select * into r from app_hidden.line_problem(value, what, max_chars, min_chars);
+  if r.problem is not null then
+    raise exception '%', r.problem using errcode = 'BADIN';
   end if;
-  if coalesce(char_length(v), 0) < min_chars or char_length(v) > max_chars then
-    if min_chars > 0 then
-      raise exception '% must be %-% characters', what, min_chars, max_chars using errcode = 'BADIN';
-    end if;
-    raise exception '% must be at most % characters', what, max_chars using errcode = 'BADIN';
-  end if;
-  v_bad := substring(v from app_hidden.hidden_chars());
-  if v_bad is not null then
-    raise exception '% contains an invisible or control character (U+%)', what, upper(lpad(to_hex(ascii(v_bad)), 4, '0'))
-      using errcode = 'BADIN';
-  end if;
-  return v;
+  return r.line;
 end;
 $$;
 
@@ -619,6 +607,41 @@ $$;
 --
 
 COMMENT ON FUNCTION app_hidden.is_clean_line(value text) IS 'True when a single line of user text is NFC and holds none of app_hidden.hidden_chars() (null is clean). The CHECK constraint of every single-line text column.';
+
+--
+-- Name: line_problem(text, text, integer, integer); Type: FUNCTION; Schema: app_hidden; Owner: -
+--
+
+CREATE FUNCTION app_hidden.line_problem(value text, what text, max_chars integer, min_chars integer DEFAULT 1) RETURNS TABLE(line text, problem text)
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+-- The single-line text rule without raising (for batch functions that answer each request): the
+-- line NFC-normalised and trimmed (null when blank), and why it is refused (null when it is not).
+-- app_hidden.clean_line raises with the same message.
+declare
+  v_bad text;
+begin
+  line := nullif(btrim(normalize(value, nfc),
+    E' \t\n\r\u00A0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200A\u202F\u205F\u3000'), '');
+  if coalesce(char_length(line), 0) < min_chars or char_length(line) > max_chars then
+    problem := case when min_chars > 0 then format('%s must be %s-%s characters', what, min_chars, max_chars)
+                    else format('%s must be at most %s characters', what, max_chars) end;
+  else
+    v_bad := substring(line from app_hidden.hidden_chars());
+    if v_bad is not null then
+      problem := format('%s contains an invisible or control character (U+%s)', what, upper(lpad(to_hex(ascii(v_bad)), 4, '0')));
+    end if;
+  end if;
+  return next;
+end;
+$$;
+
+--
+-- Name: FUNCTION line_problem(value text, what text, max_chars integer, min_chars integer); Type: COMMENT; Schema: app_hidden; Owner: -
+--
+
+COMMENT ON FUNCTION app_hidden.line_problem(value text, what text, max_chars integer, min_chars integer) IS 'One line of user text, NFC-normalised and trimmed (null when blank), and the BADIN message it would get (null when it is fine): the rule of app_hidden.clean_line, for callers that must not raise.';
 
 --
 -- Name: playback_health_rows(); Type: FUNCTION; Schema: app_hidden; Owner: -
@@ -3171,7 +3194,6 @@ declare
   v_rate real;        -- tokens per second (chat_rate_per_second)
   v_burst real;       -- bucket size (chat_burst)
   v_max_length int;   -- characters (chat_max_length)
-  v_bad text;
   v_n integer;
   r record;
   v_tokens real;
@@ -3274,6 +3296,7 @@ begin
            end) as sender_json,
            s.broadcaster_id = q.sender_id or i.role in ('moderator', 'admin') as exempt,
            s.id = any (i.restricted_in) as hinted,
+           lp.line as body_text, lp.problem as body_problem,
            b.tokens as b_tokens, b.refilled_at as b_refilled, sm.last_at as sm_last,
            dense_rank() over (order by q.sender_id) as urank,
            dense_rank() over (order by s.id, q.sender_id) as prank
@@ -3282,11 +3305,11 @@ begin
                case when e.r ->> 'sender_id' ~ c_uuid then (e.r ->> 'sender_id')::uuid end as sender_id,
                e.r ->> 'stream_id' as stream_raw,
                case when e.r ->> 'stream_id' ~ c_uuid then (e.r ->> 'stream_id')::uuid end as stream_uuid,
-               nullif(btrim(normalize(e.r ->> 'body', nfc),
-                 E' \t\n\r\u00A0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200A\u202F\u205F\u3000'), '') as body_text,
+               e.r ->> 'body' as body_raw,
                e.r ->> 'client_id' as client_text
           from jsonb_array_elements(requests) with ordinality e(r, ord)
       ) q
+      cross join lateral app_hidden.line_problem(q.body_raw, 'chat message', v_max_length) lp
       left join app_private.user_identities i on i.user_id = q.sender_id
       left join app_public.streams s on s.id = q.stream_uuid
       left join app_private.chat_rate_buckets b on b.user_id = q.sender_id
@@ -3301,12 +3324,8 @@ begin
     end if;
     if r.sender_id is null then
       o_code[r.ord] := 'NOAUT'; o_message[r.ord] := 'sign in to chat';
-    elsif r.body_text is null or char_length(r.body_text) > v_max_length then
-      o_code[r.ord] := 'BADIN'; o_message[r.ord] := format('chat message must be 1-%s characters', v_max_length);
-    elsif (substring(r.body_text from app_hidden.hidden_chars())) is not null then
-      v_bad := substring(r.body_text from app_hidden.hidden_chars());
-      o_code[r.ord] := 'BADIN';
-      o_message[r.ord] := format('chat message contains an invisible or control character (U+%s)', upper(lpad(to_hex(ascii(v_bad)), 4, '0')));
+    elsif r.body_problem is not null then
+      o_code[r.ord] := 'BADIN'; o_message[r.ord] := r.body_problem;
     elsif r.client_text is not null and (char_length(r.client_text) > 64 or not app_hidden.is_clean_line(r.client_text)) then
       o_code[r.ord] := 'BADIN'; o_message[r.ord] := 'client_id must be at most 64 printable characters';
     elsif not r.user_found then
@@ -8735,6 +8754,14 @@ GRANT ALL ON FUNCTION app_hidden.hidden_chars() TO authenticated;
 REVOKE ALL ON FUNCTION app_hidden.is_clean_line(value text) FROM PUBLIC;
 GRANT ALL ON FUNCTION app_hidden.is_clean_line(value text) TO anon;
 GRANT ALL ON FUNCTION app_hidden.is_clean_line(value text) TO authenticated;
+
+--
+-- Name: FUNCTION line_problem(value text, what text, max_chars integer, min_chars integer); Type: ACL; Schema: app_hidden; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_hidden.line_problem(value text, what text, max_chars integer, min_chars integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_hidden.line_problem(value text, what text, max_chars integer, min_chars integer) TO anon;
+GRANT ALL ON FUNCTION app_hidden.line_problem(value text, what text, max_chars integer, min_chars integer) TO authenticated;
 
 --
 -- Name: FUNCTION playback_health_rows(); Type: ACL; Schema: app_hidden; Owner: -

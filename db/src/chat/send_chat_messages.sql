@@ -22,7 +22,6 @@ declare
   v_rate real;        -- tokens per second (chat_rate_per_second)
   v_burst real;       -- bucket size (chat_burst)
   v_max_length int;   -- characters (chat_max_length)
-  v_bad text;
   v_n integer;
   r record;
   v_tokens real;
@@ -125,6 +124,7 @@ begin
            end) as sender_json,
            s.broadcaster_id = q.sender_id or i.role in ('moderator', 'admin') as exempt,
            s.id = any (i.restricted_in) as hinted,
+           lp.line as body_text, lp.problem as body_problem,
            b.tokens as b_tokens, b.refilled_at as b_refilled, sm.last_at as sm_last,
            dense_rank() over (order by q.sender_id) as urank,
            dense_rank() over (order by s.id, q.sender_id) as prank
@@ -133,11 +133,11 @@ begin
                case when e.r ->> 'sender_id' ~ c_uuid then (e.r ->> 'sender_id')::uuid end as sender_id,
                e.r ->> 'stream_id' as stream_raw,
                case when e.r ->> 'stream_id' ~ c_uuid then (e.r ->> 'stream_id')::uuid end as stream_uuid,
-               nullif(btrim(normalize(e.r ->> 'body', nfc),
-                 E' \t\n\r\u00A0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200A\u202F\u205F\u3000'), '') as body_text,
+               e.r ->> 'body' as body_raw,
                e.r ->> 'client_id' as client_text
           from jsonb_array_elements(requests) with ordinality e(r, ord)
       ) q
+      cross join lateral app_hidden.line_problem(q.body_raw, 'chat message', v_max_length) lp
       left join app_private.user_identities i on i.user_id = q.sender_id
       left join app_public.streams s on s.id = q.stream_uuid
       left join app_private.chat_rate_buckets b on b.user_id = q.sender_id
@@ -152,12 +152,8 @@ begin
     end if;
     if r.sender_id is null then
       o_code[r.ord] := 'NOAUT'; o_message[r.ord] := 'sign in to chat';
-    elsif r.body_text is null or char_length(r.body_text) > v_max_length then
-      o_code[r.ord] := 'BADIN'; o_message[r.ord] := format('chat message must be 1-%s characters', v_max_length);
-    elsif (substring(r.body_text from app_hidden.hidden_chars())) is not null then
-      v_bad := substring(r.body_text from app_hidden.hidden_chars());
-      o_code[r.ord] := 'BADIN';
-      o_message[r.ord] := format('chat message contains an invisible or control character (U+%s)', upper(lpad(to_hex(ascii(v_bad)), 4, '0')));
+    elsif r.body_problem is not null then
+      o_code[r.ord] := 'BADIN'; o_message[r.ord] := r.body_problem;
     elsif r.client_text is not null and (char_length(r.client_text) > 64 or not app_hidden.is_clean_line(r.client_text)) then
       o_code[r.ord] := 'BADIN'; o_message[r.ord] := 'client_id must be at most 64 printable characters';
     elsif not r.user_found then
