@@ -1609,17 +1609,20 @@ COMMENT ON FUNCTION app_private.gift_receipt_for(g app_private.gift_ledger, stre
 --
 
 CREATE FUNCTION app_private.gift_request_rows(requests jsonb) RETURNS SETOF app_private.gift_request
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
+begin
+  return query
   -- send_gifts' requests, parsed (malformed ids and quantities become nulls, decided by send_gifts) and
   -- joined with what its rules read: sender, stream, gift, wallet, and the ledger row a key names.
   -- srank numbers the senders (sfirst: the sender's first request), kgroup names each (sender, key)
   -- group by its first request. The checks that depend on no other request are here, in send_gift's
   -- order: pre_code before the idempotency replay (sign-in, key length), check_code after it
   -- (quantity, sender, stream, gift), each with send_gift's message; send_gifts decides the rest (replays,
-  -- funds) in request order. Its search_path is pinned like every function's (it is no longer inlined:
-  -- it runs twice per batch, not per gift). The quantity cap is the gift_max_quantity setting.
+  -- funds) in request order. The quantity cap is the gift_max_quantity setting. plpgsql, not SQL: a SQL
+  -- function that is not inlined is planned again on every call (2-3 ms per batch, most of a small
+  -- batch's time); plpgsql keeps the plan for the session.
   select c.*,
          case when c.sender_id is null then 'NOAUT'
               when c.idem_key is not null and char_length(c.idem_key) not between 1 and 200 then 'BADIN' end,
@@ -1671,9 +1674,15 @@ CREATE FUNCTION app_private.gift_request_rows(requests jsonb) RETURNS SETOF app_
     left join app_public.streams s on s.id = q.stream_uuid
     left join app_public.gifts g on g.id = q.gift_uuid
     left join app_private.wallets w on w.user_id = q.sender_id
+    -- The key lookup is a lateral index probe (limit 1 keeps the planner from flattening it): the plan
+    -- is kept for the session, and one made while the ledger was small scanned all of it, growing, for
+    -- every batch (6.5 ms per batch of 63 after a few seconds of load, against 2.3 ms).
     -- (the not-null test lets the planner use the partial unique index on (sender_id, idempotency_key))
-    left join app_private.gift_ledger l on l.sender_id = q.sender_id and l.idempotency_key = q.idem_key and l.idempotency_key is not null
-  ) c
+    left join lateral (select l.* from app_private.gift_ledger l
+                        where l.sender_id = q.sender_id and l.idempotency_key = q.idem_key and l.idempotency_key is not null
+                        limit 1) l on true
+  ) c;
+end;
 $_$;
 
 --
@@ -3835,8 +3844,11 @@ CREATE FUNCTION app_private.tg_gift_ledger__queue() RETURNS trigger
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 begin
+  -- A statement trigger over the inserted rows (transition table new_rows): one insert per statement,
+  -- not one trigger call and one insert per gift (a batch of 60 gifts: ~8 % less database time).
   insert into app_private.gift_settlement_queue (gift_ledger_id, sender_id, receiver_id, stream_id, quantity, coins, fee_coins, created_at)
-    values (new.id, new.sender_id, new.receiver_id, new.stream_id, new.quantity, new.coins, new.fee_coins, new.created_at);
+  select n.id, n.sender_id, n.receiver_id, n.stream_id, n.quantity, n.coins, n.fee_coins, n.created_at
+    from new_rows n;
   return null;
 end;
 $$;
@@ -3845,7 +3857,7 @@ $$;
 -- Name: FUNCTION tg_gift_ledger__queue(); Type: COMMENT; Schema: app_private; Owner: -
 --
 
-COMMENT ON FUNCTION app_private.tg_gift_ledger__queue() IS 'Queues every appended gift for settlement, in the same transaction.';
+COMMENT ON FUNCTION app_private.tg_gift_ledger__queue() IS 'Queues every appended gift for settlement, in the same transaction (statement trigger, transition table new_rows).';
 
 --
 -- Name: tg_stream_playback__egress(); Type: FUNCTION; Schema: app_private; Owner: -
@@ -8080,7 +8092,7 @@ CREATE TRIGGER _200_append_only_truncate BEFORE TRUNCATE ON app_private.gift_led
 -- Name: gift_ledger _300_queue_for_settlement; Type: TRIGGER; Schema: app_private; Owner: -
 --
 
-CREATE TRIGGER _300_queue_for_settlement AFTER INSERT ON app_private.gift_ledger FOR EACH ROW EXECUTE FUNCTION app_private.tg_gift_ledger__queue();
+CREATE TRIGGER _300_queue_for_settlement AFTER INSERT ON app_private.gift_ledger REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION app_private.tg_gift_ledger__queue();
 
 --
 -- Name: stream_playback _500_egress; Type: TRIGGER; Schema: app_private; Owner: -

@@ -1,5 +1,5 @@
 // plpgsql_check on every PL/pgSQL function of the three app schemas (trigger functions against each
-// table they are attached to): no errors. The extension is created in this test's own database only.
+// table they are attached to, with its transition tables): no errors. The extension is created in this test's own database only.
 import pg from "pg";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../support/testdb.ts";
@@ -34,19 +34,20 @@ it("plpgsql_check finds no errors in any app function", async () => {
   expect(counted[0]?.n).toBeGreaterThan(50);
   const { rows } = await client.query<Issue>(`
     with fns as (
-      select p.oid, 0::oid as relid
+      select p.oid, 0::oid as relid, null::name as oldtable, null::name as newtable
         from pg_proc p join pg_language l on l.oid = p.prolang
        where l.lanname = 'plpgsql' and p.prorettype <> 'trigger'::regtype
          and p.pronamespace in ('app_public'::regnamespace, 'app_hidden'::regnamespace, 'app_private'::regnamespace)
       union
-      select t.tgfoid, t.tgrelid
+      select t.tgfoid, t.tgrelid, t.tgoldtable, t.tgnewtable
         from pg_trigger t join pg_proc p on p.oid = t.tgfoid
        where not t.tgisinternal
          and p.pronamespace in ('app_public'::regnamespace, 'app_hidden'::regnamespace, 'app_private'::regnamespace)
     )
     select f.oid::regprocedure::text as fn, nullif(f.relid, 0)::regclass::text as relid, c.level, c.message, c.lineno
       from fns f
-      cross join lateral plpgsql_check_function_tb(f.oid, f.relid, extra_warnings => true, security_warnings => true) c
+      cross join lateral plpgsql_check_function_tb(f.oid, f.relid, extra_warnings => true, security_warnings => true,
+                                                  oldtable => f.oldtable, newtable => f.newtable) c
      order by 1, 2, c.lineno`);
   const errors = rows.filter((r) => r.level === "error");
   const warnings = rows.filter((r) => r.level !== "error");
