@@ -1,5 +1,5 @@
 // `npm run bench writes [--seconds=5] [--warmup=1] [--clients=16] [--sockets=16] [--window=16]
-//   [--lanes=2] [--keys=on|off] [--only=floor,gql-gift,gql-chat,ws-gift,ws-chat] [--json=<file>]`
+//   [--lanes=2] [--keys=on|off] [--profile] [--only=floor,gql-gift,gql-chat,ws-gift,ws-chat] [--json=<file>]`
 // The write path at the database's own limit (issue 14): gifts and chat through the group-commit
 // write path, next to PostgreSQL's own floor measured in the same run on the same cluster:
 //   floor     pgbench, `--clients` clients, one-row durable INSERT per transaction (fsync on,
@@ -27,6 +27,7 @@ import { startCluster } from "../support/cluster.ts";
 import { createGiftWorld, tokenFor } from "../support/gifts.ts";
 import { cloneDatabase, dbUrl, TEMPLATE_DB, TEST_AUTHENTICATOR_PASSWORD } from "../support/testdb.ts";
 import { client, machineCpu, treeCpu } from "./bench-graphql.ts";
+import { cpuPerOp, cpuSnapshot, printProfile, resetStatements, topStatements } from "./profile.ts";
 
 const run$ = promisify(execFile);
 function arg(args: string[], name: string, def: string): string {
@@ -61,6 +62,7 @@ async function measure(
   workers: number,
   one: (worker: number) => Promise<void>,
   onError: (e: Error) => void,
+  profile?: { admin: pg.Client; title: string },
 ) {
   let stopAt = Date.now() + warmup * 1000;
   let measuring = false;
@@ -79,6 +81,8 @@ async function measure(
   };
   if (warmup > 0) await Promise.all(Array.from({ length: workers }, (_, w) => loop(w)));
   const pid = app.proc.pid ?? 0;
+  if (profile) await resetStatements(profile.admin);
+  const p0 = profile ? await cpuSnapshot(profile.admin, pid) : null;
   const s0 = treeCpu(pid);
   const m0 = machineCpu();
   const l0 = process.cpuUsage();
@@ -90,6 +94,10 @@ async function measure(
   const server = treeCpu(pid) - s0;
   const l1 = process.cpuUsage(l0);
   const rest = Math.max(0, machineCpu() - m0 - server - (l1.user + l1.system) / 1e6);
+  if (profile && p0) {
+    const p1 = await cpuSnapshot(profile.admin, pid);
+    printProfile(profile.title, lat.length, cpuPerOp(p0, p1, lat.length), await topStatements(profile.admin));
+  }
   lat.sort((a, b) => a - b);
   return {
     ok: lat.length,
@@ -182,6 +190,8 @@ export async function run(args: string[]): Promise<void> {
   const jsonOut = arg(args, "json", "");
   const lanes = arg(args, "lanes", "");
   const keys = arg(args, "keys", "on") !== "off";
+  const profiling = args.includes("--profile");
+  let profAdmin: pg.Client | null = null;
   const startedAt = new Date();
 
   const cluster = await startCluster({ log });
@@ -196,6 +206,7 @@ export async function run(args: string[]): Promise<void> {
     await admin.connect();
     await admin.query("alter system set fsync = on");
     await admin.query("alter system set synchronous_commit = on");
+    if (profiling) await admin.query("alter system set pg_stat_statements.track = 'all'");
     await admin.query("select pg_reload_conf()");
     pgVersion = (await admin.query<{ v: string }>("select version() as v")).rows[0]?.v ?? "";
     await admin.end();
@@ -253,6 +264,11 @@ export async function run(args: string[]): Promise<void> {
       },
       { db },
     );
+    if (profiling) {
+      profAdmin = new pg.Client({ connectionString: db.url });
+      await profAdmin.connect();
+    }
+    const prof = (title: string) => (profAdmin ? { admin: profAdmin, title } : undefined);
     const http = client(app.url, clients);
     const gql = async (query: string, variables: Record<string, unknown>, token: string) => {
       const r = await http("POST", "/graphql", JSON.stringify({ query, variables }), { authorization: `Bearer ${token}` });
@@ -299,6 +315,7 @@ export async function run(args: string[]): Promise<void> {
           );
         },
         (e) => log(`gql-gift: ${e.message}`),
+        prof("GraphQL sendGift"),
       );
       await record("gql-gift", "GraphQL sendGift (HTTP, one request at a time per client)", `${clients} clients`, r, "gifts", before);
     }
@@ -314,6 +331,7 @@ export async function run(args: string[]): Promise<void> {
           return gql(sendChat, { s: world.casters[k]?.streamId, b: `bench message ${seq++}` }, casterTokens[k] ?? "");
         },
         (e) => log(`gql-chat: ${e.message}`),
+        prof("GraphQL sendChatMessage"),
       );
       await record("gql-chat", "GraphQL sendChatMessage (HTTP, one request at a time per client)", `${clients} clients`, r, "chat", before);
     }
@@ -332,6 +350,7 @@ export async function run(args: string[]): Promise<void> {
         (w) =>
           socks[w % sockets]?.frame({ type: "gift", gift_id: gift.id, idempotency_key: keys ? `ws-${seq++}` : null }) ?? Promise.resolve(),
         (e) => log(`ws-gift: ${e.message}`),
+        prof("socket gift frames"),
       );
       await record("ws-gift", "broadcast socket `gift` frames", `${sockets} sockets × ${windowSize} in flight`, r, "gifts", before);
       for (const s of socks) s.close();
@@ -349,11 +368,13 @@ export async function run(args: string[]): Promise<void> {
         n * windowSize,
         (w) => socks[w % n]?.frame({ type: "chat", body: `socket message ${seq++}` }) ?? Promise.resolve(),
         (e) => log(`ws-chat: ${e.message}`),
+        prof("socket chat frames"),
       );
       await record("ws-chat", "broadcast socket `chat` frames", `${n} sockets × ${windowSize} in flight`, r, "chat", before);
       for (const s of socks) s.close();
     }
   } finally {
+    await profAdmin?.end();
     await app?.stop();
     await cluster.stop();
   }
