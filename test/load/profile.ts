@@ -95,3 +95,12 @@ export function printProfile(
       `| \`${s.query.slice(0, 110).replaceAll("|", "\\|")}\` | ${s.toplevel ? "yes" : "no"} | ${s.calls} | ${(s.total_ms / Math.max(1, ops)).toFixed(3)} | ${s.mean_ms.toFixed(3)} | ${(s.rows / Math.max(1, s.calls)).toFixed(1)} |`,
     );
 }
+
+/** Top-level statements executed so far in the cluster (pg_stat_statements; needs the extension in the database `admin` is connected to). */
+export async function statementCount(admin: pg.Client): Promise<number> {
+  await admin.query("create extension if not exists pg_stat_statements");
+  const { rows } = await admin.query<{ n: string }>(
+    "select coalesce(sum(calls), 0)::bigint as n from pg_stat_statements where toplevel and query !~* 'pg_stat_statements'",
+  );
+  return Number(rows[0]?.n ?? 0);
+}
