@@ -18,6 +18,7 @@
 // delivery is still counted and each socket is checked to have received every message id once
 // ("complete sockets"). --lazy=off: the generator used before (every socket a ws client on the main
 // thread). Full scale: --viewers=10000 --gql=1000.
+
 import { readFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
@@ -30,6 +31,7 @@ import { startTestApp, type TestApp } from "../support/app.ts";
 import { type Cluster, startCluster } from "../support/cluster.ts";
 import { cloneDatabase, dbUrl, TEMPLATE_DB, TEST_AUTHENTICATOR_PASSWORD, type TestDatabase } from "../support/testdb.ts";
 import type { ViewerStats, ViewerWorkerData } from "./fanout-viewers.ts";
+import { emitRows, fmt, matrixRow } from "./matrix-row.ts";
 
 export function arg(args: string[], name: string, def: number): number {
   const a = args.find((x) => x.startsWith(`--${name}=`));
@@ -218,6 +220,27 @@ async function ingest(args: string[], db: TestDatabase, app: TestApp, fx: Awaite
     console.log(
       `| ${r.name} | ${r.ok} | ${r.limited} | ${r.errors} | ${(r.ok / r.seconds).toFixed(0)} | ${pct(r.lat, 0.5).toFixed(1)} | ${pct(r.lat, 0.99).toFixed(1)} |`,
     );
+  const naive = results.find((r) => r.name.startsWith("naive"));
+  emitRows(
+    results
+      .filter((r) => !r.name.startsWith("naive"))
+      .map((r) =>
+        matrixRow({
+          scenario: "chat",
+          row: `chat accepted, ${r.name}`,
+          load: `${fx.ids.length} senders (1/s, burst 5 each), concurrency ${concurrency}, ${seconds} s`,
+          result: `${fmt(r.ok / r.seconds)} msgs/s, ${r.limited} rate limited, ${r.errors} errors`,
+          budget: "-",
+          rate: r.ok / r.seconds,
+          unit: "msgs/s",
+          p50Ms: pct(r.lat, 0.5),
+          p99Ms: pct(r.lat, 0.99),
+          naive: naive
+            ? `${fmt(naive.ok / naive.seconds)} msgs/s, p99 ${pct(naive.lat, 0.99).toFixed(1)} ms (durable INSERT + NOTIFY)`
+            : undefined,
+        }),
+      ),
+  );
 }
 
 interface Fanout {
@@ -620,6 +643,31 @@ function report(args: string[], out: Fanout[], rate: number, seconds: number): F
       `| ${r.name} | ${r.viewers} | ${r.delivered} / ${r.expected} | ${((100 * r.delivered) / Math.max(1, r.expected)).toFixed(2)}% | ${f(r.complete, 0)} | ${r.sampled} | ${pct(r.lat, 0.5).toFixed(0)} | ${pct(r.lat, 0.99).toFixed(0)} | ${f(r.cpu)} | ${f(r.rssMb, 0)} | ${f(r.genCpu)} | ${f(r.machineCpu)} | ${r.queries ?? 0} |`,
     );
   for (const r of out) if (r.note) console.log(`\n${r.name}: ${r.sys}; ${r.note}`);
+  const naive = out.find((r) => r.name.startsWith("naive"));
+  const naiveText = naive
+    ? `${naive.viewers} viewers: ${((100 * naive.delivered) / Math.max(1, naive.expected)).toFixed(1)} % delivered, p99 ${pct(naive.lat, 0.99).toFixed(0)} ms, ${naive.queries ?? 0} profile queries`
+    : undefined;
+  emitRows(
+    out
+      .filter((r) => r.name.startsWith("ours"))
+      .map((r) => {
+        const p99 = pct(r.lat, 0.99);
+        const all = r.delivered === r.expected && (Number.isNaN(r.complete) || r.complete === r.viewers);
+        return matrixRow({
+          scenario: "chat",
+          row: `fan-out, ${r.name.replace(/^ours: /, "")}`,
+          load: `${r.viewers.toLocaleString("en")} viewers on one stream, ${rate} msgs/s for ${seconds} s`,
+          result: `${((100 * r.delivered) / Math.max(1, r.expected)).toFixed(2)} % of ${r.expected.toLocaleString("en")} delivered, ${r.queries ?? 0} viewer queries, server ${r.cpu.toFixed(2)} cores`,
+          budget: "every viewer gets every message, p99 < 500 ms, 0 queries per viewer",
+          ok: all && p99 < 500 && (r.queries ?? 0) === 0,
+          rate: r.expected / seconds,
+          unit: "deliveries/s",
+          p50Ms: pct(r.lat, 0.5),
+          p99Ms: p99,
+          naive: naiveText,
+        });
+      }),
+  );
   return out;
 }
 

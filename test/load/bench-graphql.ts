@@ -15,6 +15,7 @@
 // --against=<dir> also starts <dir>'s server (e.g. `git worktree add /tmp/base <commit>`, or a
 // `git archive` copy with node_modules linked) on the same database and measures both, alternating,
 // for --rounds rounds: a before/after comparison in one run on a noisy shared machine.
+
 import { mkdirSync, readFileSync } from "node:fs";
 import { Agent, request } from "node:http";
 import { resolve } from "node:path";
@@ -25,6 +26,7 @@ import { startTestApp, type TestApp } from "../support/app.ts";
 import { startCluster } from "../support/cluster.ts";
 import { createGiftWorld, tokenFor } from "../support/gifts.ts";
 import { cloneDatabase, dbUrl, TEMPLATE_DB, TEST_AUTHENTICATOR_PASSWORD } from "../support/testdb.ts";
+import { emitRows, fmt, type MatrixRow, matrixRow } from "./matrix-row.ts";
 
 function arg(args: string[], name: string, def: string): string {
   const a = args.find((x) => x.startsWith(`--${name}=`));
@@ -328,6 +330,7 @@ export async function run(args: string[]): Promise<void> {
       `| ${r.name} | ${r.server} | ${r.round + 1} | ${r.ok} | ${r.errors} | ${(r.ok / r.seconds).toFixed(0)} | ${f(pct(r.lat, 0.5), 1)} | ${f(pct(r.lat, 0.99), 1)} | ${f(r.serverMs)} | ${f(r.loadMs)} | ${f(r.restMs)} |`,
     );
   // Per server: medians over rounds, and each rate as a share of the same server's HTTP floor.
+  const mrows: MatrixRow[] = [];
   console.log("\n| request | server | median req/s | % of /healthz | median p99 (ms) | median server CPU/req (ms) |");
   console.log("| --- | --- | ---: | ---: | ---: | ---: |");
   for (const server of [...new Set(results.map((r) => r.server))]) {
@@ -339,6 +342,22 @@ export async function run(args: string[]): Promise<void> {
       console.log(
         `| ${name} | ${server} | ${rate.toFixed(0)} | ${Number.isFinite(floor) ? ((100 * rate) / floor).toFixed(1) : "-"} | ${f(median(rs.map((r) => pct(r.lat, 0.99))), 1)} | ${f(median(rs.map((r) => r.serverMs)))} |`,
       );
+      if (server === servers[0]?.label)
+        mrows.push(
+          matrixRow({
+            scenario: "graphql",
+            row: `GraphQL cost: ${name}`,
+            load: `${concurrency} clients, ${seconds} s × ${rounds} round(s), ${processes} process(es)`,
+            result: `${fmt(rate)} req/s${Number.isFinite(floor) ? ` = ${((100 * rate) / floor).toFixed(1)} % of /healthz` : ""}`,
+            budget: "-",
+            rate,
+            unit: "req/s",
+            p50Ms: median(rs.map((r) => pct(r.lat, 0.5))),
+            p99Ms: median(rs.map((r) => pct(r.lat, 0.99))),
+            serverCpuMs: median(rs.map((r) => r.serverMs)),
+          }),
+        );
     }
   }
+  emitRows(mrows);
 }

@@ -5,10 +5,12 @@
 // viewer count (streams.viewerCount, the viewer_count event) is right.
 // Naive (old design): every join inserts a presence row with a NOTIFY and selects the profile.
 // Full scale: --joins=10000 (docs/architecture.md, Budgets: 10,000 joins in 10 s, 0 queries per join, count right within 10 s).
+
 import pg from "pg";
 import WebSocket from "ws";
 import { startTestApp, type TestApp } from "../support/app.ts";
 import { arg, benchDatabase, fixtures, log, sleep } from "./bench-chat.ts";
+import { emitRows, matrixRow } from "./matrix-row.ts";
 
 async function statements(c: pg.Client): Promise<number> {
   const { rows } = await c.query<{ n: string }>("select coalesce(sum(calls), 0)::bigint as n from pg_stat_statements");
@@ -108,6 +110,20 @@ export async function run(args: string[]): Promise<void> {
     console.log(
       `| naive: presence INSERT + NOTIFY + profile SELECT per join | ${naiveJoins - failed}/${naiveJoins} | ${naiveSeconds.toFixed(1)} | ${naiveStatements} | ${(naiveStatements / naiveJoins).toFixed(2)} | — |`,
     );
+    emitRows([
+      matrixRow({
+        scenario: "join",
+        row: "join storm: statements per join, viewer count",
+        load: `${joins.toLocaleString("en")} joins on one stream in ${seconds} s, ${arg(args, "processes", 2)} server processes`,
+        result: `${opened}/${joins} open, ${stormStatements} statements in the storm (${(stormStatements / joins).toFixed(3)} per join, from the periodic flushes), count right ${Number.isNaN(countRightAfter) ? "not within 30 s" : `${countRightAfter.toFixed(1)} s`} after the last join`,
+        budget: "no statement per join (< 0.1 per join in all), every socket open, count right < 15 s",
+        ok: opened === joins && stormStatements / joins < 0.1 && countRightAfter < 15,
+        rate: joins / seconds,
+        unit: "joins/s",
+        dbStatements: stormStatements / joins,
+        naive: `${(naiveStatements / naiveJoins).toFixed(2)} statements per join (presence INSERT + NOTIFY + profile SELECT), ${naiveJoins - failed}/${naiveJoins} joined`,
+      }),
+    ]);
   } finally {
     for (const ws of sockets) ws.terminate();
     await c.end().catch(() => {});

@@ -18,6 +18,7 @@ import { startTestApp, TEST_JWT_SECRET } from "../support/app.ts";
 import { startCluster } from "../support/cluster.ts";
 import { stageFixtures, startLivekitDouble } from "../support/livekit-double.ts";
 import { cloneDatabase, dbUrl, TEMPLATE_DB, TEST_AUTHENTICATOR_PASSWORD } from "../support/testdb.ts";
+import { emitRows, fmt, matrixRow } from "./matrix-row.ts";
 
 function arg(args: string[], name: string, def: number): number {
   const a = args.find((x) => x.startsWith(`--${name}=`));
@@ -173,6 +174,28 @@ export async function run(args: string[]): Promise<void> {
         console.log(
           `| ${r.name} | ${r.n} | ${r.errors} | ${(r.n / r.seconds).toFixed(0)} | ${pct(r.lat, 0.5).toFixed(1)} | ${pct(r.lat, 0.99).toFixed(1)} | ${r.viewerPublish} |`,
         );
+      const naiveR = results.find((r) => r.name.startsWith("naive"));
+      emitRows(
+        results
+          .filter((r) => !r.name.startsWith("naive"))
+          .map((r) =>
+            matrixRow({
+              scenario: "tokens",
+              row: `malicious token requests: ${r.name}`,
+              load: `${total} requests, concurrency ${concurrency}, ${userCount} viewers asking to publish`,
+              result: `${fmt(r.n / r.seconds)} req/s, ${r.errors} errors, ${r.viewerPublish} viewer publish grants`,
+              budget: "0 publish grants to viewers, p99 < 20 ms",
+              ok: r.viewerPublish === 0 && pct(r.lat, 0.99) < 20,
+              rate: r.n / r.seconds,
+              unit: "req/s",
+              p50Ms: pct(r.lat, 0.5),
+              p99Ms: pct(r.lat, 0.99),
+              naive: naiveR
+                ? `${naiveR.viewerPublish} of ${naiveR.n} viewers could publish, ${fmt(naiveR.n / naiveR.seconds)} req/s, p99 ${pct(naiveR.lat, 0.99).toFixed(1)} ms`
+                : undefined,
+            }),
+          ),
+      );
     } finally {
       await fx.close();
       await app.stop();

@@ -1,9 +1,11 @@
 // `npm run bench writes [--seconds=5] [--warmup=1] [--clients=16] [--sockets=16] [--window=16]
-//   [--lanes=2] [--keys=on|off] [--profile] [--only=floor,gql-gift,gql-chat,ws-gift,ws-chat] [--json=<file>]`
+//   [--lanes=2] [--keys=on|off] [--profile] [--only=floor,naive,gql-gift,gql-chat,ws-gift,ws-chat] [--json=<file>]`
 // The write path at the database's own limit (issue 14): gifts and chat through the group-commit
 // write path, next to PostgreSQL's own floor measured in the same run on the same cluster:
 //   floor     pgbench, `--clients` clients, one-row durable INSERT per transaction (fsync on,
 //             synchronous_commit on): what one durable commit per write costs on this machine
+//   naive     the design group commit replaces: one gift = one transaction = one durable commit
+//             (`--clients` connections calling app_public.send_gift, claims and call in one round trip)
 //   gql-gift  GraphQL sendGift, `--clients` keep-alive HTTP clients, one request at a time each
 //   gql-chat  GraphQL sendChatMessage by broadcasters in their own streams (exempt from the rate limit)
 //   ws-gift   `gift` frames over `--sockets` authenticated broadcast sockets (one sender each), each
@@ -27,7 +29,8 @@ import { startCluster } from "../support/cluster.ts";
 import { createGiftWorld, tokenFor } from "../support/gifts.ts";
 import { cloneDatabase, dbUrl, TEMPLATE_DB, TEST_AUTHENTICATOR_PASSWORD } from "../support/testdb.ts";
 import { client, machineCpu, treeCpu } from "./bench-graphql.ts";
-import { cpuPerOp, cpuSnapshot, printProfile, resetStatements, topStatements } from "./profile.ts";
+import { emitRows, fmt, type MatrixRow, matrixRow } from "./matrix-row.ts";
+import { cpuPerOp, cpuSnapshot, printProfile, resetStatements, statementCount, topStatements } from "./profile.ts";
 
 const run$ = promisify(execFile);
 function arg(args: string[], name: string, def: string): string {
@@ -52,6 +55,8 @@ export interface Row {
   restCpuMs: number;
   batch?: number;
   batchMs?: number;
+  /** Database statements (top level) per operation. */
+  statements?: number;
 }
 
 /** `workers` loops calling `one(worker)` for `seconds` after `warmup` seconds: rate, latencies, CPU. */
@@ -63,6 +68,7 @@ async function measure(
   one: (worker: number) => Promise<void>,
   onError: (e: Error) => void,
   profile?: { admin: pg.Client; title: string },
+  stats?: pg.Client,
 ) {
   let stopAt = Date.now() + warmup * 1000;
   let measuring = false;
@@ -82,6 +88,7 @@ async function measure(
   if (warmup > 0) await Promise.all(Array.from({ length: workers }, (_, w) => loop(w)));
   const pid = app.proc.pid ?? 0;
   if (profile) await resetStatements(profile.admin);
+  const st0 = stats ? await statementCount(stats) : Number.NaN;
   const p0 = profile ? await cpuSnapshot(profile.admin, pid) : null;
   const s0 = treeCpu(pid);
   const m0 = machineCpu();
@@ -94,6 +101,8 @@ async function measure(
   const server = treeCpu(pid) - s0;
   const l1 = process.cpuUsage(l0);
   const rest = Math.max(0, machineCpu() - m0 - server - (l1.user + l1.system) / 1e6);
+  // (two statements of the counter itself)
+  const statements = stats ? (await statementCount(stats)) - st0 - 2 : Number.NaN;
   if (profile && p0) {
     const p1 = await cpuSnapshot(profile.admin, pid);
     printProfile(profile.title, lat.length, cpuPerOp(p0, p1, lat.length), await topStatements(profile.admin));
@@ -108,6 +117,7 @@ async function measure(
     p99: pct(lat, 0.99),
     serverCpuMs: lat.length ? (server * 1000) / lat.length : Number.NaN,
     restCpuMs: lat.length ? (rest * 1000) / lat.length : Number.NaN,
+    statements: lat.length ? statements / lat.length : Number.NaN,
   };
 }
 
@@ -186,12 +196,13 @@ export async function run(args: string[]): Promise<void> {
   const clients = Number(arg(args, "clients", "16"));
   const sockets = Number(arg(args, "sockets", "16"));
   const windowSize = Number(arg(args, "window", "16"));
-  const only = new Set(arg(args, "only", "floor,gql-gift,gql-chat,ws-gift,ws-chat").split(","));
+  const only = new Set(arg(args, "only", "floor,naive,gql-gift,gql-chat,ws-gift,ws-chat").split(","));
   const jsonOut = arg(args, "json", "");
   const lanes = arg(args, "lanes", "");
   const keys = arg(args, "keys", "on") !== "off";
   const profiling = args.includes("--profile");
   let profAdmin: pg.Client | null = null;
+  let statsAdmin: pg.Client | null = null;
   const startedAt = new Date();
 
   const cluster = await startCluster({ log });
@@ -251,6 +262,62 @@ export async function run(args: string[]): Promise<void> {
       });
     }
 
+    if (only.has("naive")) {
+      const naivePool = new pg.Pool({ connectionString: db.url, max: clients });
+      const lit = (v: string) => `'${v.replaceAll("'", "''")}'`;
+      let n = 0;
+      const stop0 = Date.now() + warmup * 1000;
+      const lat: number[] = [];
+      let errors = 0;
+      let measuring = false;
+      let stopAt = stop0;
+      const loop = async (w: number) => {
+        const c = await naivePool.connect();
+        try {
+          while (Date.now() < stopAt) {
+            const i = n++;
+            const sender = world.senders[(w * 7 + i) % world.senders.length];
+            const claims = JSON.stringify({ role: "authenticated", sub: sender?.id });
+            const t = performance.now();
+            try {
+              await c.query(
+                `begin; select set_config('role', 'authenticated', true), set_config('request.jwt.claims', ${lit(claims)}, true);
+                 select app_public.send_gift(${lit(world.casters[i % 32]?.streamId ?? "")}, ${lit(gift.id)}, 1, ${lit(`nv-${i}`)}); commit;`,
+              );
+              if (measuring) lat.push(performance.now() - t);
+            } catch {
+              await c.query("rollback").catch(() => {});
+              if (measuring) errors++;
+            }
+          }
+        } finally {
+          c.release();
+        }
+      };
+      await Promise.all(Array.from({ length: clients }, (_, w) => loop(w)));
+      measuring = true;
+      stopAt = Date.now() + seconds * 1000;
+      const t0 = performance.now();
+      await Promise.all(Array.from({ length: clients }, (_, w) => loop(w)));
+      const elapsed = (performance.now() - t0) / 1000;
+      await naivePool.end();
+      lat.sort((a, b) => a - b);
+      rows.push({
+        key: "naive",
+        name: "naive: one transaction and one durable commit per gift (send_gift over SQL)",
+        clients: `${clients} clients`,
+        ok: lat.length,
+        errors,
+        seconds: elapsed,
+        rate: lat.length / elapsed,
+        p50: pct(lat, 0.5),
+        p99: pct(lat, 0.99),
+        serverCpuMs: Number.NaN,
+        restCpuMs: Number.NaN,
+      });
+      log(`naive send_gift per transaction: ${(lat.length / elapsed).toFixed(0)}/s, p99 ${pct(lat, 0.99).toFixed(1)} ms`);
+    }
+
     app = await startTestApp(
       {
         LOG_LEVEL: "warn",
@@ -269,6 +336,8 @@ export async function run(args: string[]): Promise<void> {
       await profAdmin.connect();
     }
     const prof = (title: string) => (profAdmin ? { admin: profAdmin, title } : undefined);
+    statsAdmin = new pg.Client({ connectionString: db.url });
+    await statsAdmin.connect();
     const http = client(app.url, clients);
     const gql = async (query: string, variables: Record<string, unknown>, token: string) => {
       const r = await http("POST", "/graphql", JSON.stringify({ query, variables }), { authorization: `Bearer ${token}` });
@@ -316,6 +385,7 @@ export async function run(args: string[]): Promise<void> {
         },
         (e) => log(`gql-gift: ${e.message}`),
         prof("GraphQL sendGift"),
+        statsAdmin ?? undefined,
       );
       await record("gql-gift", "GraphQL sendGift (HTTP, one request at a time per client)", `${clients} clients`, r, "gifts", before);
     }
@@ -332,6 +402,7 @@ export async function run(args: string[]): Promise<void> {
         },
         (e) => log(`gql-chat: ${e.message}`),
         prof("GraphQL sendChatMessage"),
+        statsAdmin ?? undefined,
       );
       await record("gql-chat", "GraphQL sendChatMessage (HTTP, one request at a time per client)", `${clients} clients`, r, "chat", before);
     }
@@ -351,6 +422,7 @@ export async function run(args: string[]): Promise<void> {
           socks[w % sockets]?.frame({ type: "gift", gift_id: gift.id, idempotency_key: keys ? `ws-${seq++}` : null }) ?? Promise.resolve(),
         (e) => log(`ws-gift: ${e.message}`),
         prof("socket gift frames"),
+        statsAdmin ?? undefined,
       );
       await record("ws-gift", "broadcast socket `gift` frames", `${sockets} sockets × ${windowSize} in flight`, r, "gifts", before);
       for (const s of socks) s.close();
@@ -369,12 +441,14 @@ export async function run(args: string[]): Promise<void> {
         (w) => socks[w % n]?.frame({ type: "chat", body: `socket message ${seq++}` }) ?? Promise.resolve(),
         (e) => log(`ws-chat: ${e.message}`),
         prof("socket chat frames"),
+        statsAdmin ?? undefined,
       );
       await record("ws-chat", "broadcast socket `chat` frames", `${n} sockets × ${windowSize} in flight`, r, "chat", before);
       for (const s of socks) s.close();
     }
   } finally {
     await profAdmin?.end();
+    await statsAdmin?.end();
     await app?.stop();
     await cluster.stop();
   }
@@ -393,6 +467,7 @@ export async function run(args: string[]): Promise<void> {
     console.log(
       `| ${r.name} | ${r.clients} | ${r.ok} | ${r.errors} | ${r.rate.toFixed(0)} | ${f(r.rate / floor.tps, 2)} | ${f(r.p50)} | ${f(r.p99)} | ${f(r.batch ?? Number.NaN)} | ${f(r.batchMs ?? Number.NaN)} | ${f(r.serverCpuMs, 2)} | ${f(r.restCpuMs, 2)} |`,
     );
+  emitRows(matrixRows(rows, floor.tps, seconds));
   if (jsonOut) {
     writeFileSync(
       jsonOut,
@@ -400,4 +475,72 @@ export async function run(args: string[]): Promise<void> {
     );
     console.log(`\nwrote ${jsonOut}`);
   }
+}
+
+/** The write-path budgets (docs/architecture.md "Budgets") as matrix rows, with this run's floor and naive path. */
+function matrixRows(rows: Row[], floorTps: number, seconds: number): MatrixRow[] {
+  const by = new Map(rows.map((r) => [r.key, r]));
+  const floor = Number.isFinite(floorTps) ? `${fmt(floorTps)} tps` : undefined;
+  const naiveRow = by.get("naive");
+  const naive = naiveRow
+    ? `${fmt(naiveRow.rate)} gifts/s (× floor ${fmt(naiveRow.rate / floorTps)}), p99 ${fmt(naiveRow.p99)} ms`
+    : undefined;
+  const budgets: { key: string; row: string; unit: string; budget: string; ok: (r: Row) => boolean; ratio: boolean }[] = [
+    {
+      key: "ws-gift",
+      row: "gifts over the broadcast socket (the web app's path)",
+      unit: "gifts/s",
+      budget: "≥ 1.0× floor, p99 < 50 ms, 0 errors",
+      ok: (r) => r.rate >= floorTps && r.p99 < 50 && r.errors === 0,
+      ratio: true,
+    },
+    {
+      key: "gql-gift",
+      row: "gifts through GraphQL sendGift",
+      unit: "gifts/s",
+      budget: "≥ 0.25× floor, p99 < 50 ms, 0 errors",
+      ok: (r) => r.rate >= 0.25 * floorTps && r.p99 < 50 && r.errors === 0,
+      ratio: true,
+    },
+    {
+      key: "ws-chat",
+      row: "chat over the broadcast socket",
+      unit: "msgs/s",
+      budget: "≥ 10,000 msgs/s, p99 < 50 ms, 0 errors",
+      ok: (r) => r.rate >= 10_000 && r.p99 < 50 && r.errors === 0,
+      ratio: false,
+    },
+    {
+      key: "gql-chat",
+      row: "chat through GraphQL sendChatMessage",
+      unit: "msgs/s",
+      budget: "≥ 3,000 msgs/s, p99 < 50 ms, 0 errors",
+      ok: (r) => r.rate >= 3_000 && r.p99 < 50 && r.errors === 0,
+      ratio: false,
+    },
+  ];
+  const out: MatrixRow[] = [];
+  for (const b of budgets) {
+    const r = by.get(b.key);
+    if (!r) continue;
+    out.push(
+      matrixRow({
+        scenario: "writes",
+        row: b.row,
+        load: `${r.clients}, ${seconds} s`,
+        result: `${fmt(r.rate)} ${b.unit}${b.ratio && floor ? ` = ${fmt(r.rate / floorTps)}× floor` : ""}, ${r.errors} errors, ${fmt(r.batch)} per batch`,
+        budget: b.budget,
+        ok: b.ratio && !Number.isFinite(floorTps) ? null : b.ok(r),
+        rate: r.rate,
+        unit: b.unit,
+        p50Ms: r.p50,
+        p99Ms: r.p99,
+        serverCpuMs: r.serverCpuMs,
+        dbStatements: r.statements,
+        naive: b.unit === "gifts/s" ? naive : undefined,
+        floor,
+      }),
+    );
+  }
+  return out;
 }
