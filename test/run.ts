@@ -2,10 +2,13 @@
 //   1. checks: formatter + linter (biome), TypeScript, svelte-check, generated schema files current
 //   2. pgTAP: db/test/NN-*.sql, each in its own database cloned from a migrated template
 //   3. vitest: unit, integration, e2e (headless Chromium) — test files clone their own databases
+//   4. bench: `npm run bench matrix -- --smoke` — every benchmark scenario runs in tiny sizes and
+//      reports its matrix rows, and docs/benchmarks.md's matrix section can be generated from them
+//      (the harness cannot rot; its figures mean nothing and its verdicts are not asserted)
 // Ends with one plain line: `N passed, N failed`.
-// Options: --only=checks,pgtap,vitest   and any further args are passed to vitest (file filters).
+// Options: --only=checks,pgtap,vitest,bench   and any further args are passed to vitest (file filters).
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -15,6 +18,7 @@ import { Parser } from "tap-parser";
 import { applySourceFiles, sourceCoverage } from "../db/source.ts";
 import { applyCurrentMigration, asOwner, currentMigrationFiles, ensureDatabase, migrateDatabase, setupRoles } from "../db/tools.ts";
 import { checkGenerated, dumpSchemaSql } from "../scripts/generated.ts";
+import { type MatrixResult, SCENARIOS, writeDocs } from "./load/bench-matrix.ts";
 import { startCluster } from "./support/cluster.ts";
 import { cloneDatabase, dbUrl, TEMPLATE_DB, TEST_AUTHENTICATOR_PASSWORD } from "./support/testdb.ts";
 
@@ -239,6 +243,45 @@ async function vitest(clusterUrl: string) {
 
 const quietWorkerLogger = new Logger(() => () => {});
 
+/** The benchmark harness in smoke sizes: every scenario runs and reports well-formed matrix rows. */
+async function benchSmoke() {
+  say("bench: npm run bench matrix -- --smoke");
+  const dir = mkdtempSync(join(tmpdir(), "trollcity-matrix-"));
+  const json = join(dir, "bench-matrix.json");
+  try {
+    const r = await run(process.execPath, [join(root, "test/load/bench.ts"), "matrix", "--smoke", `--json=${json}`], {
+      timeoutMs: 8 * 60_000,
+    });
+    if (!existsSync(json)) return record("bench", "the matrix ran", false, r.out.slice(-3000));
+    const result = JSON.parse(readFileSync(json, "utf8")) as MatrixResult;
+    for (const name of Object.keys(SCENARIOS)) {
+      const s = result.scenarios.find((x) => x.scenario === name);
+      const bad = (s?.rows ?? []).filter(
+        (row) =>
+          !row.row || !row.load || !row.result || !row.budget || !["PASS", "FAIL", "INFO"].includes(row.verdict) || row.scenario !== name,
+      );
+      const log = s && existsSync(s.log) ? readFileSync(s.log, "utf8").split("\n").slice(-25).join("\n") : "";
+      record(
+        "bench",
+        `${name} runs in smoke sizes and reports its matrix rows`,
+        Boolean(s && s.code === 0 && s.rows.length > 0 && bad.length === 0),
+        s ? `exit ${s.code}, ${s.rows.length} rows, ${bad.length} malformed\n${log}` : "did not run",
+      );
+    }
+    const doc = join(dir, "benchmarks.md");
+    writeFileSync(doc, readFileSync(join(root, "docs/benchmarks.md"), "utf8"));
+    writeDocs(result, doc);
+    const text = readFileSync(doc, "utf8");
+    record(
+      "bench",
+      "docs/benchmarks.md's matrix section is generated from the result file",
+      text.includes("<!-- matrix:start") && text.includes("| scenario | row | load | result |") && text.includes("<!-- matrix:end -->"),
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 async function main() {
   say("starting a throwaway PostgreSQL");
   const cluster = await startCluster({ log: say });
@@ -280,6 +323,7 @@ async function main() {
     if (want("checks")) await checks(cluster, templateUrl);
     if (want("pgtap")) await pgtap(clusterUrl, cluster.binDir);
     if (want("vitest")) await vitest(clusterUrl);
+    if (want("bench")) await benchSmoke();
   } catch (e) {
     record("runner", "test harness", false, (e as Error).stack ?? String(e));
   } finally {
