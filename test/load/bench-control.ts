@@ -191,8 +191,8 @@ async function acceptsEnforced(w: World, pairs: { streamId: string; userId: stri
   return done !== null;
 }
 
-async function revocationRows(w: World, seats: number, failCalls: number): Promise<MatrixRow[]> {
-  const rows: MatrixRow[] = [];
+/** The revocation rows, pushed onto `rows` as each is measured (a later one that throws keeps the earlier). */
+async function revocationRows(w: World, seats: number, failCalls: number, rows: MatrixRow[]): Promise<void> {
   const stages = Math.ceil(seats / SEATS_PER_STAGE);
   log(`revocation: ${seats} seats on ${stages} stages (${SEATS_PER_STAGE} each)`);
   const casters: { id: string; token: string; streamId: string }[] = [];
@@ -224,6 +224,7 @@ async function revocationRows(w: World, seats: number, failCalls: number): Promi
     const lat: number[] = [];
     const gqlLat: number[] = [];
     let missed = 0;
+    let giveUp = false;
     let next = 0;
     const pid = w.app.proc.pid ?? 0;
     const cpu0 = treeCpu(pid);
@@ -243,14 +244,14 @@ async function revocationRows(w: World, seats: number, failCalls: number): Promi
               arrivals.push(performance.now() - began);
             },
             () => {
-              // Nothing reaches the double: stop waiting 5 s a seat.
-              if (++missed >= 3 && lat.length === 0) next = guests.length;
+              // Nothing reaches the double: revoke the rest without waiting 5 s a seat (the next round seats them again).
+              if (++missed >= 3 && lat.length === 0) giveUp = true;
             },
           );
           calls.push(call);
           await gql(w.app, REVOKE, { id: g.seatId, r: "bench: revoked" }, casters[g.stage]!.token);
           gqlLat.push(performance.now() - t0);
-          if (waitEach) await call;
+          if (waitEach && !giveUp) await call;
         }
       }),
     );
@@ -355,7 +356,6 @@ async function revocationRows(w: World, seats: number, failCalls: number): Promi
       naive: "client-side only: never revoked",
     }),
   );
-  return rows;
 }
 
 interface ViralOutcome {
@@ -445,8 +445,8 @@ async function viralBrokenRow(w: World, viewerCount: number, checks: number): Pr
   const seen = await waitFor(
     async () => {
       const r = (
-        await w.admin.query<{ attempts: number; delay: number | null; last_error: string | null }>(
-          `select attempts, extract(epoch from check_due_at - last_check_at)::float8 as delay, last_error
+        await w.admin.query<{ attempts: number; delay: number | null; mode: string; pending: string | null }>(
+          `select attempts, extract(epoch from check_due_at - last_check_at)::float8 as delay, mode, pending
              from app_private.stream_playback where stream_id = $1`,
           [v.streamId],
         )
@@ -455,7 +455,8 @@ async function viralBrokenRow(w: World, viewerCount: number, checks: number): Pr
       if (r && r.attempts > 0 && r.delay != null && r.delay < 25 && !delays.has(r.attempts)) delays.set(r.attempts, r.delay);
       return r;
     },
-    (r) => (r?.attempts ?? 0) >= checks,
+    // Enough failed checks, or nothing left to wait for (switched after all, or the request gone).
+    (r) => (r?.attempts ?? 0) >= checks || (r !== undefined && (r.mode !== "stage" || r.pending === null)),
     60_000,
     100,
   );
@@ -498,7 +499,7 @@ async function viralBrokenRow(w: World, viewerCount: number, checks: number): Pr
     load: `1 stream, ${viewerCount} viewer sockets, until ${checks} failed checks`,
     result:
       `egress started +${secs(start ? start.at - v.t0 : Number.NaN)} (${egresses} egress); first check failed +${secs(firstFail ? firstFail.at - v.t0 : Number.NaN)} ` +
-      `("${firstFail?.error ?? "-"}"); ${history.length} checks failed, retry delays ${d.map((x) => `${fmt(x, 0)} s`).join(", ") || "-"} ` +
+      `("${firstFail?.error ?? "-"}"); ${history.filter((h) => !h.ok).length} of ${history.length} checks failed, retry delays ${d.map((x) => `${fmt(x, 0)} s`).join(", ") || "-"} ` +
       `(gaps ${gaps.map((x) => `${fmt(x, 1)} s`).join(", ") || "-"}); ${switched}/${v.viewers.length} viewers switched, still ${pb?.mode ?? "?"}; ` +
       `/metrics check_failing ${fmt(failing, 0)}, hls_checks_failed ${fmt(failedTotal, 0)}`,
     budget: "0 viewers switched to a broken link, failure visible, retries back off",
@@ -700,7 +701,7 @@ export async function run(args: string[]): Promise<void> {
       await admin.query("update app_private.playback_settings set retry_base_seconds = 1, retry_max_seconds = 60");
       const w: World = { app, lk, admin, fx, originUrl: origin.url };
       try {
-        rows.push(...(await revocationRows(w, seats, failCalls)));
+        await revocationRows(w, seats, failCalls, rows);
       } catch (e) {
         rows.push(failedRow("seat revocation → LiveKit", e));
       }
