@@ -496,7 +496,7 @@ async function viralBrokenRow(w: World, viewerCount: number, checks: number): Pr
   return matrixRow({
     scenario: SCENARIO,
     row: "viral switch, broken origin (playlist 404)",
-    load: `1 stream, ${viewerCount} viewer sockets, until ${checks} failed checks`,
+    load: `1 stream, ${viewerCount} viewer sockets, until ${checks} failed checks (retry base 1 s here; default 15 s)`,
     result:
       `egress started +${secs(start ? start.at - v.t0 : Number.NaN)} (${egresses} egress); first check failed +${secs(firstFail ? firstFail.at - v.t0 : Number.NaN)} ` +
       `("${firstFail?.error ?? "-"}"); ${history.filter((h) => !h.ok).length} of ${history.length} checks failed, retry delays ${d.map((x) => `${fmt(x, 0)} s`).join(", ") || "-"} ` +
