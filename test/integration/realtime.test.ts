@@ -58,6 +58,43 @@ describe("one process", () => {
     expect(ids.every((id) => id > last)).toBe(true);
   });
 
+  it("a burst split over many NOTIFYs reaches a socket as fewer frames: every event once, in order", async () => {
+    // Its own stream: the other tests here read this one's whole chat.
+    const burstHost = await makeUser(app, "rt_burst_host", { role: "broadcaster" });
+    const burstStream = await goLive(app, burstHost, "Burst show");
+    const v = await viewer(app.url, burstStream);
+    open.push(v);
+    const before = await v.waitFor(() => v.hello(), "hello");
+    const notifies = async () =>
+      Number(/^trollcity_realtime_notifications_total (\d+)/m.exec(await (await fetch(`${app.url}/metrics`)).text())?.[1] ?? 0);
+    const n0 = await notifies();
+    const c = new pg.Client({ connectionString: app.db.url });
+    await c.connect();
+    try {
+      // 120 chat events of ~1 KB in one transaction: one relay tick, split below 8000 bytes per NOTIFY.
+      await c.query(
+        `select app_private.publish_stream_event($1, 'chat', jsonb_build_object('message_id', -i, 'body', 'burst ' || i || ' ' || repeat('x', 1000)))
+           from generate_series(1, 120) i`,
+        [burstStream],
+      );
+    } finally {
+      await c.end();
+    }
+    await v.waitFor(() => v.chatBodies().filter((b) => b.startsWith("burst ")).length === 120, "the burst");
+    const bodies = v.chatBodies().filter((b) => b.startsWith("burst "));
+    expect(bodies.map((b) => Number(b.split(" ")[1]))).toEqual(Array.from({ length: 120 }, (_, i) => i + 1));
+    const ids = v.events().map((e) => e.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids.every((id) => id > (before.last_id ?? 0))).toBe(true);
+    const frames = v.messages.filter(
+      (m) => m.type === "events" && m.events?.some((e) => String(e.payload?.body).startsWith("burst ")),
+    ).length;
+    await new Promise((r) => setTimeout(r, 2100)); // the /metrics collection is cached for up to 2 s
+    const batches = (await notifies()) - n0;
+    expect(batches).toBeGreaterThanOrEqual(15);
+    expect(frames).toBeLessThan(batches / 2);
+  });
+
   it("the catch-up query returns the same events", async () => {
     const r = await app.gql<{ streamEventsSince: { nodes: { rowId: string; kind: string; payload: { body?: string } }[] } }>(
       "query($s: UUID!, $a: BigInt!) { streamEventsSince(streamId: $s, afterId: $a) { nodes { rowId kind payload } } }",

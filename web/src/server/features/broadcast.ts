@@ -30,6 +30,8 @@ interface Conn {
   alive: boolean;
   /** Batches that arrived before the hello was sent. */
   pending: EventBatch[] | null;
+  /** The newest event id this socket got with its hello or catch-up (coalesced frames skip older ones). */
+  sentThrough: number;
   /** `chat` / `gift` / `auth` frames from the client (broadcast-sends.ts). */
   sends: SocketSends;
   /** Answers to the client's frames that were ready before the hello was sent. */
@@ -40,6 +42,8 @@ interface Room {
   state: StreamState;
   conns: Set<Conn>;
   unsubscribe: () => void;
+  /** NOTIFY batches received in this event-loop turn, written as one frame at its end (coalesce). */
+  queued: { batch: EventBatch; raw: string }[];
 }
 
 function rejectUpgrade(socket: Duplex, status: number, reason: string) {
@@ -94,14 +98,43 @@ export async function broadcastFeature(ctx: ServerContext): Promise<Feature> {
     send(conn, textFrame(JSON.stringify(msg)));
   }
 
+  /**
+   * A stream's NOTIFY batches that arrive together (one read of the LISTEN connection often holds
+   * many: a burst of gifts is split below 8000 bytes per NOTIFY) are written as one frame per socket
+   * at the end of the event-loop turn: one write per socket instead of one per batch. The events keep
+   * their delivery order; the frame is still one `events` message of one stream.
+   */
   function fanOut(room: Room, batch: EventBatch, raw: string): void {
+    room.queued.push({ batch, raw });
+    if (room.queued.length === 1) setImmediate(() => flushRoom(room));
+  }
+
+  function flushRoom(room: Room): void {
+    const queued = room.queued;
+    room.queued = [];
+    if (queued.length === 0) return;
     const t0 = process.hrtime.bigint();
-    // The NOTIFY payload is already the JSON batch: prefix the message type, frame (and deflate) once.
-    const frame = new SharedFrame(`{"type":"events",${raw.slice(1)}`);
+    // The NOTIFY payload is already the JSON batch `{"stream_id":"…","events":[…]}`: prefix the message
+    // type (and join several batches' event lists), frame (and deflate) once.
+    let text: string;
+    const first = queued[0]?.raw ?? "";
+    if (queued.length === 1) text = `{"type":"events",${first.slice(1)}`;
+    else {
+      const open = first.indexOf('"events":[') + '"events":['.length;
+      const parts = queued.map(({ raw }) => raw.slice(raw.indexOf('"events":[') + '"events":['.length, raw.lastIndexOf("]")));
+      text = `{"type":"events",${first.slice(1, open)}${parts.filter((x) => x.length > 0).join(",")}]}`;
+    }
+    const frame = new SharedFrame(text);
+    const firstId = queued[0]?.batch.events[0]?.id ?? Number.POSITIVE_INFINITY;
     let n = 0;
     for (const conn of room.conns) {
-      if (conn.pending) conn.pending.push(batch);
-      else {
+      if (conn.pending) for (const q of queued) conn.pending.push(q.batch);
+      else if (conn.sentThrough >= firstId) {
+        // Got its hello between these batches' arrival and this write: only what it has not seen.
+        const fresh = queued.flatMap((q) => q.batch.events).filter((e) => e.id > conn.sentThrough);
+        if (fresh.length) sendJson(conn, { type: "events", stream_id: room.state.streamId, events: fresh });
+        n++;
+      } else {
         send(conn, conn.deflate ? frame.deflated : frame.plain);
         n++;
       }
@@ -116,7 +149,7 @@ export async function broadcastFeature(ctx: ServerContext): Promise<Feature> {
     let loading = roomsLoading.get(streamId);
     if (!loading) {
       loading = (async () => {
-        const r: Room = { state: undefined as unknown as StreamState, conns: new Set(), unsubscribe: () => {} };
+        const r: Room = { state: undefined as unknown as StreamState, conns: new Set(), unsubscribe: () => {}, queued: [] };
         const sub = await hub.subscribe(streamId, (batch, raw) => fanOut(r, batch, raw));
         r.state = sub.state;
         r.unsubscribe = sub.unsubscribe;
@@ -174,7 +207,9 @@ export async function broadcastFeature(ctx: ServerContext): Promise<Feature> {
     for (const batch of pending) {
       const fresh = batch.events.filter((e) => e.id > lastSent);
       if (fresh.length) sendJson(conn, { type: "events", stream_id: s.streamId, events: fresh });
+      lastSent = Math.max(lastSent, batch.events.at(-1)?.id ?? 0);
     }
+    conn.sentThrough = lastSent;
     for (const msg of conn.held.splice(0)) sendJson(conn, msg);
   }
 
@@ -248,6 +283,7 @@ export async function broadcastFeature(ctx: ServerContext): Promise<Feature> {
         ip,
         alive: true,
         pending: [],
+        sentThrough: 0,
         held: [],
         // Answers go out through the same writes as the batches (after the hello).
         sends: new SocketSends({ settingsFor: ctx.settingsFor, writes: ctx.writes, rate: config.BROADCAST_SEND_RATE }, sid, (msg) =>
