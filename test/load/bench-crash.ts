@@ -767,7 +767,7 @@ export async function run(args: string[]): Promise<void> {
         scenario: "crash",
         row: "nothing lost: every acknowledged gift in the ledger exactly once",
         load: `${loadLabel}; ${faults.length} fault${faults.length > 1 ? "s" : ""}`,
-        result: `${acked} of ${giftKeys.size} gifts acknowledged (${retried} retried with their key), ${lost} lost, ${doubled} doubled, ${neverAcked} charged but never acknowledged, ${strangers} unknown; gift_audit() ${audit.length} rows; ${walletsWrong} sender wallets ≠ issued − acknowledged`,
+        result: `${acked} of ${giftKeys.size} gifts acknowledged (${retried} only after a retry with their key, ${giftKeys.size - acked} never), ${lost} lost, ${doubled} doubled, ${neverAcked} charged but never acknowledged, ${strangers} unknown; gift_audit() ${audit.length} rows; ${walletsWrong} sender wallets ≠ issued − acknowledged`,
         budget: "0 lost, 0 doubled, gift_audit() empty, coins conserved",
         ok:
           acked === giftKeys.size &&
