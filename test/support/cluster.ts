@@ -18,9 +18,10 @@ export interface Cluster {
   /**
    * Stop the server (`immediate`: a crash, as `kill -9` of the postmaster or power loss: UNLOGGED
    * tables are emptied by crash recovery on the next start) and start it again on the same port.
-   * `downMs`: how long it stays down. System binaries only (fault tests skip without them).
+   * `downMs`: how long it stays down; `onStopped`: called once the server is gone, before it starts
+   * again. System binaries only (fault tests skip without them).
    */
-  restart?(opts?: { mode?: "immediate" | "fast"; downMs?: number }): Promise<void>;
+  restart?(opts?: { mode?: "immediate" | "fast"; downMs?: number; onStopped?: () => void }): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -119,8 +120,9 @@ export async function startCluster(opts: { log?: (msg: string) => void } = {}): 
       password,
       binDir,
       url: (db = "postgres") => `postgres://postgres:${password}@127.0.0.1:${port}/${db}`,
-      async restart({ mode = "immediate", downMs = 0 } = {}) {
+      async restart({ mode = "immediate", downMs = 0, onStopped } = {}) {
         await pgCtl(["-m", mode, "-w", "stop"]);
+        onStopped?.();
         if (downMs) await new Promise((r) => setTimeout(r, downMs));
         await pgCtl(["-l", join(dir, "log"), "-w", "-t", "60", "start"]);
       },
