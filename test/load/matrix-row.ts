@@ -3,6 +3,8 @@
 // them to `emitRows`, which writes them as JSON lines to the file named by BENCH_ROWS_FILE (the matrix
 // sets it for each scenario it runs) and does nothing otherwise. The matrix reads those files, prints
 // one table, writes bench-matrix.json and (with --docs) the matrix section of docs/benchmarks.md.
+// A scenario exits 0 when it ran: a missed budget is a FAIL row, not an exit code (the matrix counts a
+// non-zero exit, or no rows, as the scenario not working).
 import { appendFileSync } from "node:fs";
 
 export type Verdict = "PASS" | "FAIL" | "INFO";
