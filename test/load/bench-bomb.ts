@@ -661,6 +661,7 @@ export async function run(args: string[]): Promise<void> {
       matrixRow({
         scenario: "bomb",
         row: `INSFD storm: ${fmt(insfd, 0)} senders with 0 coins gift at once`,
+        hard: true,
         load: `${fmt(insfd, 0)} sockets × 1 gift at once`,
         result: `${insfdN}/${brokeIds.length} INSFD${otherCodes ? ` (other: ${otherCodes})` : ""}, ${fmt(b3.r.batch)} requests per batch, error answer p99 ${fmt(pct(insfdLat, 0.99))} ms; ${brokeLedger} ledger rows, their wallets hold ${brokeCoins}; ${booksText}${b3.conserved ? "" : "; coins changed during the row"}`,
         budget: "100 % INSFD, 0 ledger rows, audit empty, no coin created or destroyed",

@@ -424,6 +424,7 @@ async function viralOkRow(w: World, viewerCount: number): Promise<MatrixRow> {
   return matrixRow({
     scenario: SCENARIO,
     row: "viral switch, healthy origin (requestViralMode hls)",
+    hard: true,
     load: `1 stream, ${viewerCount} viewer sockets, egress to the HLS origin`,
     result: `egress started +${secs(startMs)}, playlist check passed +${secs(checkMs)}, viewers told +${secs(told[0] ?? Number.NaN)}…+${secs(told.at(-1) ?? Number.NaN)}; ${egresses} egress, ${switched.length}/${v.viewers.length} switched, ${early} before the check, ${failedChecks} failed checks`,
     budget: "1 egress; viewers only after a passing check; all < 30 s",
@@ -496,6 +497,7 @@ async function viralBrokenRow(w: World, viewerCount: number, checks: number): Pr
   return matrixRow({
     scenario: SCENARIO,
     row: "viral switch, broken origin (playlist 404)",
+    hard: true,
     load: `1 stream, ${viewerCount} viewer sockets, until ${checks} failed checks (retry base 1 s here; default 15 s)`,
     result:
       `egress started +${secs(start ? start.at - v.t0 : Number.NaN)} (${egresses} egress); first check failed +${secs(firstFail ? firstFail.at - v.t0 : Number.NaN)} ` +
@@ -613,8 +615,19 @@ function printTable(rows: MatrixRow[], title: string) {
     );
 }
 
-const failedRow = (row: string, e: unknown): MatrixRow =>
-  matrixRow({ scenario: SCENARIO, row, load: "-", result: `error: ${(e as Error).message.split("\n")[0]}`, budget: "runs", ok: false });
+/** A row that could not be measured: a FAIL, and the scenario exits non-zero (it did not work). */
+const failedRow = (row: string, e: unknown): MatrixRow => {
+  process.exitCode = 1;
+  console.error(`${row}: ${(e as Error).stack ?? e}`);
+  return matrixRow({
+    scenario: SCENARIO,
+    row,
+    load: "-",
+    result: `error: ${(e as Error).message.split("\n")[0]}`,
+    budget: "runs",
+    ok: false,
+  });
+};
 
 export async function run(args: string[]): Promise<void> {
   const smoke = args.includes("--smoke");
@@ -644,7 +657,7 @@ export async function run(args: string[]): Promise<void> {
     const templateUrl = dbUrl(clusterUrl, TEMPLATE_DB);
     await ensureDatabase(templateUrl);
     await migrateDatabase(templateUrl);
-    if (currentMigrationFiles().length) await applyCurrentMigration(templateUrl, log, process.env.TEST_CURRENT?.split(",") ?? ["200"]);
+    if (currentMigrationFiles().length) await applyCurrentMigration(templateUrl, log, process.env.TEST_CURRENT?.split(",").filter(Boolean));
     const c = new pg.Client({ connectionString: templateUrl });
     await c.connect();
     await c.query(readFileSync(fileURLToPath(new URL("../../db/test/helpers/tests.sql", import.meta.url)), "utf8"));

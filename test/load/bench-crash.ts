@@ -766,6 +766,7 @@ export async function run(args: string[]): Promise<void> {
       matrixRow({
         scenario: "crash",
         row: "nothing lost: every acknowledged gift in the ledger exactly once",
+        hard: true,
         load: `${loadLabel}; ${faults.length} fault${faults.length > 1 ? "s" : ""}`,
         result: `${acked} of ${giftKeys.size} gifts acknowledged (${retried} only after a retry with their key, ${giftKeys.size - acked} never), ${lost} lost, ${doubled} doubled, ${neverAcked} charged but never acknowledged, ${strangers} unknown; gift_audit() ${audit.length} rows; ${walletsWrong} sender wallets ≠ issued − acknowledged`,
         budget: "0 lost, 0 doubled, gift_audit() empty, coins conserved",
@@ -793,6 +794,7 @@ export async function run(args: string[]): Promise<void> {
       matrixRow({
         scenario: "crash",
         row: "nothing lost: db/audit/*.sql after recovery",
+        hard: true,
         load: `${loadLabel}; ${faults.length} fault${faults.length > 1 ? "s" : ""}`,
         result: audits.map((a) => `${a.file} ${a.rows} rows`).join(", "),
         budget: "0 rows",

@@ -58,6 +58,7 @@ export const SCENARIOS: Record<string, Scenario> = {
   tokens: { smoke: ["--requests=200", "--users=20"], full: [], smokeS: 15, fullS: 40 },
   crash: { smoke: ["--smoke"], full: [], smokeS: 40, fullS: 180 },
   graphql: { smoke: ["--seconds=1", "--warmup=0", "--only=gift,healthz"], full: ["--seconds=4", "--rounds=2"], smokeS: 20, fullS: 60 },
+  batch: { smoke: ["--sizes=1,16", "--gifts=64"], full: [], smokeS: 15, fullS: 90 },
 };
 
 export interface ScenarioResult {
@@ -140,7 +141,28 @@ class Progress {
   }
 }
 
-function runScenario(name: string, args: string[], logDir: string): Promise<ScenarioResult> {
+/** Process groups of the scenarios running now (each is spawned detached: its server children too). */
+const groups = new Set<number>();
+let forwarding = false;
+function forwardSignals(): void {
+  if (forwarding) return;
+  forwarding = true;
+  for (const [sig, code] of [
+    ["SIGTERM", 143],
+    ["SIGINT", 130],
+  ] as const)
+    process.on(sig, () => {
+      for (const g of groups) {
+        try {
+          process.kill(-g, "SIGTERM");
+        } catch {}
+      }
+      // Each scenario stops its clusters on SIGTERM (test/support/cluster.ts); give them a moment.
+      setTimeout(() => process.exit(code), 3000).unref();
+    });
+}
+
+function runScenario(name: string, args: string[], logDir: string, timeoutS: number): Promise<ScenarioResult> {
   const bench = fileURLToPath(new URL("./bench.ts", import.meta.url));
   const t0 = performance.now();
   const rowsFile = join(logDir, `${name}.rows.jsonl`);
@@ -155,10 +177,31 @@ function runScenario(name: string, args: string[], logDir: string): Promise<Scen
   };
   return new Promise((resolve) => {
     const out = createWriteStream(logFile);
-    const p = spawn(process.execPath, [bench, name, ...args], { stdio: ["ignore", "pipe", "pipe"], env });
+    const p = spawn(process.execPath, [bench, name, ...args], { stdio: ["ignore", "pipe", "pipe"], env, detached: true });
+    const pid = p.pid ?? 0;
+    groups.add(pid);
+    forwardSignals();
     p.stdout.pipe(out, { end: false });
     p.stderr.pipe(out, { end: false });
+    // A scenario that hangs is stopped (SIGTERM: it stops its clusters; SIGKILL 15 s later) and reported.
+    let timedOut = false;
+    const kill = (sig: NodeJS.Signals) => {
+      try {
+        process.kill(-pid, sig);
+      } catch {}
+    };
+    const timer = setTimeout(() => {
+      timedOut = true;
+      out.write(`\nmatrix: ${name} did not finish within ${timeoutS} s: stopped\n`);
+      kill("SIGTERM");
+      setTimeout(() => kill("SIGKILL"), 15_000).unref();
+    }, timeoutS * 1000);
     p.on("exit", (code) => {
+      clearTimeout(timer);
+      groups.delete(pid);
+      // Whatever the scenario left in its group (servers it started) goes with it.
+      kill("SIGKILL");
+      if (timedOut) code = 124;
       out.end();
       const rows: MatrixRow[] = existsSync(rowsFile)
         ? readFileSync(rowsFile, "utf8")
@@ -213,12 +256,17 @@ const END = "<!-- matrix:end -->";
 
 /** Rewrite the generated section of docs/benchmarks.md from a result. */
 export function writeDocs(r: MatrixResult, file = DOC): void {
+  if (r.mode !== "full") throw new Error("matrix: a smoke run's figures mean nothing: not written to the docs");
   const text = readFileSync(file, "utf8");
   const section = `${START}\n\n${header(r)}\n\n${matrixTable(r)}\n\n${END}`;
+  const starts = text.split("<!-- matrix:start").length - 1;
+  const ends = text.split(END).length - 1;
   const a = text.indexOf("<!-- matrix:start");
   const b = text.indexOf(END);
+  if (starts > 1 || ends > 1 || starts !== ends || (starts === 1 && b < a))
+    throw new Error(`matrix: ${file} must hold exactly one matrix section (start and end markers, in order): not rewritten`);
   let next: string;
-  if (a >= 0 && b > a) next = `${text.slice(0, a)}${section}${text.slice(b + END.length)}`;
+  if (starts === 1) next = `${text.slice(0, a)}${section}${text.slice(b + END.length)}`;
   else {
     // First time: after the introduction (the first "## " heading).
     const at = text.indexOf("\n## ");
@@ -269,7 +317,8 @@ export async function run(args: string[]): Promise<void> {
     Array.from({ length: parallel }, async () => {
       for (let n = queue.shift(); n; n = queue.shift()) {
         progress.start(n);
-        const r = await runScenario(n, argsFor(n), logDir);
+        // Generous: a hang, not a slow machine, is what the timeout is for.
+        const r = await runScenario(n, argsFor(n), logDir, Math.max(180, est(n) * 5));
         results.set(n, r);
         progress.end(n, r.code, r.rows.length);
       }

@@ -178,10 +178,20 @@ export async function run(args: string[]): Promise<void> {
       emitRows(
         results
           .filter((r) => !r.name.startsWith("naive"))
-          .map((r) =>
+          .flatMap((r) => [
             matrixRow({
               scenario: "tokens",
-              row: `malicious token requests: ${r.name}`,
+              row: `viewer publish grants: ${r.name}`,
+              hard: true,
+              load: `${r.n} token requests by viewers asking to publish`,
+              result: `${r.viewerPublish} viewer publish grants, ${r.errors} errors`,
+              budget: "0 publish grants to viewers, every request answered",
+              ok: r.viewerPublish === 0 && r.errors === 0,
+              naive: naiveR ? `${naiveR.viewerPublish} of ${naiveR.n} viewers could publish` : undefined,
+            }),
+            matrixRow({
+              scenario: "tokens",
+              row: `token latency for malicious viewers: ${r.name}`,
               load: `${total} requests, concurrency ${concurrency}, ${userCount} viewers asking to publish`,
               result: `${fmt(r.n / r.seconds)} req/s, ${r.errors} errors, ${r.viewerPublish} viewer publish grants`,
               budget: "0 publish grants to viewers, p99 < 20 ms",
@@ -194,7 +204,7 @@ export async function run(args: string[]): Promise<void> {
                 ? `${naiveR.viewerPublish} of ${naiveR.n} viewers could publish, ${fmt(naiveR.n / naiveR.seconds)} req/s, p99 ${pct(naiveR.lat, 0.99).toFixed(1)} ms`
                 : undefined,
             }),
-          ),
+          ]),
       );
     } finally {
       await fx.close();

@@ -1,4 +1,4 @@
-// `npm run bench writes [--seconds=5] [--warmup=1] [--clients=16] [--sockets=16] [--window=16]
+// `npm run bench writes [--seconds=5] [--warmup=1] [--clients=16] [--sockets=16] [--window=16] [--chat-window=2]
 //   [--lanes=2] [--keys=on|off] [--profile] [--only=floor,naive,gql-gift,gql-chat,ws-gift,ws-chat] [--json=<file>]`
 // The write path at the database's own limit (issue 14): gifts and chat through the group-commit
 // write path, next to PostgreSQL's own floor measured in the same run on the same cluster:
@@ -7,11 +7,14 @@
 //   naive     the design group commit replaces: one gift = one transaction = one durable commit
 //             (`--clients` connections calling app_public.send_gift, claims and call in one round trip)
 //   gql-gift  GraphQL sendGift, `--clients` keep-alive HTTP clients, one request at a time each
-//   gql-chat  GraphQL sendChatMessage by broadcasters in their own streams (exempt from the rate limit)
+//   gql-chat  GraphQL sendChatMessage by the 200 senders (distinct viewers, not exempt: the rate limit
+//             and slow mode are evaluated for every message; the bench raises chat_rate_per_second to
+//             1,000 and chat_burst to 2,000 so that 200 senders can reach 10,000 msgs/s without RATEL)
 //   ws-gift   `gift` frames over `--sockets` authenticated broadcast sockets (one sender each), each
 //             keeping `--window` frames in flight (a client does not wait for one gift's ack to send the
 //             next), every frame with its own idempotency key
-//   ws-chat   `chat` frames the same way, by broadcasters in their own streams
+//   ws-chat   `chat` frames by the same 200 senders, one authenticated socket each (`--chat-window`
+//             frames in flight per socket)
 // Every gift is durable (one commit per batch, fsync on). Ratios are to the pgbench floor of this run.
 // The server runs in production mode, one process, with the per-socket frame limit and per-address
 // socket cap raised (the load generator is one address); the worker runs (settlement).
@@ -196,6 +199,7 @@ export async function run(args: string[]): Promise<void> {
   const clients = Number(arg(args, "clients", "16"));
   const sockets = Number(arg(args, "sockets", "16"));
   const windowSize = Number(arg(args, "window", "16"));
+  const chatWindow = Number(arg(args, "chat-window", "2"));
   const only = new Set(arg(args, "only", "floor,naive,gql-gift,gql-chat,ws-gift,ws-chat").split(","));
   const jsonOut = arg(args, "json", "");
   const lanes = arg(args, "lanes", "");
@@ -238,6 +242,11 @@ export async function run(args: string[]): Promise<void> {
       senderCoins: Array.from({ length: 200 }, () => 100_000_000),
       gifts: [{ slug: "bw-rose", price: 1 }],
     });
+    // Chat by distinct senders with the limits evaluated, raised so the bench's senders stay inside them.
+    await pool.query(
+      `insert into app_private.settings (key, value) values ('chat_rate_per_second', '1000'), ('chat_burst', '2000')
+       on conflict (key) do update set value = excluded.value`,
+    );
     await pool.end();
     const senderTokens = await Promise.all(world.senders.map((s) => tokenFor(s.id)));
     const casterTokens = await Promise.all(world.casters.map((c) => tokenFor(c.id)));
@@ -397,8 +406,9 @@ export async function run(args: string[]): Promise<void> {
         warmup,
         clients,
         (w) => {
-          const k = w % 32;
-          return gql(sendChat, { s: world.casters[k]?.streamId, b: `bench message ${seq++}` }, casterTokens[k] ?? "");
+          const i = seq++;
+          const k = (w * 13 + i) % senderTokens.length;
+          return gql(sendChat, { s: world.casters[k % 32]?.streamId, b: `bench message ${i}` }, senderTokens[k] ?? "");
         },
         (e) => log(`gql-chat: ${e.message}`),
         prof("GraphQL sendChatMessage"),
@@ -428,22 +438,22 @@ export async function run(args: string[]): Promise<void> {
       for (const s of socks) s.close();
     }
     if (only.has("ws-chat")) {
-      const n = Math.min(sockets, 32);
+      const n = senderTokens.length;
       const socks = await Promise.all(
-        Array.from({ length: n }, (_, s) => sendSocket(app?.url ?? "", world.casters[s]?.streamId ?? "", casterTokens[s] ?? "")),
+        Array.from({ length: n }, (_, s) => sendSocket(app?.url ?? "", world.casters[s % 32]?.streamId ?? "", senderTokens[s] ?? "")),
       );
       const before = await batchSizes(app);
       const r = await measure(
         app,
         seconds,
         warmup,
-        n * windowSize,
+        n * chatWindow,
         (w) => socks[w % n]?.frame({ type: "chat", body: `socket message ${seq++}` }) ?? Promise.resolve(),
         (e) => log(`ws-chat: ${e.message}`),
         prof("socket chat frames"),
         statsAdmin ?? undefined,
       );
-      await record("ws-chat", "broadcast socket `chat` frames", `${n} sockets × ${windowSize} in flight`, r, "chat", before);
+      await record("ws-chat", "broadcast socket `chat` frames", `${n} senders' sockets × ${chatWindow} in flight`, r, "chat", before);
       for (const s of socks) s.close();
     }
   } finally {
@@ -504,7 +514,7 @@ function matrixRows(rows: Row[], floorTps: number, seconds: number): MatrixRow[]
     },
     {
       key: "ws-chat",
-      row: "chat over the broadcast socket",
+      row: "chat over the broadcast socket (200 distinct senders, limits evaluated)",
       unit: "msgs/s",
       budget: "≥ 10,000 msgs/s, p99 < 50 ms, 0 errors",
       ok: (r) => r.rate >= 10_000 && r.p99 < 50 && r.errors === 0,
@@ -512,7 +522,7 @@ function matrixRows(rows: Row[], floorTps: number, seconds: number): MatrixRow[]
     },
     {
       key: "gql-chat",
-      row: "chat through GraphQL sendChatMessage",
+      row: "chat through GraphQL sendChatMessage (200 distinct senders, limits evaluated)",
       unit: "msgs/s",
       budget: "≥ 3,000 msgs/s, p99 < 50 ms, 0 errors",
       ok: (r) => r.rate >= 3_000 && r.p99 < 50 && r.errors === 0,
@@ -530,7 +540,8 @@ function matrixRows(rows: Row[], floorTps: number, seconds: number): MatrixRow[]
         load: `${r.clients}, ${seconds} s`,
         result: `${fmt(r.rate)} ${b.unit}${b.ratio && floor ? ` = ${fmt(r.rate / floorTps)}× floor` : ""}, ${r.errors} errors, ${fmt(r.batch)} per batch`,
         budget: b.budget,
-        ok: b.ratio && !Number.isFinite(floorTps) ? null : b.ok(r),
+        // A ratio budget without its floor cannot pass (the floor is left out only with --only).
+        ok: b.ratio && !Number.isFinite(floorTps) ? false : b.ok(r),
         rate: r.rate,
         unit: b.unit,
         p50Ms: r.p50,

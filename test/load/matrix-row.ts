@@ -4,7 +4,8 @@
 // sets it for each scenario it runs) and does nothing otherwise. The matrix reads those files, prints
 // one table, writes bench-matrix.json and (with --docs) the matrix section of docs/benchmarks.md.
 // A scenario exits 0 when it ran: a missed budget is a FAIL row, not an exit code (the matrix counts a
-// non-zero exit, or no rows, as the scenario not working).
+// non-zero exit, or no rows, as the scenario not working; a scenario that could not measure a row
+// because something failed exits non-zero).
 import { appendFileSync } from "node:fs";
 
 export type Verdict = "PASS" | "FAIL" | "INFO";
@@ -34,6 +35,12 @@ export interface MatrixRow {
   naive?: string;
   /** PostgreSQL's own floor measured in the same run (pgbench, one durable row per commit). */
   floor?: string;
+  /**
+   * A correctness budget that does not depend on the machine's speed (nothing lost, audit empty, no
+   * publish grant to a viewer, nobody switched to a broken link): `npm test` requires it to PASS even
+   * in smoke sizes, where speed budgets are not asserted.
+   */
+  hard?: boolean;
 }
 
 /** A row whose verdict is PASS when `ok` (FAIL otherwise), or INFO when there is no budget. */

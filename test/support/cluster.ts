@@ -59,6 +59,30 @@ function pgUid(): { uid: number; gid: number } {
   return { uid, gid };
 }
 
+/**
+ * Clusters this process started and has not stopped: SIGTERM/SIGINT (a benchmark's timeout, Ctrl-C)
+ * stop them before the process exits, so an interrupted run leaves no PostgreSQL behind (pg_ctl starts
+ * the server in its own session, so killing our process group does not reach it).
+ */
+const running = new Map<string, () => void>();
+let signalsHooked = false;
+function stopOnSignals(): void {
+  if (signalsHooked) return;
+  signalsHooked = true;
+  for (const [sig, code] of [
+    ["SIGTERM", 143],
+    ["SIGINT", 130],
+  ] as const)
+    process.on(sig, () => {
+      for (const stop of running.values()) {
+        try {
+          stop();
+        } catch {}
+      }
+      process.exit(code);
+    });
+}
+
 export async function startCluster(opts: { log?: (msg: string) => void } = {}): Promise<Cluster> {
   const log = opts.log ?? (() => {});
   const binDir = systemPgBinDir();
@@ -106,6 +130,12 @@ export async function startCluster(opts: { log?: (msg: string) => void } = {}): 
     const [c3, a3] = asPostgres(join(binDir, "pg_ctl"), ["-D", data, "-l", join(dir, "log"), "-w", "-t", "60", "start"]);
     execFileSync(c3, a3, { stdio: "pipe" });
     log(`throwaway PostgreSQL (${binDir}) on 127.0.0.1:${port}`);
+    running.set(dir, () => {
+      const [c, a] = asPostgres(join(binDir, "pg_ctl"), ["-D", data, "-m", "immediate", "-w", "stop"]);
+      execFileSync(c, a, { stdio: "ignore", timeout: 10_000 });
+      rmSync(dir, { recursive: true, force: true });
+    });
+    stopOnSignals();
     const pgCtl = (args: string[]) =>
       new Promise<void>((resolve, reject) => {
         const [c, a] = asPostgres(join(binDir, "pg_ctl"), ["-D", data, ...args]);
@@ -127,6 +157,7 @@ export async function startCluster(opts: { log?: (msg: string) => void } = {}): 
         await pgCtl(["-l", join(dir, "log"), "-w", "-t", "60", "start"]);
       },
       async stop() {
+        running.delete(dir);
         const [c4, a4] = asPostgres(join(binDir, "pg_ctl"), ["-D", data, "-m", "immediate", "-w", "stop"]);
         await new Promise<void>((resolve) => {
           const p = spawn(c4, a4, { stdio: "ignore" });

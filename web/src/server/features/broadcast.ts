@@ -1,9 +1,9 @@
 // The broadcast websocket for viewers (docs/architecture.md, rule 6; protocol in docs/realtime-protocol.md).
 // GET /broadcast?stream=<uuid>[&after=<last event id>] upgrades to a socket that receives the stream's
 // events; a signed-in client may also send chat and gifts on it (broadcast-sends.ts).
-// Each NOTIFY batch becomes one websocket frame, built once and written to every socket of the
-// stream: no per-socket JSON, no query per join or per event. Viewers that negotiated
-// permessage-deflate get one deflated frame per batch, also built once (realtime/frames.ts). Slow
+// The NOTIFY batches of a stream that arrive in one event-loop turn become one websocket frame, built
+// once and written to every socket of the stream: no per-socket JSON, no query per join or per event.
+// Viewers that negotiated permessage-deflate get one deflated frame, also built once (realtime/frames.ts). Slow
 // consumers whose send buffer passes BROADCAST_MAX_BUFFER_BYTES are disconnected (they reconnect
 // with `after` and catch up). The hub is the app's (ctx.hub, created and stopped by app.ts).
 import type { IncomingMessage } from "node:http";
@@ -113,6 +113,15 @@ export async function broadcastFeature(ctx: ServerContext): Promise<Feature> {
     const queued = room.queued;
     room.queued = [];
     if (queued.length === 0) return;
+    try {
+      writeQueued(room, queued);
+    } catch (e) {
+      // (outside the hub's per-listener guard: this runs from setImmediate)
+      log.warn({ err: e, stream: room.state.streamId }, "broadcast fan-out failed");
+    }
+  }
+
+  function writeQueued(room: Room, queued: Room["queued"]): void {
     const t0 = process.hrtime.bigint();
     // The NOTIFY payload is already the JSON batch `{"stream_id":"…","events":[…]}`: prefix the message
     // type (and join several batches' event lists), frame (and deflate) once.
@@ -132,8 +141,10 @@ export async function broadcastFeature(ctx: ServerContext): Promise<Feature> {
       else if (conn.sentThrough >= firstId) {
         // Got its hello between these batches' arrival and this write: only what it has not seen.
         const fresh = queued.flatMap((q) => q.batch.events).filter((e) => e.id > conn.sentThrough);
-        if (fresh.length) sendJson(conn, { type: "events", stream_id: room.state.streamId, events: fresh });
-        n++;
+        if (fresh.length) {
+          sendJson(conn, { type: "events", stream_id: room.state.streamId, events: fresh });
+          n++;
+        }
       } else {
         send(conn, conn.deflate ? frame.deflated : frame.plain);
         n++;
@@ -218,8 +229,15 @@ export async function broadcastFeature(ctx: ServerContext): Promise<Feature> {
   const offResync = hub.onResync((s) => {
     const r = rooms.get(s.streamId);
     if (!r || r.state !== s) return;
+    // Batches that arrived before the reload go out first, so nothing older follows the resync.
+    flushRoom(r);
     const msg = { type: "resync", stream_id: s.streamId, viewers: s.viewerCount ?? 0, last_id: s.lastId, chat: hub.backlog(s) };
-    for (const conn of r.conns) if (!conn.pending) sendJson(conn, msg);
+    for (const conn of r.conns)
+      if (!conn.pending) {
+        sendJson(conn, msg);
+        // After a database crash delivery ids may restart lower: the resync's last_id is the new mark.
+        conn.sentThrough = s.lastId;
+      }
   });
 
   // Ping every socket; one that did not answer the previous ping is gone.
