@@ -686,6 +686,8 @@ export async function run(args: string[]): Promise<void> {
         NODE_ENV: "production",
         WEB_CONCURRENCY: String(arg(args, "processes", 2)),
         BROADCAST_MAX_PER_IP: "1000000",
+        // The load generator is one address: the per-address cap of GraphQL websockets too.
+        GRAPHQL_WS_MAX_PER_ADDRESS: "1000000",
         DATABASE_POOL_SIZE: "20",
         RELAY_TICK_MS: String(arg(args, "relay-tick-ms", 75)),
         // The server's slow-consumer threshold (default 1 MiB unsent per socket, on top of what the
