@@ -623,17 +623,30 @@ export async function run(args: string[]): Promise<void> {
       [caster.id, [...bombIds, ...sustainIds]],
     );
     const funded0 = bombIds.length * BOMB_COINS + sustainIds.length * SUSTAIN_COINS;
+    // What the ledger holds from these senders: every acked gift, plus any that committed while its
+    // ack was lost (a socket the server dropped as a slow consumer, a timeout). The books must match
+    // the ledger, and every ack must be in it.
+    const committed = Number(
+      (
+        await adm.query<{ n: string }>("select count(*) as n from app_private.gift_ledger where sender_id = any($1::uuid[])", [
+          [...bombIds, ...sustainIds],
+        ])
+      ).rows[0]?.n,
+    );
+    const unacked = committed - acked;
     const books = {
-      receiver: Number(bal[0]?.receiver) === acked * (PRICE - fee),
-      platform: held1.platform - held0.platform === acked * fee,
-      senders: Number(bal[0]?.funded) === funded0 - acked * PRICE,
+      receiver: Number(bal[0]?.receiver) === committed * (PRICE - fee),
+      platform: held1.platform - held0.platform === committed * fee,
+      senders: Number(bal[0]?.funded) === funded0 - committed * PRICE,
       conserved: held1.held === held1.issued && held1.issued === held0.issued && held1.pending === 0,
     };
-    const booksOk = books.receiver && books.platform && books.senders && books.conserved && allSettledIds === acked;
+    const booksOk = books.receiver && books.platform && books.senders && books.conserved && allSettledIds === acked && unacked >= 0;
     log(
-      `books: audit ${violations} rows; ${acked} acked, ${allSettledIds} settled; receiver ${books.receiver ? "ok" : "WRONG"}, platform ${books.platform ? "ok" : "WRONG"}, senders ${books.senders ? "ok" : "WRONG"}, conserved ${books.conserved ? "ok" : "WRONG"} (wallets ${held1.wallets} + pending ${held1.pending} + platform ${held1.platform}, issued ${held1.issued})`,
+      `books: audit ${violations} rows; ${acked} acked, ${committed} committed, ${allSettledIds} acked and settled; receiver ${books.receiver ? "ok" : "WRONG"}, platform ${books.platform ? "ok" : "WRONG"}, senders ${books.senders ? "ok" : "WRONG"}, conserved ${books.conserved ? "ok" : "WRONG"} (wallets ${held1.wallets} + pending ${held1.pending} + platform ${held1.platform}, issued ${held1.issued})`,
     );
-    const booksText = `audit ${violations} rows, coins ${booksOk ? "conserved (receiver, platform, senders match the acks)" : "NOT conserved"}`;
+    const booksText = `audit ${violations} rows, coins ${
+      booksOk ? "conserved (receiver, platform, senders match the ledger; every ack in it)" : "NOT as the ledger says"
+    }${unacked > 0 ? `; ${unacked} gifts committed whose ack never reached the client (dropped or timed-out sockets: a client retries them with the same key)` : ""}`;
 
     const bombRow = (n: number, r: number, b: typeof b1, s: typeof s1, l: typeof l1) => {
       const rate = s.ok.length / b.r.seconds;
