@@ -50,10 +50,11 @@ export async function grantFor(db: Queryable, room: string, identity: string): P
   if (!isUuid(room) || !(isUuid(identity) || isAnonIdentity(identity))) return null;
   try {
     // A signed-out viewer (anon-<random>) has the grant of a null user: watch only.
-    const { rows } = await db.query<GrantRow>("select * from app_private.livekit_grant_for($1, $2)", [
-      room,
-      isUuid(identity) ? identity : null,
-    ]);
+    const { rows } = await db.query<GrantRow>({
+      name: "tc_livekit_grant_for",
+      text: "select * from app_private.livekit_grant_for($1, $2)",
+      values: [room, isUuid(identity) ? identity : null],
+    });
     const grant = grantFromRow(rows[0]);
     return { ...grant, identity };
   } catch (e) {

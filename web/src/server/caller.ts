@@ -41,7 +41,6 @@ export async function withCaller<T>(pool: Pool, settings: CallerSettings, fn: (c
   const entries = Object.entries(settings).filter((e): e is [string, string] => e[1] != null);
   if (entries.length === 0) throw new Error("withCaller: no settings (an anonymous caller still has role anon)");
   const pgClient = await pool.connect();
-  const lit = (v: string) => pgClient.escapeLiteral(v);
   const jit = DISABLE_JIT && !prepared.has(pgClient) ? "set jit_optimize_above_cost = -1; " : "";
   prepared.add(pgClient);
   const stream = pgClient.connection.stream as { cork?: () => void; uncork?: () => void };
@@ -54,10 +53,17 @@ export async function withCaller<T>(pool: Pool, settings: CallerSettings, fn: (c
     }
   };
   let setupError: unknown = null;
-  const setup = pgClient.query(`${jit}begin; select ${entries.map(([k, v]) => `set_config(${lit(k)}, ${lit(v)}, true)`).join(", ")}`).then(
+  // `begin`, then the settings as a prepared statement (one per number of settings: parsed and planned
+  // once per connection, not per request), written together in one packet with the first query.
+  const claims = {
+    name: `tc_caller_settings_${entries.length}`,
+    text: `select ${entries.map((_, i) => `set_config($${2 * i + 1}, $${2 * i + 2}, true)`).join(", ")}`,
+    values: entries.flat(),
+  };
+  const setup = Promise.all([pgClient.query(`${jit}begin`), pgClient.query(claims)]).then(
     () => {},
     (e: unknown) => {
-      setupError = e;
+      setupError ??= e;
     },
   );
   let broken: Error | undefined;

@@ -283,9 +283,10 @@ export class RealtimeHub {
     if (this.relayBusy) return { notifies: 0, events: 0 };
     this.relayBusy = true;
     try {
-      const { rows } = await this.opts.ownerPool.query<{ notifies: number; events: number }>(
-        "select notifies, events from app_private.relay_stream_events()",
-      );
+      const { rows } = await this.opts.ownerPool.query<{ notifies: number; events: number }>({
+        name: "tc_relay",
+        text: "select notifies, events from app_private.relay_stream_events()",
+      });
       const r = rows[0] ?? { notifies: 0, events: 0 };
       if (r.events) this.metrics.relayed.inc(r.events);
       this.lastRelayOkAt = Date.now();
@@ -298,7 +299,11 @@ export class RealtimeHub {
   async flushPresence(): Promise<void> {
     const counts: Record<string, number> = {};
     for (const [id, n] of this.presence) if (n > 0) counts[id] = n;
-    await this.opts.ownerPool.query("select app_private.flush_presence($1, $2)", [this.nodeId, JSON.stringify(counts)]);
+    await this.opts.ownerPool.query({
+      name: "tc_flush_presence",
+      text: "select app_private.flush_presence($1, $2)",
+      values: [this.nodeId, JSON.stringify(counts)],
+    });
   }
 
   /** Presence: a connection (socket or subscription) started/ended watching a stream. */
