@@ -103,6 +103,25 @@ it("reconnects after a drop with after=<last event id>, resumes, and ignores eve
   await until(() => third.ws.readyState === third.ws.CLOSED, "the socket to close on unsubscribe");
 });
 
+it("a resync is a new start: handlers get a hello that did not resume, and the resync's last_id is the new mark", async () => {
+  const r = recorder();
+  const unsubscribe = subscribe(STREAM, r.handlers, { baseUrl, backoffMs: 20 });
+  const c = await connection(1);
+  c.ws.send(JSON.stringify({ type: "hello", stream_id: STREAM, viewers: 3, last_id: 10, resumed: false, chat: [] }));
+  c.ws.send(JSON.stringify({ type: "events", stream_id: STREAM, events: [chat(11, "one")] }));
+  await until(() => r.events.length === 1, "the first batch");
+  // The server lost its LISTEN connection and reloaded: ids may even restart lower after a crash.
+  c.ws.send(JSON.stringify({ type: "resync", stream_id: STREAM, viewers: 5, last_id: 4, chat: [] }));
+  c.ws.send(JSON.stringify({ type: "events", stream_id: STREAM, events: [chat(5, "after the resync")] }));
+  await until(() => r.events.length === 2, "the event after the resync");
+  expect(r.hellos.map((h) => [h.resumed, h.last_id, h.viewers])).toEqual([
+    [false, 10, 3],
+    [false, 4, 5],
+  ]);
+  expect(r.events.map((e) => e.id)).toEqual([11, 5]);
+  unsubscribe();
+});
+
 it("components of one page share one socket; a late one gets the hello and the events since", async () => {
   const a = recorder();
   const b = recorder();

@@ -240,7 +240,12 @@ class Connection {
     return this.request(frame);
   }
 
-  private async onMessage(msg: Hello | { type: "events"; events: StreamEvent[] }): Promise<void> {
+  private async onMessage(
+    raw: Hello | (Omit<Hello, "type" | "resumed"> & { type: "resync" }) | { type: "events"; events: StreamEvent[] },
+  ): Promise<void> {
+    // A resync (the server lost events: its LISTEN connection failed, or the database restarted) is a
+    // new start: the same as a hello that did not resume (the handlers re-read what they show).
+    const msg = raw.type === "resync" ? ({ ...raw, type: "hello", resumed: false } as Hello) : raw;
     if (msg.type === "hello") {
       this.attempt = 0;
       if (!msg.resumed) {

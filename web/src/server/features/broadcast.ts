@@ -30,8 +30,10 @@ interface Conn {
   alive: boolean;
   /** Batches that arrived before the hello was sent. */
   pending: EventBatch[] | null;
-  /** The newest event id this socket got with its hello or catch-up (coalesced frames skip older ones). */
+  /** The newest event id this socket's hello (or resync) covered, and the room's flush count then: */
   sentThrough: number;
+  /** the first flush after it may hold events the hello already covered, and skips those. */
+  helloFlush: number;
   /** `chat` / `gift` / `auth` frames from the client (broadcast-sends.ts). */
   sends: SocketSends;
   /** Answers to the client's frames that were ready before the hello was sent. */
@@ -44,6 +46,8 @@ interface Room {
   unsubscribe: () => void;
   /** NOTIFY batches received in this event-loop turn, written as one frame at its end (coalesce). */
   queued: { batch: EventBatch; raw: string }[];
+  /** Frames written so far (coalesced flushes). */
+  flushes: number;
 }
 
 function rejectUpgrade(socket: Duplex, status: number, reason: string) {
@@ -134,11 +138,13 @@ export async function broadcastFeature(ctx: ServerContext): Promise<Feature> {
       text = `{"type":"events",${first.slice(1, open)}${parts.filter((x) => x.length > 0).join(",")}]}`;
     }
     const frame = new SharedFrame(text);
-    const firstId = queued[0]?.batch.events[0]?.id ?? Number.POSITIVE_INFINITY;
+    // Only the first flush after a socket's hello can hold events the hello already covered (batches
+    // absorbed into the state it was built from, then queued for this flush).
+    const flush = room.flushes++;
     let n = 0;
     for (const conn of room.conns) {
       if (conn.pending) for (const q of queued) conn.pending.push(q.batch);
-      else if (conn.sentThrough >= firstId) {
+      else if (conn.helloFlush === flush) {
         // Got its hello between these batches' arrival and this write: only what it has not seen.
         const fresh = queued.flatMap((q) => q.batch.events).filter((e) => e.id > conn.sentThrough);
         if (fresh.length) {
@@ -160,7 +166,7 @@ export async function broadcastFeature(ctx: ServerContext): Promise<Feature> {
     let loading = roomsLoading.get(streamId);
     if (!loading) {
       loading = (async () => {
-        const r: Room = { state: undefined as unknown as StreamState, conns: new Set(), unsubscribe: () => {}, queued: [] };
+        const r: Room = { state: undefined as unknown as StreamState, conns: new Set(), unsubscribe: () => {}, queued: [], flushes: 0 };
         const sub = await hub.subscribe(streamId, (batch, raw) => fanOut(r, batch, raw));
         r.state = sub.state;
         r.unsubscribe = sub.unsubscribe;
@@ -221,6 +227,7 @@ export async function broadcastFeature(ctx: ServerContext): Promise<Feature> {
       lastSent = Math.max(lastSent, batch.events.at(-1)?.id ?? 0);
     }
     conn.sentThrough = lastSent;
+    conn.helloFlush = r.flushes;
     for (const msg of conn.held.splice(0)) sendJson(conn, msg);
   }
 
@@ -235,8 +242,9 @@ export async function broadcastFeature(ctx: ServerContext): Promise<Feature> {
     for (const conn of r.conns)
       if (!conn.pending) {
         sendJson(conn, msg);
-        // After a database crash delivery ids may restart lower: the resync's last_id is the new mark.
+        // A resync is a new hello (clients start over from it): the same rule for the next flush.
         conn.sentThrough = s.lastId;
+        conn.helloFlush = r.flushes;
       }
   });
 
@@ -302,6 +310,7 @@ export async function broadcastFeature(ctx: ServerContext): Promise<Feature> {
         alive: true,
         pending: [],
         sentThrough: 0,
+        helloFlush: -1,
         held: [],
         // Answers go out through the same writes as the batches (after the hello).
         sends: new SocketSends({ settingsFor: ctx.settingsFor, writes: ctx.writes, rate: config.BROADCAST_SEND_RATE }, sid, (msg) =>
