@@ -223,7 +223,18 @@ describe("studio and viewer", () => {
     await expect.poll(() => alice.getByTestId("stage").getAttribute("data-loaded"), { timeout: 15_000 }).toBe("true");
     // Alice asks to join; the studio shows her request; inviting her by name answers it.
     await alice.getByTestId("request-seat").click();
-    await alice.getByTestId("cancel-seat-request").waitFor({ timeout: 15_000 });
+    await alice
+      .getByTestId("cancel-seat-request")
+      .waitFor({ timeout: 15_000 })
+      .catch(async (e: Error) => {
+        // Say what the page showed (an error note? still asking?) instead of only the timeout.
+        await alice.screenshot({ path: join(SHOTS, "studio-seat-request-failed.png"), fullPage: true }).catch(() => {});
+        const stage = await alice
+          .getByTestId("stage")
+          .innerText()
+          .catch(() => "?");
+        throw new Error(`${e.message}\nalice's stage panel said: ${stage.replace(/\s+/g, " ").slice(0, 400)}`);
+      });
     await king.locator("[data-testid=seat-request][data-username=alice]").waitFor({ timeout: 15_000 });
     await king.fill("input[name=invite-username]", "alice");
     await king.selectOption("select[name=seat-duration]", { label: "5 minutes" });
