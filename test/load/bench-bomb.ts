@@ -27,12 +27,9 @@
 // that the coins held equal the coins issued before and after it. Server CPU is the server process tree
 // (/proc) per operation; statements are the cluster's top-level statements (pg_stat_statements) during
 // the row per operation, background loops included. --smoke: small sizes, about 25 s on 2 cores.
-import { execFile } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
-import { cpus, loadavg, tmpdir, totalmem } from "node:os";
-import { join } from "node:path";
+import { readFileSync } from "node:fs";
+import { cpus, loadavg, totalmem } from "node:os";
 import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 import pg from "pg";
 import WebSocket from "ws";
 import { applyCurrentMigration, currentMigrationFiles, ensureDatabase, migrateDatabase, setupRoles } from "../../db/tools.ts";
@@ -41,10 +38,10 @@ import { startCluster } from "../support/cluster.ts";
 import { createGiftWorld, tokenFor } from "../support/gifts.ts";
 import { cloneDatabase, dbUrl, TEMPLATE_DB, TEST_AUTHENTICATOR_PASSWORD } from "../support/testdb.ts";
 import { treeCpu } from "./bench-graphql.ts";
+import { pgbenchFloor } from "./floor.ts";
 import { emitRows, fmt, type MatrixRow, matrixRow } from "./matrix-row.ts";
 import { statementCount } from "./profile.ts";
 
-const run$ = promisify(execFile);
 const log = (m: string) => console.error(`  ${m}`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const pct = (sorted: number[], p: number) =>
@@ -148,26 +145,6 @@ async function openSockets(baseUrl: string, streamId: string, userIds: string[],
     out.push(...(await Promise.all(tokens.slice(i, i + batch).map((t) => openSocket(baseUrl, streamId, t)))));
   log(`${out.length} sockets open and authenticated in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   return out;
-}
-
-async function pgbenchFloor(binDir: string | null, url: string, clients: number, seconds: number) {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  await c.query("drop table if exists bench_floor; create table bench_floor (id bigserial primary key, v int not null)");
-  // Start from a clean WAL state, and leave one (pgbench's WAL would be checkpointed while the next
-  // rows run, competing with their commits' flushes).
-  await c.query("checkpoint");
-  const script = join(tmpdir(), `trollcity-pgbench-floor-${process.pid}.sql`);
-  writeFileSync(script, "insert into bench_floor (v) values (1);\n");
-  const bin = binDir ? join(binDir, "pgbench") : "/usr/lib/postgresql/15/bin/pgbench";
-  const { stdout } = await run$(bin, ["-n", "-c", String(clients), "-j", "2", "-T", String(seconds), "-f", script, "-r", url], {
-    maxBuffer: 1 << 24,
-  });
-  await c.query("checkpoint");
-  await c.end();
-  const tps = Number(/tps = ([\d.]+) \(without initial connection time\)/.exec(stdout)?.[1] ?? Number.NaN);
-  const latency = Number(/latency average = ([\d.]+) ms/.exec(stdout)?.[1] ?? Number.NaN);
-  return { tps, latency };
 }
 
 /**

@@ -18,12 +18,9 @@
 // Every gift is durable (one commit per batch, fsync on). Ratios are to the pgbench floor of this run.
 // The server runs in production mode, one process, with the per-socket frame limit and per-address
 // socket cap raised (the load generator is one address); the worker runs (settlement).
-import { execFile } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
-import { cpus, tmpdir, totalmem } from "node:os";
-import { join } from "node:path";
+import { cpus, totalmem } from "node:os";
 import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 import pg from "pg";
 import WebSocket from "ws";
 import { applyCurrentMigration, currentMigrationFiles, ensureDatabase, migrateDatabase, setupRoles } from "../../db/tools.ts";
@@ -32,10 +29,10 @@ import { startCluster } from "../support/cluster.ts";
 import { createGiftWorld, tokenFor } from "../support/gifts.ts";
 import { cloneDatabase, dbUrl, TEMPLATE_DB, TEST_AUTHENTICATOR_PASSWORD } from "../support/testdb.ts";
 import { client, machineCpu, treeCpu } from "./bench-graphql.ts";
+import { pgbenchFloor } from "./floor.ts";
 import { emitRows, fmt, type MatrixRow, matrixRow } from "./matrix-row.ts";
 import { cpuPerOp, cpuSnapshot, printProfile, resetStatements, statementCount, topStatements } from "./profile.ts";
 
-const run$ = promisify(execFile);
 function arg(args: string[], name: string, def: string): string {
   const a = args.find((x) => x.startsWith(`--${name}=`));
   return a ? (a.slice(name.length + 3) ?? def) : def;
@@ -157,26 +154,6 @@ async function sendSocket(baseUrl: string, streamId: string, token: string) {
     });
   await frame({ type: "auth", token });
   return { frame, close: () => ws.terminate() };
-}
-
-async function pgbenchFloor(binDir: string | null, url: string, clients: number, seconds: number) {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  await c.query("drop table if exists bench_floor; create table bench_floor (id bigserial primary key, v int not null)");
-  // Start from a clean WAL state, and leave one (pgbench's WAL would be checkpointed while the next
-  // rows run, competing with their commits' flushes).
-  await c.query("checkpoint");
-  const script = join(tmpdir(), `trollcity-pgbench-floor-${process.pid}.sql`);
-  writeFileSync(script, "insert into bench_floor (v) values (1);\n");
-  const bin = binDir ? join(binDir, "pgbench") : "/usr/lib/postgresql/15/bin/pgbench";
-  const { stdout } = await run$(bin, ["-n", "-c", String(clients), "-j", "2", "-T", String(seconds), "-f", script, "-r", url], {
-    maxBuffer: 1 << 24,
-  });
-  await c.query("checkpoint");
-  await c.end();
-  const tps = Number(/tps = ([\d.]+) \(without initial connection time\)/.exec(stdout)?.[1] ?? Number.NaN);
-  const latency = Number(/latency average = ([\d.]+) ms/.exec(stdout)?.[1] ?? Number.NaN);
-  return { tps, latency, version: (await run$(bin, ["--version"])).stdout.trim() };
 }
 
 async function batchSizes(app: TestApp): Promise<Record<string, { count: number; sum: number; seconds: number }>> {
